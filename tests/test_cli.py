@@ -1,0 +1,26 @@
+"""The `tsexplain` command: help, unknown names, and one real epoch that saves a learner fastai can load."""
+import subprocess, sys
+from pathlib import Path
+from fastai.learner import load_learner
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, '-m', 'tsexplain.cli', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+def test_help_lists_every_option():
+    r = run('--help')
+    assert r.returncode == 0
+    for opt in ('--arch', '--epochs', '--bs', '--lr', '--seed', '--normalize', '--out', '--cpu'): assert opt in r.stdout
+
+def test_unknown_dataset_lists_close_names():
+    r = run('ECG2000')
+    assert r.returncode == 2 and 'Did you mean' in r.stderr and 'ECG200' in r.stderr
+
+def test_one_epoch_saves_learner(tmp_path):
+    r = run('ECG200', '--epochs', '1', '--out', str(tmp_path/'out'))
+    assert r.returncode == 0, r.stderr
+    assert 'test accuracy:' in r.stdout
+    acc = float(r.stdout.split('test accuracy:')[1].split()[0])
+    assert 0 <= acc <= 1
+    learn = load_learner(tmp_path/'out'/'learner.pkl')
+    assert learn.dls.vocab == ['-1', '1']
+    assert not list((tmp_path/'out').glob('*.tmp'))
