@@ -24,3 +24,15 @@ def test_one_epoch_saves_learner(tmp_path):
     learn = load_learner(tmp_path/'out'/'learner.pkl')
     assert learn.dls.vocab == ['-1', '1']
     assert not list((tmp_path/'out').glob('*.tmp'))
+    import numpy as np
+    d = np.load(tmp_path/'out'/'maps.npz')
+    assert d['maps'].shape == (100, 1, 96) and d['targets'].shape == (100,)
+    figs = sorted(p.name for p in (tmp_path/'out'/'figures').iterdir())
+    assert figs == ['class_-1_cam.png', 'class_-1_grad_cam.png', 'class_1_cam.png', 'class_1_grad_cam.png']
+
+def test_method_option_and_multichannel(tmp_path):
+    r = run('BasicMotions', '--arch', 'FCN', '--epochs', '1', '--method', 'channel_cam', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    import numpy as np
+    assert np.load(tmp_path/'maps.npz')['maps'].shape == (40, 6, 100)
+    assert len(list((tmp_path/'figures').glob('*.png'))) == 8
