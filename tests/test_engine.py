@@ -146,33 +146,31 @@ def test_works_under_outer_no_grad():
 
 # ---- no side effects ----------------------------------------------------------------------------------------------------
 
-class Flaky(nn.Module):
-    "A model whose forward raises when told to"
-    def __init__(self):
-        super().__init__()
-        self.net, self.fail = FCN(2, 3), False
+class Flaky(FCN):
+    "An FCN whose forward raises when told to"
+    fail = False
     def forward(self, x):
         if self.fail: raise RuntimeError('boom')
-        return self.net(x)
+        return super().forward(x)
 
 def _hook_count(m):
     return sum(len(k._forward_hooks) + len(k._forward_pre_hooks) + len(k._backward_hooks) for k in m.modules())
 
 def test_no_side_effects_over_1000_calls():
-    m = Flaky()
-    m.net[1].train(); m.net[0][0].weight.requires_grad_(False)
-    m.net[-1].weight.grad = torch.ones_like(m.net[-1].weight)
+    m = Flaky(2, 3)
+    m[1].train(); m[0][0].weight.requires_grad_(False)
+    m[-1].weight.grad = torch.ones_like(m[-1].weight)
     state = {k: v.clone() for k, v in m.state_dict().items()}
     modes = [k.training for k in m.modules()]; flags = [p.requires_grad for p in m.parameters()]
     grads = [None if p.grad is None else p.grad.clone() for p in m.parameters()]
     methods = [grad_cam, cam, hires_cam, saliency, guided_grad_cam, eigen_cam, cam_acts, grad_cam_pp, layer_cam, xgrad_cam]
     x = torch.randn(2, 2, 24)
     for i in range(1000):
-        m.fail = i % 10 == 0
-        f = methods[i % len(methods)]
+        m.fail = i % 10 == 0                      # 100 of the calls raise inside the forward
+        f = methods[i % len(methods)] if not m.fail else methods[(i // 10) % len(methods)]
         if m.fail:
-            with pytest.raises(RuntimeError, match='boom'): f(m.net if f is cam else m, x) if f is not cam else f(m.net, x) if False else grad_cam(m, x)
-        else: (f(m.net, x) if f is cam else f(m, x))
+            with pytest.raises(RuntimeError, match='boom'): f(m, x)
+        else: f(m, x)
     m.fail = False
     eq(_hook_count(m), 0)
     assert all(torch.equal(v, state[k]) for k, v in m.state_dict().items())
