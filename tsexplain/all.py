@@ -5,12 +5,18 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #208a5cc7
+# %% ../nbs/index.ipynb #1d2a2d23
 from importlib.metadata import version as _version, PackageNotFoundError as _NotFound
-from . import data as _data, core as _core, models as _models
+from . import data as _data, core as _core, models as _models, hooks as _hooks, cam as _cam
+from . import attribution as _attribution, show as _show
 from .data import *
 from .core import *
 from .models import *
-__all__ = ['__version__'] + [n for m in (_data, _core, _models) for n in m.__all__]  # re-export every public name
+from .hooks import *
+from .cam import *
+from .attribution import *
+from .show import *
+_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show)
+__all__ = ['__version__'] + [n for m in _modules for n in m.__all__]  # re-export every public name
 try: __version__ = _version('tsexplain')
 except _NotFound: __version__ = 'unknown'

@@ -1,0 +1,165 @@
+"""Plots run headless for every option; pixels follow the map; the 2020 calls run unchanged; nothing left open."""
+import warnings
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from fastcore.test import test_eq as eq
+from tsexplain.all import *
+from tsexplain.cam import *
+from tsexplain.attribution import *
+from tsexplain.show import *
+
+@pytest.fixture(autouse=True)
+def close_all():
+    yield
+    plt.close('all')
+
+@pytest.fixture(scope='module')
+def ecg():
+    dls = TSDataLoaders.from_dsname('ECG200', bs=64)
+    learn = ts_learner(dls, seed=0)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, lr_max=1e-3)
+    return learn
+
+@pytest.fixture(scope='module')
+def motions():
+    dls = TSDataLoaders.from_dsname('BasicMotions', bs=8)
+    learn = ts_learner(dls, FCN, seed=0)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1)
+    return learn
+
+def test_cmap_has_every_registered_colormap():
+    names = [n for n in vars(CMAP) if not n.startswith('_')]
+    assert len(names) >= 164 and set(names) == set(matplotlib.colormaps)
+    eq(CMAP.seismic, 'seismic')
+
+def test_2020_calls_run_unchanged(ecg, tmp_path):
+    dls, model = ecg.dls, ecg.model.eval()
+    lbl_dict = dict([(0, 'Normal'), (1, 'Myocardial Infarction')])
+    def i2o(y): return lbl_dict.__getitem__(y.data.item())
+    batch = get_batch(dls.train.dataset, [0, 2])
+    fig = show_cam(batch, model, layer=5, i2o=i2o, func_cam=cam_acts)
+    eq(fig.axes[0].get_title(), f'[{i2o(batch[0][1])} - {i2o(batch[1][1])}] - CAM - mean')
+    show_cam(batch, model, layer=5, i2o=i2o, multi_fig=True, cmap=CMAP.seismic)
+    show_cam(batch, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, multi_fig=True, cmap=CMAP.seismic)
+    fig = show_cam(batch, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, cmap=CMAP.seismic)
+    assert fig.axes[0].get_title().endswith('- GRAD-CAM - mean')
+    show_cam(batch, model, layer=5, i2o=i2o, linewidth=2, scatter=True, cmap=CMAP.hot_r)
+    dls.train = dls.train.new(bs=5)
+    b5 = dls.train.one_batch()
+    show_cam(b5, model, layer=5, i2o=i2o, cmap=CMAP.viridis)
+    fig = show_cam(b5, model, layer=5, i2o=i2o, cmap=CMAP.viridis, multi_fig=True, figsize=(18, 8), linestyles='dotted')
+    eq(len([a for a in fig.axes if a.get_title()]), 5)
+    show_cam(b5, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, multi_fig=True, figsize=(18, 8))
+    one = get_batch(dls.train.dataset, [0])
+    show_cam(one, model, layer=5, i2o=i2o, cmap='rainbow', linewidth=2, linestyles='dotted')
+
+def test_linestyles_follow_the_user(ecg):
+    batch = get_batch(ecg.dls.train.dataset, [0, 1, 2])
+    fig = show_cam(batch, ecg.model, linestyles=['solid', 'solid', 'dashed'])
+    lcs = [c for c in fig.axes[0].collections]
+    styles = [lc.get_linestyle()[0] for lc in lcs]
+    eq(styles[0], styles[1]); assert styles[2] != styles[0]   # the 2020 bug: the second curve was always dashed
+
+def test_every_input_kind_and_method(ecg):
+    ds = ecg.dls.valid_ds
+    b = ecg.dls.valid.one_batch()
+    for batch in (b, get_batch(ds, [0, 1]), ds[3], b[0][:2], b[0][0].numpy(), b[0][0, 0].numpy()):
+        show_cam(batch, ecg.model, func_cam='grad_cam', show=False)
+    for m in sorted(METHODS):
+        kw = dict(method_kwargs={'n_steps': 4} if m == 'integrated_gradients' else {'n_samples': 2} if m == 'smooth_grad' else {})
+        show_cam(b[0][:2], ecg.model, func_cam=m, multi_fig=True, show=False, **kw)
+    show_cam(b[0][:2], ecg.model, func_cam=lambda model, x, target=None, layer=None: x.abs(), show=False)
+    with pytest.raises(ValueError, match='Unknown method'): show_cam(b, ecg.model, func_cam='gradcam')
+
+def test_titles_with_confidence_and_vocab(ecg):
+    xb, yb = ecg.dls.valid.one_batch()
+    fig = show_cam((xb[:2], yb[:2]), ecg.model, func_cam='grad_cam', vocab=['MI', 'Normal'], confidence=True, multi_fig=True)
+    titles = [a.get_title() for a in fig.axes if a.get_title()]
+    for t, y in zip(titles, yb[:2]):
+        assert t.startswith(['MI', 'Normal'][int(y)] + ' (0.') and t.endswith(')')
+
+def test_pixels_follow_the_map(ecg):
+    "A flat series coloured by a ramp map: blue (low) on the left, red (high) on the right"
+    def ramp(model, x, target=None, layer=None): return torch.linspace(0, 1, x.shape[-1]).expand(len(x), 1, -1).clone()
+    for scatter in (False, True):
+        fig = show_cam(torch.zeros(1, 1, 96), ecg.model, func_cam=ramp, cmap='coolwarm', linewidth=12, scatter=scatter, figsize=(8, 3))
+        fig.canvas.draw()
+        img = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
+        bb = fig.axes[0].get_window_extent()
+        H = img.shape[0]
+        crop = img[int(H - bb.y1) + 3:int(H - bb.y0) - 3, int(bb.x0) + 3:int(bb.x1) - 3]
+        colored = np.abs(crop[..., 0] - crop[..., 2]) > 0.25
+        cols = np.flatnonzero(colored.any(0))
+        left, right = crop[:, cols[:5]][colored[:, cols[:5]]], crop[:, cols[-5:]][colored[:, cols[-5:]]]
+        assert (left[:, 2] > left[:, 0]).all(), 'low end of the map must be blue'
+        assert (right[:, 0] > right[:, 2]).all(), 'high end of the map must be red'
+
+def test_savefig_writes_and_closes(ecg, tmp_path):
+    b = ecg.dls.valid.one_batch()
+    before = plt.get_fignums()
+    for ext in ('png', 'svg', 'pdf'):
+        fig = show_cam(b[0][:2], ecg.model, func_cam='grad_cam', savefig=tmp_path/f'cam.{ext}', show=False)
+        assert (tmp_path/f'cam.{ext}').stat().st_size > 1000
+    eq(plt.get_fignums(), before)   # no figure left open
+    img = plt.imread(tmp_path/'cam.png')
+    assert img[..., :3].std() > 0.05   # not blank (the 2020 savefig saved an empty figure)
+
+def test_shown_once_in_jupyter(ecg):
+    b = ecg.dls.valid.one_batch()
+    fig = show_cam(b[0][:1], ecg.model)
+    assert plt.fignum_exists(fig.number)      # pyplot shows it when the cell ends...
+    assert fig._ipython_display_() is None    # ...and the returned figure does not show it again
+    fig2 = show_cam(b[0][:1], ecg.model, show=False)
+    assert not plt.fignum_exists(fig2.number)
+
+def test_constant_maps_draw_without_warnings(ecg):
+    zero = lambda model, x, target=None, layer=None: torch.zeros(len(x), 1, x.shape[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        show_cam(torch.zeros(2, 1, 96), ecg.model, func_cam=zero, show=False)
+        show_cam(torch.zeros(2, 1, 96), ecg.model, func_cam=zero, force_scale=False, multi_fig=True, show=False)
+
+def test_multichannel_styles(motions):
+    xb, yb = motions.dls.valid.one_batch()
+    fig = show_cam((xb[:2], yb[:2]), motions.model, func_cam='grad_cam', style='heatmap', vocab=motions.dls.vocab)
+    eq(sum(len(a.images) for a in fig.axes), 12)          # a heatmap behind each of 6 channels of 2 series
+    fig = show_cam((xb[:2], yb[:2]), motions.model, func_cam='grad_cam', style='line')
+    eq(sum(len(a.images) for a in fig.axes), 0)
+    fig = show_cam((xb[:1], yb[:1]), motions.model, func_cam='channel_cam', scatter=True)
+    eq(len([a for a in fig.axes if a.get_ylabel().startswith('ch')]), 6)
+
+def test_learner_show_cam(ecg, motions):
+    fig = ecg.show_cam(n=3, method='grad_cam', cmap=CMAP.seismic)
+    titles = [a.get_title() for a in fig.axes if a.get_title() and '/' in a.get_title()]
+    eq(len(titles), 3); assert all('(' in t for t in titles)
+    fig = ecg.show_cam(top_losses=True, n=2)
+    assert sum('#' in a.get_title() for a in fig.axes) == 2
+    motions.show_cam(idxs=[0, 5], method='occlusion', method_kwargs=dict(window=10), show=False)
+
+def test_views(ecg, motions):
+    x = ecg.dls.valid.one_batch()[0][:1]
+    fig = show_class_maps(x, ecg.model, vocab=ecg.dls.vocab)
+    eq(len(fig.axes), 4)   # the series, one strip per class, the colour bar
+    show_class_maps(motions.dls.valid.one_batch()[0][:1], motions.model)
+    show_methods(x, ecg.model, methods=['cam', 'grad_cam', 'occlusion'])
+    fig = show_attention(torch.randn(1, 2, 64), CNNLSTMAttention(2, 3).eval())
+    with pytest.raises(ValueError, match='one series'): show_methods(torch.randn(2, 1, 96), ecg.model)
+
+class TinyCNN(nn.Sequential):
+    def __init__(self):
+        super().__init__(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+
+def test_images_overlay_and_threshold(tmp_path):
+    img = torch.zeros(2, 1, 16, 16); img[0, :, 2:7, 2:7] = 1
+    m = TinyCNN().eval()
+    eq(grad_cam(m, img).shape, (2, 1, 16, 16))
+    fig = show_cam(img, m, func_cam='grad_cam', threshold=0.5, savefig=tmp_path/'img.png', show=False)
+    overlay = fig.axes[0].images[1].get_array()
+    assert np.ma.is_masked(overlay) and overlay.mask.any()    # low activations blanked
+    assert (tmp_path/'img.png').exists()
