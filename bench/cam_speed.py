@@ -7,9 +7,14 @@ reports the ratio of the medians. Goals (issue 3):
   Grad-CAM / captum LayerGradCam             <= 0.65
   batched Grad-CAM / per-sample loop         <= 0.30
   Score-CAM / torchcam ScoreCAM              <= 1.00
+and (issue 6):
+  Score-CAM / its raw (1 + K) x B forwards   <= 1.20
+  occlusion / the raw forwards of its perturbations <= 1.20
+  peak RSS streaming 10k / 1k series through learn.explain(save=...)  <= 1.10
 Run: python bench/cam_speed.py [--bs 256] [--reps 7] [--threads 2]
 """
-import argparse, statistics, time
+import argparse, os, resource, statistics, subprocess, sys, tempfile, time
+import numpy as np
 import torch
 
 from tsexplain.models import InceptionTime
@@ -33,6 +38,7 @@ def main():
     p.add_argument('--reps', type=int, default=7)
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--no-rss', dest='rss', action='store_false', help='skip the streaming memory measurement')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -72,9 +78,47 @@ def main():
             ext(class_idx=out.argmax(1).tolist(), scores=out)
     row(f'Score-CAM / torchcam ScoreCAM (B={a.score_bs})', lambda: score_cam(m, xs, batch_size=256, progress=False), torchcam_score, 1.00)
 
+    def raw_forwards(n_series):
+        "n_series forwards of ECG200-shaped inputs, in batches of 256, no grad"
+        def f():
+            with torch.no_grad():
+                for s in range(0, n_series, 256): m(x[:min(256, n_series - s)])
+        return f
+    K = m[5].module.bn_relu[0].num_features
+    row(f'Score-CAM / raw (1 + {K}) x B forwards (B={a.score_bs})', lambda: score_cam(m, xs, batch_size=256, progress=False),
+        raw_forwards((1 + K) * a.score_bs), 1.20)
+    from tsexplain.attribution import occlusion
+    xo = x[:16]
+    n_pert = (96 - 8) // 4 + 1
+    row(f'occlusion / raw forwards of its perturbations (B=16, {n_pert} windows)',
+        lambda: occlusion(m, xo, window=8, stride=4, batch_size=256, progress=False), raw_forwards(16 * (1 + n_pert)), 1.20)
+
+    if a.rss:
+        rss = {n: peak_rss_child(n) for n in (1000, 10000)}
+        r = rss[10000] / rss[1000]
+        rows.append(('peak RSS, learn.explain streaming 10k / 1k series', rss[10000], rss[1000], r, 1.10))
+        print(f'peak RSS streaming 10k / 1k: {rss[10000] / 1e3:.0f} MB / {rss[1000] / 1e3:.0f} MB = {r:.3f} (goal <= 1.1)')
+
     print(f'\nInceptionTime, batch {a.bs} x 1 x 96, {a.device}, {a.threads} threads, median of {a.reps}\n')
     print('| ratio | ours (ms) | reference (ms) | ratio | goal |\n|---|---:|---:|---:|---:|')
     for name, ta, tb, r, goal in rows:
-        print(f'| {name} | {ta * 1e3:.1f} | {tb * 1e3:.1f} | {r:.2f} {"✓" if r <= goal else "✗"} | ≤ {goal} |')
+        unit = 1e-3 if 'RSS' in name else 1e3   # RSS rows are in kB, shown in MB
+        print(f'| {name} | {ta * unit:.1f} | {tb * unit:.1f} | {r:.2f} {"✓" if r <= goal else "✗"} | ≤ {goal} |')
+
+def peak_rss_child(n: int) -> int:
+    "Peak resident memory (kB) of a fresh process that streams n series through learn.explain into an .npz"
+    code = f"""
+import resource, tempfile, numpy as np, torch
+from tsexplain.all import *
+torch.manual_seed(0)
+X = np.random.default_rng(0).normal(size=({n}, 1, 96)).astype('float32'); y = np.array(['a', 'b'] * ({n} // 2))
+dls = TSDataLoaders.from_arrays(X[:64], y[:64], X, y, bs=256)
+learn = ts_learner(dls, FCN, seed=0)
+del X, y
+with tempfile.TemporaryDirectory() as d: learn.explain(method='grad_cam', save=d + '/maps.npz', progress=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1])
 
 if __name__ == '__main__': main()

@@ -15,6 +15,18 @@ def test_unknown_dataset_lists_close_names():
     r = run('ECG2000')
     assert r.returncode == 2 and 'Did you mean' in r.stderr and 'ECG200' in r.stderr
 
+def test_report_opens_in_a_browser(tmp_path):
+    from browser import render
+    r = run('ECG200', '--epochs', '2', '--out', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    report = tmp_path/'report.html'
+    assert 'saved report' in r.stdout and report.exists()
+    dom = render(report.as_uri(), screenshot=tmp_path/'report.png')
+    assert '<title>tsexplain report: ECG200</title>' in dom and 'Test accuracy' in dom and 'Explained series' in dom
+    assert dom.count('<img') >= 8 and 'data:image/png;base64,' in dom       # figures embedded: no server, no other files
+    assert dom.count('<tr>') == 101                                         # every test series, and the header
+    assert (tmp_path/'report.png').stat().st_size > 10_000
+
 def test_one_epoch_saves_learner(tmp_path):
     r = run('ECG200', '--epochs', '1', '--out', str(tmp_path/'out'))
     assert r.returncode == 0, r.stderr
