@@ -9,8 +9,15 @@ from tsexplain.hooks import *
 from tsexplain.cam import *
 from tsexplain.attribution import *
 from tsexplain.show import *
-_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show)
-__all__ = ['__version__'] + [n for m in _modules for n in m.__all__]  # re-export every public name
+from tsexplain import evaluate as _evaluate
+from tsexplain.evaluate import *
+import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
+from fastai.basics import *
+from fastai.callback.all import *
+_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show, _evaluate)
+# like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
+__all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
+          sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})
 try: __version__ = _version('tsexplain')
 except _NotFound: __version__ = 'unknown'
 ```"""

@@ -229,4 +229,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show.show_attention': ('show.html#show_attention', 'tsexplain/show.py'),
                                 'tsexplain.show.show_cam': ('show.html#show_cam', 'tsexplain/show.py'),
                                 'tsexplain.show.show_class_maps': ('show.html#show_class_maps', 'tsexplain/show.py'),
-                                'tsexplain.show.show_methods': ('show.html#show_methods', 'tsexplain/show.py')}}}
+                                'tsexplain.show.show_methods': ('show.html#show_methods', 'tsexplain/show.py'),
+                                'tsexplain.show.show_recording': ('show.html#show_recording', 'tsexplain/show.py')}}}

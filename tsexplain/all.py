@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #1d2a2d23
+# %% ../nbs/index.ipynb #acc95971
 from importlib.metadata import version as _version, PackageNotFoundError as _NotFound
 from . import data as _data, core as _core, models as _models, hooks as _hooks, cam as _cam
 from . import attribution as _attribution, show as _show
@@ -16,7 +16,14 @@ from .hooks import *
 from .cam import *
 from .attribution import *
 from .show import *
-_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show)
-__all__ = ['__version__'] + [n for m in _modules for n in m.__all__]  # re-export every public name
+from . import evaluate as _evaluate
+from .evaluate import *
+import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
+from fastai.basics import *
+from fastai.callback.all import *
+_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show, _evaluate)
+# like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
+__all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
+          sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})
 try: __version__ = _version('tsexplain')
 except _NotFound: __version__ = 'unknown'
