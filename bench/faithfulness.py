@@ -7,7 +7,7 @@
 2. ECG200 (InceptionTime, the default recipe): deletion / insertion / top-10% against random orders for every method.
    Goal: Grad-CAM deletion AUC <= 0.7 x random-order deletion AUC.
 3. Randomisation sanity check (Adebayo et al. 2018) on ECG200: CAM and Grad-CAM should pass (rank corr < 0.3).
-Run: python bench/faithfulness.py [--quick]
+Run: python bench/faithfulness.py [--quick] [--skip_ecg | --skip_planted]
 """
 import argparse, time
 import numpy as np
@@ -48,11 +48,12 @@ def planted(D, arch, epochs, n_train, n_test, joint=False):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='fewer series and epochs (a smoke run, not the reported numbers)')
-    p.add_argument('--skip_ecg', action='store_true')
+    p.add_argument('--skip_ecg', action='store_true', help='only the planted-motif part')
+    p.add_argument('--skip_planted', action='store_true', help='only the ECG200 part')
     a = p.parse_args()
     torch.set_num_threads(2)
     n_train, n_test, ep = (200, 64, 6) if a.quick else (600, 200, 20)
-    for arch in (FCN, InceptionTime):
+    for arch in () if a.skip_planted else (FCN, InceptionTime):
         for D, joint in ((3, False), (6, False), (10, False), (6, True)):
             acc, df = planted(D, arch, ep if arch is FCN else max(ep // 2, 4), n_train, n_test, joint)
             print(f'\n### Planted motif, D = {D}{" (joint two-motif variant)" if joint else ""}, {arch.__name__} (test accuracy {acc:.2f})\n')

@@ -4,9 +4,9 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 import pytest
-from fastcore.test import test_eq as eq
 from fastai.data.external import fastai_cfg
 from tsexplain.data import *
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 BUNDLED_FACTS = {  # name: (n_train, n_test, channels, length, labels)
     'ECG200': (100, 100, 1, 96, {'-1', '1'}),
@@ -20,7 +20,7 @@ def test_bundled_facts(name):
     path = untar_ts(name)
     for split, n in (('TRAIN', n_trn), ('TEST', n_tst)):
         X, y = read_arff(path/f'{name}_{split}.arff')
-        eq(X.shape, (n, c, l)); eq(X.dtype, np.float32); eq(set(y), labels)
+        expect_eq(X.shape, (n, c, l)); expect_eq(X.dtype, np.float32); expect_eq(set(y), labels)
         assert not np.isnan(X).any()
 
 @pytest.mark.parametrize('name,ext', [('ECG200', 'tsv'), ('ECG200', 'txt'), ('GunPoint', 'ts'), ('GunPoint', 'tsv'),
@@ -30,13 +30,13 @@ def test_formats_agree(name, ext):
     for split in ('TRAIN', 'TEST'):
         Xa, ya = read_arff(path/f'{name}_{split}.arff')
         X, y = read_series(path/f'{name}_{split}.{ext}')
-        np.testing.assert_allclose(X, Xa, atol=1e-6); eq(list(y), list(ya))
+        np.testing.assert_allclose(X, Xa, atol=1e-6); expect_eq(list(y), list(ya))
 
 def test_url_constants():
-    eq(len(get_UCR_univariate_list()), 128); eq(len(get_UCR_multivariate_list()), 30)
+    expect_eq(len(get_UCR_univariate_list()), 128); expect_eq(len(get_UCR_multivariate_list()), 30)
     assert len(set(get_UCR_univariate_list())) == 128
-    eq(URLs_TS.UNI_ECG200.split('/')[-1], 'ECG200.zip'); eq(URLs_TS.BASIC_MOTIONS.split('/')[-1], 'BasicMotions.zip')
-    eq(untar_ts(URLs_TS.UNI_ECG200), untar_ts('ECG200')); assert unzip_data is untar_ts
+    expect_eq(URLs_TS.UNI_ECG200.split('/')[-1], 'ECG200.zip'); expect_eq(URLs_TS.BASIC_MOTIONS.split('/')[-1], 'BasicMotions.zip')
+    expect_eq(untar_ts(URLs_TS.UNI_ECG200), untar_ts('ECG200')); assert unzip_data is untar_ts
 
 def test_unknown_name_lists_close_names():
     with pytest.raises(ValueError, match='Did you mean: GunPoint'): untar_ts('GunPiont')
@@ -48,20 +48,20 @@ ARFF_HDR = "@relation t\n@attribute a1 numeric\n@attribute a2 numeric\n@attribut
 def test_arff_missing_values(tmp_path):
     f = tmp_path/'m.arff'; f.write_text(ARFF_HDR + "1,?,3,x\n4,5,6,y\n")
     X, y = read_arff(f)
-    eq(X.shape, (2, 1, 3)); assert np.isnan(X[0, 0, 1]) and not np.isnan(X[1]).any(); eq(list(y), ['x', 'y'])
+    expect_eq(X.shape, (2, 1, 3)); assert np.isnan(X[0, 0, 1]) and not np.isnan(X[1]).any(); expect_eq(list(y), ['x', 'y'])
 
 def test_arff_relational(tmp_path):
     f = tmp_path/'r.arff'
     f.write_text("@relation 'r'\n@attribute rel relational\n@attribute a0 numeric\n@attribute a1 numeric\n@attribute a2 numeric\n"
                  "@end rel\n@attribute activity {Up,Down}\n@data\n'1,2,3\\n4,5,6',Up\n'7,?,9\\n1,2,3',Down\n")
     X, y = read_arff(f)
-    eq(X.shape, (2, 2, 3)); eq(X[0, 1].tolist(), [4, 5, 6]); assert np.isnan(X[1, 0, 1]); eq(list(y), ['Up', 'Down'])
+    expect_eq(X.shape, (2, 2, 3)); expect_eq(X[0, 1].tolist(), [4, 5, 6]); assert np.isnan(X[1, 0, 1]); expect_eq(list(y), ['Up', 'Down'])
 
 def test_arff_unequal_lengths(tmp_path):
     f = tmp_path/'u.arff'; f.write_text(ARFF_HDR + "1,2,3,x\n4,?,?,y\n")
     with pytest.raises(ValueError, match='pad=True'): read_arff(f)
     X, _ = read_arff(f, pad=True)
-    eq(X.shape, (2, 1, 3)); assert np.isnan(X[1, 0, 1:]).all()
+    expect_eq(X.shape, (2, 1, 3)); assert np.isnan(X[1, 0, 1:]).all()
 
 @pytest.mark.parametrize('line,msg', [("1,zz,3,x", "expected a number"), ("1,2,x", "expected 4 comma-separated values"),
                                       ("1,2,3,q", "expected one of")])
@@ -75,13 +75,13 @@ TS_HDR = "# a comment\n@problemName t\n@timeStamps false\n@missing true\n@univar
 def test_ts_missing_and_channels(tmp_path):
     f = tmp_path/'t.ts'; f.write_text(TS_HDR.format(eq='true') + "1,2,3:4,?,6:a\n7,8,9:1,2,3:b\n")
     X, y = read_ts(f)
-    eq(X.shape, (2, 2, 3)); assert np.isnan(X[0, 1, 1]); eq(list(y), ['a', 'b'])
+    expect_eq(X.shape, (2, 2, 3)); assert np.isnan(X[0, 1, 1]); expect_eq(list(y), ['a', 'b'])
 
 def test_ts_unequal_lengths(tmp_path):
     f = tmp_path/'t.ts'; f.write_text(TS_HDR.format(eq='false') + "1,2,3:4,5,6:a\n7,8:1,2:b\n")
     with pytest.raises(ValueError, match='pad=True'): read_ts(f)
     X, _ = read_ts(f, pad=True)
-    eq(X.shape, (2, 2, 3)); assert np.isnan(X[1, :, 2]).all() and not np.isnan(X[1, :, :2]).any()
+    expect_eq(X.shape, (2, 2, 3)); assert np.isnan(X[1, :, 2]).all() and not np.isnan(X[1, :, :2]).any()
 
 @pytest.mark.parametrize('line,msg,lineno', [("1,2,3:4,5,6:c", "expected a class label", 11),
                                              ("1,2,3:a", "expected 2 channel", 11),
@@ -98,10 +98,10 @@ def test_ts_missing_data_section(tmp_path):
 def test_tsv_missing_unequal_malformed(tmp_path):
     f = tmp_path/'t.tsv'; f.write_text("1\t0.5\tNaN\t2\n2\t1\t2\t3\n")
     X, y = read_ucr_tsv(f)
-    eq(X.shape, (2, 1, 3)); assert np.isnan(X[0, 0, 1]); eq(list(y), ['1', '2'])
+    expect_eq(X.shape, (2, 1, 3)); assert np.isnan(X[0, 0, 1]); expect_eq(list(y), ['1', '2'])
     f.write_text("1\t0.5\t1\t2\n2\t1\t2\n")
     with pytest.raises(ValueError, match='pad=True'): read_ucr_tsv(f)
-    eq(read_ucr_tsv(f, pad=True)[0].shape, (2, 1, 3))
+    expect_eq(read_ucr_tsv(f, pad=True)[0].shape, (2, 1, 3))
     f.write_text("1\t0.5\t1\t2\n2\t1\tabc\t3\n")
     with pytest.raises(ValueError, match=r'line 2: expected a number') as e: read_ucr_tsv(f)
     assert str(f) in str(e.value)
@@ -149,9 +149,9 @@ def _cache_files(home):
 
 def test_download_good_then_cached(server, fastai_home):
     path = untar_ts(f'{server}/good/Coffee.zip')
-    eq(path, fastai_home/'data'/'Coffee')
-    X, y = read_arff(path/'Coffee_TRAIN.arff'); eq(X.shape, (50, 1, 150))
-    eq(untar_ts('Coffee'), path)  # by name, from the cache, no network needed
+    expect_eq(path, fastai_home/'data'/'Coffee')
+    X, y = read_arff(path/'Coffee_TRAIN.arff'); expect_eq(X.shape, (50, 1, 150))
+    expect_eq(untar_ts('Coffee'), path)  # by name, from the cache, no network needed
 
 @pytest.mark.parametrize('kind', ['truncated', 'corrupt'])
 def test_download_failure_leaves_nothing(server, fastai_home, kind):
@@ -159,13 +159,13 @@ def test_download_failure_leaves_nothing(server, fastai_home, kind):
     with pytest.raises(DatasetDownloadError) as e: untar_ts(url)
     msg = str(e.value)
     assert url in msg and 'offline' in msg and 'Coffee_TRAIN.arff' in msg
-    eq(_cache_files(fastai_home), [])
+    expect_eq(_cache_files(fastai_home), [])
     assert not (fastai_home/'data'/'Coffee').exists()
 
 def test_download_archive_without_series(server, fastai_home):
     with pytest.raises(DatasetDownloadError, match='holds no Beef_TRAIN'): untar_ts(f'{server}/good/Beef.zip')
-    eq(_cache_files(fastai_home), [])
+    expect_eq(_cache_files(fastai_home), [])
 
 def test_download_unreachable(fastai_home):
     with pytest.raises(DatasetDownloadError, match='127.0.0.1:9'): untar_ts('http://127.0.0.1:9/Coffee.zip')
-    eq(_cache_files(fastai_home), [])
+    expect_eq(_cache_files(fastai_home), [])

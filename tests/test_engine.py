@@ -4,11 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from fastcore.test import test_eq as eq
 from tsexplain.models import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
 from tsexplain.attribution import *
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 ARCHS = [InceptionTime, FCN, ResNet]
 
@@ -41,7 +41,7 @@ def test_grad_cam_equals_captum(arch):
 def test_cam_all_classes_and_logits():
     m, x = trained_like(InceptionTime), torch.randn(4, 1, 96)
     maps = cam(m, x, target='all')
-    eq(maps.shape, (4, 3, 96))
+    expect_eq(maps.shape, (4, 3, 96))
     torch.testing.assert_close(maps.mean(-1) + m[-1].bias, m(x).detach(), atol=1e-4, rtol=1e-4)
 
 METHOD_KW = {'score_cam': dict(batch_size=37), 'ablation_cam': dict(closed_form=False, batch_size=50),
@@ -55,7 +55,7 @@ def test_batched_equals_per_sample(method):
     batched = f(m, x, target=t, **kw)
     single = torch.cat([f(m, x[i:i + 1], target=t[i], **kw) for i in range(5)])
     if method == 'smooth_grad': return  # its noise is drawn per batch; checked below with n_samples the same
-    eq(batched.shape, (5, 1 if f.kind == 'length' else 3, 48)); eq(batched.dtype, torch.float32)
+    expect_eq(batched.shape, (5, 1 if f.kind == 'length' else 3, 48)); expect_eq(batched.dtype, torch.float32)
     # methods built on differences of two forwards lose a few digits to rounding that depends on the batch's composition
     rel = 1e-4 if method in ('ablation_cam', 'occlusion', 'channel_cam', 'score_cam') else 1e-5
     torch.testing.assert_close(batched, single, atol=rel * max(1., single.abs().max().item()), rtol=0)
@@ -66,10 +66,10 @@ def test_single_logit_model_explains_predicted_class():
     logit = m(x)[:, 0].detach()
     pred = (logit > 0).long()
     maps = cam(m, x, target='all')
-    eq(maps.shape, (6, 2, 40))
+    expect_eq(maps.shape, (6, 2, 40))
     torch.testing.assert_close(maps[:, 1].mean(-1), logit - m[-1].bias.detach(), atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(cam(m, x), maps[torch.arange(6), pred][:, None])
-    eq(saliency(m, x).shape, (6, 2, 40))
+    expect_eq(saliency(m, x).shape, (6, 2, 40))
 
 @pytest.fixture(scope='module')
 def ecg_learner():
@@ -128,13 +128,13 @@ def test_layer_lookup_variants_agree():
 def test_length_changing_layer_is_resized():
     m = CNNLSTMAttention(1, 2).eval()
     maps = grad_cam(m, torch.randn(3, 1, 64))
-    eq(maps.shape, (3, 1, 64))
-    eq(find_layer(m, None, torch.randn(1, 1, 64)), m.cnn)
+    expect_eq(maps.shape, (3, 1, 64))
+    expect_eq(find_layer(m, None, torch.randn(1, 1, 64)), m.cnn)
 
 def test_attention_map_shapes():
     m = CNNLSTMAttention(2, 3, heads=2).eval()
     a = attention_map(m, torch.randn(2, 2, 48))
-    eq(a.heads.shape, (2, 2, 48, 48)); eq(a.received.shape, (2, 1, 48))
+    expect_eq(a.heads.shape, (2, 2, 48, 48)); expect_eq(a.received.shape, (2, 1, 48))
     with pytest.raises(ValueError, match='no nn.MultiheadAttention'): attention_map(FCN(2, 3), torch.randn(2, 2, 48))
 
 def test_works_under_outer_no_grad():
@@ -142,7 +142,7 @@ def test_works_under_outer_no_grad():
     ref = grad_cam(m, x)
     with torch.no_grad():
         torch.testing.assert_close(grad_cam(m, x), ref)
-        eq(integrated_gradients(m, x, n_steps=4).shape, (2, 1, 40))
+        expect_eq(integrated_gradients(m, x, n_steps=4).shape, (2, 1, 40))
 
 # ---- no side effects ----------------------------------------------------------------------------------------------------
 
@@ -172,16 +172,16 @@ def test_no_side_effects_over_1000_calls():
             with pytest.raises(RuntimeError, match='boom'): f(m, x)
         else: f(m, x)
     m.fail = False
-    eq(_hook_count(m), 0)
+    expect_eq(_hook_count(m), 0)
     assert all(torch.equal(v, state[k]) for k, v in m.state_dict().items())
-    eq([k.training for k in m.modules()], modes); eq([p.requires_grad for p in m.parameters()], flags)
+    expect_eq([k.training for k in m.modules()], modes); expect_eq([p.requires_grad for p in m.parameters()], flags)
     for p, g in zip(m.parameters(), grads): assert (p.grad is None and g is None) or torch.equal(p.grad, g)
 
 def test_raising_layer_leaves_no_hook():
     m = FCN(2, 3).eval()
     with pytest.raises(ValueError): grad_cam(m, torch.randn(2, 3, 20))
     with pytest.raises(TypeError, match='not a tensor'): grad_cam(CNNLSTMAttention(2, 3), torch.randn(2, 2, 32), layer='lstm')
-    eq(_hook_count(m), 0)
+    expect_eq(_hook_count(m), 0)
 
 # ---- bad input ----------------------------------------------------------------------------------------------------------
 

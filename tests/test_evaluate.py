@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 import torch
 from torch import nn
-from fastcore.test import test_eq as eq
 from sklearn.metrics import average_precision_score
 from tsexplain.all import *
 from tsexplain.evaluate import *
 from tsexplain.evaluate import _interp_fill
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 class FirstHalf(nn.Module):
     "Class-1 logit: twice the mean of the first half of the series (all channels)"
@@ -31,7 +31,7 @@ def test_perfect_map_beats_random_reversed_is_worse(case, baseline):
     assert (d.auc < r.auc).all() and (i.auc > insertion_auc(FirstHalf(), x, -good, target=1, baseline=baseline).auc).all()
     if baseline != 'interp':   # interpolation refills a scattered removal from its neighbours: no random reference to beat
         assert (d.auc < d.random_auc).all() and (r.auc > r.random_auc).all() and (i.auc > i.random_auc).all()
-    eq(d.curve.shape, (8, 21))
+    expect_eq(d.curve.shape, (8, 21))
 
 def test_length_wise_map_removes_whole_time_steps(case):
     x, good = case
@@ -44,7 +44,7 @@ def test_length_wise_map_removes_whole_time_steps(case):
 def test_topk_masking(case):
     x, good = case
     tk = topk_masking(FirstHalf(), x, good, target=1, fractions=(0.1, 0.25, 0.5))
-    eq(list(tk.columns), ['fraction', 'top_k_drop', 'random_drop'])
+    expect_eq(list(tk.columns), ['fraction', 'top_k_drop', 'random_drop'])
     assert (tk.top_k_drop > tk.random_drop).all()
     with pytest.raises(ValueError, match='fractions'): topk_masking(FirstHalf(), x, good, fractions=(0,))
 
@@ -57,7 +57,7 @@ def test_localization_scores_known_answers():
     mask = torch.zeros(3, 4, 50, dtype=torch.bool); mask[:, 2, 10:20] = True
     perfect = mask.float() * 2 + torch.rand(3, 4, 50) * 0.05
     s = localization_scores(perfect, mask)
-    eq(s['pr_auc'], 1.0); eq(s['pointing_game'], 1.0); assert s['relevance_mass'] > 0.8
+    expect_eq(s['pr_auc'], 1.0); expect_eq(s['pointing_game'], 1.0); assert s['relevance_mass'] > 0.8
     rnd = torch.rand(3, 4, 50)
     ap = localization_scores(rnd, mask, per_series=True)['pr_auc']
     ref = [average_precision_score(mask[i].flatten().numpy(), rnd[i].flatten().numpy()) for i in range(3)]
@@ -79,14 +79,14 @@ def test_bad_steps_and_baseline(case):
 
 def test_planted_dataset_mask_and_determinism():
     X, y, mask = make_planted_dataset(100, channels=5, length=80, window=16, channels_informative=[1], seed=3)
-    eq(X.shape, (100, 5, 80)); eq(mask.sum(1).sum(1).tolist(), [16] * 100); assert mask[:, 1].any(1).all() and not mask[:, [0, 2, 3, 4]].any()
+    expect_eq(X.shape, (100, 5, 80)); expect_eq(mask.sum(1).sum(1).tolist(), [16] * 100); assert mask[:, 1].any(1).all() and not mask[:, [0, 2, 3, 4]].any()
     noise_only, _, _ = make_planted_dataset(100, channels=5, length=80, window=16, channels_informative=[1], seed=3, amplitude=0)
     planted = X - noise_only
     assert (planted[~mask] == 0).all() and (np.abs(planted[mask]) > 0).mean() > 0.85   # the signal is exactly where the mask says
     X2, y2, m2 = make_planted_dataset(100, channels=5, length=80, window=16, channels_informative=[1], seed=3)
-    eq(X, X2); eq(y, y2); eq(mask, m2)
+    expect_eq(X, X2); expect_eq(y, y2); expect_eq(mask, m2)
     Xj, yj, mj = make_planted_dataset(50, channels=4, joint=True, channels_informative=[0, 3], seed=0)
-    eq(mj.any(2)[:, [0, 3]].all(), True); eq(set(yj), {'0', '1'})
+    expect_eq(mj.any(2)[:, [0, 3]].all(), True); expect_eq(set(yj), {'0', '1'})
     for kind in ('square', 'peak'): make_planted_dataset(10, motif=kind, n_classes=3)
     with pytest.raises(ValueError, match='Unknown motif'): make_planted_dataset(10, motif='saw')
     with pytest.raises(ValueError, match='window'): make_planted_dataset(10, length=10, window=20)
@@ -95,7 +95,7 @@ def test_rank_correlation():
     a = torch.rand(4, 1, 30)
     torch.testing.assert_close(rank_correlation(a, a * 3 + 1), torch.ones(4))
     torch.testing.assert_close(rank_correlation(a, -a), -torch.ones(4))
-    eq(rank_correlation(a, torch.zeros_like(a)).tolist(), [0.] * 4)
+    expect_eq(rank_correlation(a, torch.zeros_like(a)).tolist(), [0.] * 4)
 
 @pytest.fixture(scope='module')
 def ecg():
@@ -104,7 +104,7 @@ def ecg():
 def test_randomization_check(ecg):
     x = ecg.dls.valid.one_batch()[0][:16]
     rc = randomization_check(ecg.model, x, 'grad_cam')
-    eq(list(rc.randomized_down_to), ['4', '2', '1', '0'])           # head first, then the conv blocks
+    expect_eq(list(rc.randomized_down_to), ['4', '2', '1', '0'])           # head first, then the conv blocks
     assert rc.rank_corr.iloc[-1] < 0.5 and isinstance(rc.attrs['passes'], bool)
     before = {k: v.clone() for k, v in ecg.model.state_dict().items()}
     randomization_check(ecg.model, x, 'cam')
@@ -112,7 +112,7 @@ def test_randomization_check(ecg):
 
 def test_evaluate_cams_table(ecg, tmp_path):
     df = ecg.evaluate_cams(methods=['cam', 'grad_cam', 'saliency'], n=24, steps=5)
-    eq(list(df.index), ['cam', 'grad_cam', 'saliency'])
+    expect_eq(list(df.index), ['cam', 'grad_cam', 'saliency'])
     for col in ('deletion_auc', 'deletion_random', 'deletion_ratio', 'insertion_auc', 'insertion_random', 'top10_drop', 'seconds'):
         assert col in df.columns and df[col].notna().all()
     show_evaluation(df, savefig=tmp_path/'eval.png', show=False)

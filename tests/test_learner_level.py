@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-from fastcore.test import test_eq as eq
 from tsexplain.models import train_ts
 from tsexplain.cam import grad_cam
 from tsexplain.attribution import *
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 @pytest.fixture(scope='module')
 def learn():
@@ -13,20 +13,20 @@ def learn():
 
 def test_learn_cam_by_index_matches_model_input(learn):
     maps = learn.cam([0, 3, 5], method='grad_cam')
-    eq(maps.shape, (3, 1, 96))
+    expect_eq(maps.shape, (3, 1, 96))
     xb = learn.dls.valid.new(shuffle=False, bs=6).one_batch()[0][[0, 3, 5]]
     torch.testing.assert_close(maps, grad_cam(learn.model, xb))
-    eq(learn.cam(method='occlusion', window=8).shape, (learn.dls.valid.bs, 1, 96))
+    expect_eq(learn.cam(method='occlusion', window=8).shape, (learn.dls.valid.bs, 1, 96))
 
 def test_explain_streams_to_npz(learn, tmp_path):
     out = learn.explain(method='grad_cam', save=tmp_path/'maps.npz', progress=False)
-    eq(out, tmp_path/'maps.npz')
+    expect_eq(out, tmp_path/'maps.npz')
     d = np.load(out)
-    eq(d['maps'].shape, (100, 1, 96)); eq(d['preds'].shape, (100,)); eq(d['probs'].shape, (100, 2)); eq(d['targets'].shape, (100,))
+    expect_eq(d['maps'].shape, (100, 1, 96)); expect_eq(d['preds'].shape, (100,)); expect_eq(d['probs'].shape, (100, 2)); expect_eq(d['targets'].shape, (100,))
     mem = learn.explain(method='grad_cam', progress=False)
     np.testing.assert_allclose(d['maps'], mem['maps'], atol=1e-6)
-    eq(list(d['preds']), list(mem['probs'].argmax(1)))
-    eq(sorted(p.name for p in tmp_path.iterdir()), ['maps.npz'])  # no temporary parts left behind
+    expect_eq(list(d['preds']), list(mem['probs'].argmax(1)))
+    expect_eq(sorted(p.name for p in tmp_path.iterdir()), ['maps.npz'])  # no temporary parts left behind
 
 def test_explain_interrupted_leaves_nothing(learn, tmp_path):
     calls = {'n': 0}
@@ -35,15 +35,15 @@ def test_explain_interrupted_leaves_nothing(learn, tmp_path):
         if calls['n'] == 2: raise KeyboardInterrupt
         return grad_cam(model, x)
     with pytest.raises(KeyboardInterrupt): learn.explain(method=failing, save=tmp_path/'maps.npz', progress=False)
-    eq(list(tmp_path.iterdir()), [])
+    expect_eq(list(tmp_path.iterdir()), [])
 
 def test_explain_recording(learn):
     fs, model_fs = 250, 96 / 1.0                          # the model sees 1-second beats at 96 samples
     t = np.arange(0, 60, 1 / fs)
     sig = np.sin(2 * np.pi * 1.2 * t) + 0.1 * np.random.default_rng(0).normal(size=t.size)
     r = explain_recording(learn.model, sig, fs=fs, model_fs=model_fs, window_s=1.0, step_s=0.5, method='grad_cam')
-    eq(r.maps.shape, (1, t.size)); eq(r.time.shape, (t.size,))
-    eq(len(r.window_starts), 119); assert np.isfinite(r.maps).all()
+    expect_eq(r.maps.shape, (1, t.size)); expect_eq(r.time.shape, (t.size,))
+    expect_eq(len(r.window_starts), 119); assert np.isfinite(r.maps).all()
     with pytest.raises(ValueError, match='shorter than one window'): explain_recording(learn.model, sig[:100], fs, model_fs, 1.0)
 
 def test_shap_values(learn):
@@ -51,4 +51,4 @@ def test_shap_values(learn):
     xb = learn.dls.valid.new(shuffle=False).one_batch()[0]
     bg = learn.dls.train.new(shuffle=False).one_batch()[0][:32]
     v = shap_values(learn.model, xb[:4], bg, n_samples=100)
-    eq(v.shape, (4, 1, 96)); assert torch.isfinite(v).all()
+    expect_eq(v.shape, (4, 1, 96)); assert torch.isfinite(v).all()

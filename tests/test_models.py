@@ -2,24 +2,24 @@
 import pytest
 import torch
 from torch import nn
-from fastcore.test import test_eq as eq
 from tsexplain.core import *
 from tsexplain.models import *
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 @pytest.mark.parametrize('arch', [InceptionTime, FCN, ResNet])
 @pytest.mark.parametrize('c_in', [1, 6])
 @pytest.mark.parametrize('L', [50, 96, 301])
 def test_output_shapes(arch, c_in, L):
     m = arch(c_in, 4).eval()
-    eq(m(torch.randn(3, c_in, L)).shape, (3, 4))
+    expect_eq(m(torch.randn(3, c_in, L)).shape, (3, 4))
 
 def test_inception_structure():
     m = InceptionTime(1, 2)
-    eq(len(m), 8); assert isinstance(m[5], InceptionBlock) and isinstance(m[6], GAP1d) and isinstance(m[7], nn.Linear)
-    eq([c.kernel_size[0] for c in m[0].module.convs], [39, 19, 9])
-    eq(m[1].module.bottleneck.kernel_size[0], 1); eq(m[1].module.bottleneck.out_channels, 32)
-    eq([m[i].shortcut is not None for i in range(6)], [False, False, True, False, False, True])
-    eq(m[5].module.bn_relu[0].num_features, 128)
+    expect_eq(len(m), 8); assert isinstance(m[5], InceptionBlock) and isinstance(m[6], GAP1d) and isinstance(m[7], nn.Linear)
+    expect_eq([c.kernel_size[0] for c in m[0].module.convs], [39, 19, 9])
+    expect_eq(m[1].module.bottleneck.kernel_size[0], 1); expect_eq(m[1].module.bottleneck.out_channels, 32)
+    expect_eq([m[i].shortcut is not None for i in range(6)], [False, False, True, False, False, True])
+    expect_eq(m[5].module.bn_relu[0].num_features, 128)
 
 def test_inception_gap_input_is_last_block_output():
     "The last block's output is exactly what GAP averages: the logit equals the head applied to its time mean"
@@ -32,9 +32,9 @@ def test_inception_gap_input_is_last_block_output():
 
 def test_fcn_resnet_widths():
     f = FCN(3, 2)
-    eq([f[i][0].out_channels for i in range(3)], [128, 256, 128]); eq([f[i][0].kernel_size[0] for i in range(3)], [8, 5, 3])
+    expect_eq([f[i][0].out_channels for i in range(3)], [128, 256, 128]); expect_eq([f[i][0].kernel_size[0] for i in range(3)], [8, 5, 3])
     r = ResNet(3, 2)
-    eq([r[i].convs[0][0].out_channels for i in range(3)], [64, 128, 128])
+    expect_eq([r[i].convs[0][0].out_channels for i in range(3)], [64, 128, 128])
 
 def test_ts_learner_trains_and_is_reproducible():
     dls = TSDataLoaders.from_dsname('ECG200', bs=16)
@@ -42,6 +42,6 @@ def test_ts_learner_trains_and_is_reproducible():
     for _ in range(2):
         learn, acc = train_ts('ECG200', 'FCN', epochs=1, bs=16, seed=3, progress=False)
         accs.append(acc)
-    eq(accs[0], accs[1])
-    eq(ts_learner(dls, arch=ResNet).model[-1].out_features, 2)
+    expect_eq(accs[0], accs[1])
+    expect_eq(ts_learner(dls, arch=ResNet).model[-1].out_features, 2)
     with pytest.raises(ValueError, match='choose one of'): get_arch('LSTM')

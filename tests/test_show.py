@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from fastcore.test import test_eq as eq
 from tsexplain.all import *
 from tsexplain.cam import *
 from tsexplain.attribution import *
 from tsexplain.show import *
+from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 @pytest.fixture(autouse=True)
 def close_all():
@@ -35,7 +35,7 @@ def motions():
 def test_cmap_has_every_registered_colormap():
     names = [n for n in vars(CMAP) if not n.startswith('_')]
     assert len(names) >= 164 and set(names) == set(matplotlib.colormaps)
-    eq(CMAP.seismic, 'seismic')
+    expect_eq(CMAP.seismic, 'seismic')
 
 def test_2020_calls_run_unchanged(ecg, tmp_path):
     dls, model = ecg.dls, ecg.model.eval()
@@ -43,7 +43,7 @@ def test_2020_calls_run_unchanged(ecg, tmp_path):
     def i2o(y): return lbl_dict.__getitem__(y.data.item())
     batch = get_batch(dls.train.dataset, [0, 2])
     fig = show_cam(batch, model, layer=5, i2o=i2o, func_cam=cam_acts)
-    eq(fig.axes[0].get_title(), f'[{i2o(batch[0][1])} - {i2o(batch[1][1])}] - CAM - mean')
+    expect_eq(fig.axes[0].get_title(), f'[{i2o(batch[0][1])} - {i2o(batch[1][1])}] - CAM - mean')
     show_cam(batch, model, layer=5, i2o=i2o, multi_fig=True, cmap=CMAP.seismic)
     show_cam(batch, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, multi_fig=True, cmap=CMAP.seismic)
     fig = show_cam(batch, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, cmap=CMAP.seismic)
@@ -53,7 +53,7 @@ def test_2020_calls_run_unchanged(ecg, tmp_path):
     b5 = dls.train.one_batch()
     show_cam(b5, model, layer=5, i2o=i2o, cmap=CMAP.viridis)
     fig = show_cam(b5, model, layer=5, i2o=i2o, cmap=CMAP.viridis, multi_fig=True, figsize=(18, 8), linestyles='dotted')
-    eq(len([a for a in fig.axes if a.get_title()]), 5)
+    expect_eq(len([a for a in fig.axes if a.get_title()]), 5)
     show_cam(b5, model, layer=5, i2o=i2o, func_cam=grad_cam_acts, multi_fig=True, figsize=(18, 8))
     one = get_batch(dls.train.dataset, [0])
     show_cam(one, model, layer=5, i2o=i2o, cmap='rainbow', linewidth=2, linestyles='dotted')
@@ -63,7 +63,7 @@ def test_linestyles_follow_the_user(ecg):
     fig = show_cam(batch, ecg.model, linestyles=['solid', 'solid', 'dashed'])
     lcs = [c for c in fig.axes[0].collections]
     styles = [lc.get_linestyle()[0] for lc in lcs]
-    eq(styles[0], styles[1]); assert styles[2] != styles[0]   # the 2020 bug: the second curve was always dashed
+    expect_eq(styles[0], styles[1]); assert styles[2] != styles[0]   # the 2020 bug: the second curve was always dashed
 
 def test_every_input_kind_and_method(ecg):
     ds = ecg.dls.valid_ds
@@ -105,17 +105,28 @@ def test_savefig_writes_and_closes(ecg, tmp_path):
     for ext in ('png', 'svg', 'pdf'):
         fig = show_cam(b[0][:2], ecg.model, func_cam='grad_cam', savefig=tmp_path/f'cam.{ext}', show=False)
         assert (tmp_path/f'cam.{ext}').stat().st_size > 1000
-    eq(plt.get_fignums(), before)   # no figure left open
+    expect_eq(plt.get_fignums(), before)   # no figure left open
     img = plt.imread(tmp_path/'cam.png')
     assert img[..., :3].std() > 0.05   # not blank (the 2020 savefig saved an empty figure)
 
-def test_shown_once_in_jupyter(ecg):
-    b = ecg.dls.valid.one_batch()
-    fig = show_cam(b[0][:1], ecg.model)
-    assert plt.fignum_exists(fig.number)      # pyplot shows it when the cell ends...
-    assert fig._ipython_display_() is None    # ...and the returned figure does not show it again
-    fig2 = show_cam(b[0][:1], ecg.model, show=False)
-    assert not plt.fignum_exists(fig2.number)
+def test_shown_once_in_a_jupyter_kernel():
+    "In a real kernel with the inline backend: a returned, an assigned and a `show=False` figure each show exactly once"
+    import os, nbformat
+    from nbclient import NotebookClient
+    setup = ("import warnings; warnings.simplefilter('ignore'); import torch; from tsexplain.show import *; from tsexplain.models import FCN\n"
+             "m = FCN(1, 2).eval(); x = torch.randn(2, 1, 50)")
+    cases = {'returned': "show_cam(x, m, func_cam='grad_cam')",
+             'assigned': "fig = show_cam(x, m, func_cam='grad_cam')",
+             'show=False, returned': "show_cam(x, m, func_cam='grad_cam', show=False)",
+             'learn-style multi_fig': "show_cam(x, m, func_cam='cam', multi_fig=True)"}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(setup)] + [nbformat.v4.new_code_cell(c) for c in cases.values()])
+    old = os.environ.pop('MPLBACKEND', None)   # the kernel's own default backend: inline
+    try: NotebookClient(nb, kernel_name='python3', timeout=300).execute()
+    finally:
+        if old is not None: os.environ['MPLBACKEND'] = old
+    for name, cell in zip(cases, nb.cells[1:]):
+        images = [o for o in cell.outputs if 'image/png' in o.get('data', {})]
+        expect_eq((name, len(images)), (name, 1))
 
 def test_constant_maps_draw_without_warnings(ecg):
     zero = lambda model, x, target=None, layer=None: torch.zeros(len(x), 1, x.shape[-1])
@@ -127,16 +138,16 @@ def test_constant_maps_draw_without_warnings(ecg):
 def test_multichannel_styles(motions):
     xb, yb = motions.dls.valid.one_batch()
     fig = show_cam((xb[:2], yb[:2]), motions.model, func_cam='grad_cam', style='heatmap', vocab=motions.dls.vocab)
-    eq(sum(len(a.images) for a in fig.axes), 12)          # a heatmap behind each of 6 channels of 2 series
+    expect_eq(sum(len(a.images) for a in fig.axes), 12)          # a heatmap behind each of 6 channels of 2 series
     fig = show_cam((xb[:2], yb[:2]), motions.model, func_cam='grad_cam', style='line')
-    eq(sum(len(a.images) for a in fig.axes), 0)
+    expect_eq(sum(len(a.images) for a in fig.axes), 0)
     fig = show_cam((xb[:1], yb[:1]), motions.model, func_cam='channel_cam', scatter=True)
-    eq(len([a for a in fig.axes if a.get_ylabel().startswith('ch')]), 6)
+    expect_eq(len([a for a in fig.axes if a.get_ylabel().startswith('ch')]), 6)
 
 def test_learner_show_cam(ecg, motions):
     fig = ecg.show_cam(n=3, method='grad_cam', cmap=CMAP.seismic)
     titles = [a.get_title() for a in fig.axes if a.get_title() and '/' in a.get_title()]
-    eq(len(titles), 3); assert all('(' in t for t in titles)
+    expect_eq(len(titles), 3); assert all('(' in t for t in titles)
     fig = ecg.show_cam(top_losses=True, n=2)
     assert sum('#' in a.get_title() for a in fig.axes) == 2
     motions.show_cam(idxs=[0, 5], method='occlusion', method_kwargs=dict(window=10), show=False)
@@ -144,7 +155,7 @@ def test_learner_show_cam(ecg, motions):
 def test_views(ecg, motions):
     x = ecg.dls.valid.one_batch()[0][:1]
     fig = show_class_maps(x, ecg.model, vocab=ecg.dls.vocab)
-    eq(len(fig.axes), 4)   # the series, one strip per class, the colour bar
+    expect_eq(len(fig.axes), 4)   # the series, one strip per class, the colour bar
     show_class_maps(motions.dls.valid.one_batch()[0][:1], motions.model)
     show_methods(x, ecg.model, methods=['cam', 'grad_cam', 'occlusion'])
     fig = show_attention(torch.randn(1, 2, 64), CNNLSTMAttention(2, 3).eval())
@@ -158,7 +169,7 @@ class TinyCNN(nn.Sequential):
 def test_images_overlay_and_threshold(tmp_path):
     img = torch.zeros(2, 1, 16, 16); img[0, :, 2:7, 2:7] = 1
     m = TinyCNN().eval()
-    eq(grad_cam(m, img).shape, (2, 1, 16, 16))
+    expect_eq(grad_cam(m, img).shape, (2, 1, 16, 16))
     fig = show_cam(img, m, func_cam='grad_cam', threshold=0.5, savefig=tmp_path/'img.png', show=False)
     overlay = fig.axes[0].images[1].get_array()
     assert np.ma.is_masked(overlay) and overlay.mask.any()    # low activations blanked

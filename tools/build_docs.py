@@ -1,11 +1,12 @@
-"""Build the docs site offline: notebooks -> API docs added, executed -> MkDocs (material + mkdocs-jupyter) -> _docs/.
+"""Build the docs site offline: notebooks -> executed -> API docs added -> MkDocs (material + mkdocs-jupyter) -> _docs/.
 
-Each notebook of nbs/ is processed as nbdev does for its docs: `#| hide` cells are dropped, directive lines removed, and
-every public function or class an `#| export` cell defines gets its API doc (nbdev's `show_doc`) right after the cell.
-The notebook is then executed (figures and tables come from running it) and handed to MkDocs. No Quarto is involved.
-Run from the repository root:  python tools/build_docs.py   (then open _docs/index.html)
+Each notebook of nbs/ is executed whole (figures and tables come from running it), then processed as nbdev does for
+its docs: `#| hide` cells are dropped, directive lines removed, and each `#| export` cell is replaced by the API docs
+(nbdev's `show_doc`) of the public functions and classes it defines. LaTeX in markdown becomes MathML and library
+warnings are left out. No Quarto and no network are involved.
+Run from the repository root:  python tools/build_docs.py [notebook stems to execute; default all]   (open _docs/index.html)
 """
-import ast, importlib, re, shutil, subprocess, sys, time
+import ast, importlib, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -34,37 +35,64 @@ def public_names(src: str) -> list:
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith('_')]
 
 def api_doc(obj) -> str:
+    "nbdev's `show_doc` markdown, tidied: no source link, untyped `None` defaults shown plainly, the docstring as a paragraph"
     from nbdev.showdoc import show_doc
     doc = show_doc(obj)
     if doc is None: return None   # dispatched functions (show_batch) have no single signature
-    md = doc._repr_markdown_()
-    return '\n'.join(l for l in md.splitlines() if not l.startswith('[source]')).strip()
+    lines = []
+    for l in doc._repr_markdown_().splitlines():
+        if l.startswith('[source]'): continue
+        if len(l) > 2 and l.startswith('*') and l.endswith('*'): l = l[1:-1].replace('*', r'\*')   # `(B, 1, *size)` is not emphasis
+        lines.append(l.replace(':NoneType=None', '=None'))
+    return '\n'.join(lines).strip()
 
-def process(nb_path: Path) -> nbformat.NotebookNode:
+NB_LINK = re.compile(r'\]\((?:nbs/)?(\w+)\.ipynb\)')
+
+def site_links(md: str) -> str:
+    "Links to notebooks (`nbs/04_cam.ipynb`, right on GitHub) as links to their pages (`cam.html`)"
+    return NB_LINK.sub(lambda m: f"]({page_name(Path(m.group(1) + '.ipynb'))[:-len('.ipynb')]}.html)", md)
+
+MATH = re.compile(r'(`[^`]*`)|\$\$(.+?)\$\$|\$([^$\n]+?)\$', re.S)
+
+def render_math(md: str) -> str:
+    "LaTeX between $...$ (inline) and $$...$$ (display) as MathML, which browsers draw without scripts; code spans untouched"
+    from latex2mathml.converter import convert
+    def sub(m):
+        if m.group(1): return m.group(1)
+        display = m.group(2) is not None
+        return convert((m.group(2) if display else m.group(3)).strip(), display='block' if display else 'inline')
+    return MATH.sub(sub, md)
+
+def is_warning(out) -> bool:
+    "A stderr stream that only carries library warnings (a docs page shows results, not deprecation notices)"
+    return out.get('output_type') == 'stream' and out.get('name') == 'stderr' and 'Warning' in out.get('text', '')
+
+def process(nb_path: Path, run: bool = True) -> nbformat.NotebookNode:
+    "The notebook as its doc page: executed whole (hidden cells too: they hold imports), then hidden cells dropped and API docs added"
     nb = nbformat.read(nb_path, as_version=4)
-    mod = None
-    cells = []
+    marks = []
     for c in nb.cells:
         d = directives(c.source) if c.cell_type == 'code' else {}
+        marks.append(d)
+        if c.cell_type != 'code': continue
+        c.source = strip_directives(c.source)
+        if d.get('eval', '').strip() == 'false': c.metadata['tags'] = ['skip-execution']
+    if run:
+        NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
+                       skip_cells_with_tag='skip-execution').execute()
+    mod, cells = None, []
+    for c, d in zip(nb.cells, marks):
         if 'default_exp' in d: mod = d['default_exp']
         if 'hide' in d or 'default_exp' in d: continue
-        if c.cell_type == 'code':
-            c.source = strip_directives(c.source)
-            if 'eval' in d and d['eval'].strip() == 'false': c.metadata['tags'] = ['skip-execution']
-        cells.append(c)
+        if c.cell_type == 'markdown': c.source = site_links(render_math(c.source))
+        if c.cell_type == 'code': c.outputs = [o for o in c.outputs if not is_warning(o)]
+        if 'export' not in d: cells.append(c)   # as in nbdev: an exported cell's API doc stands for its source
         if 'export' in d and mod and mod != 'all':
             m = importlib.import_module(f'tsexplain.{mod}')
             for name in public_names(c.source):
                 doc = api_doc(getattr(m, name)) if hasattr(m, name) else None
                 if doc: cells.append(nbformat.v4.new_markdown_cell(doc))
     nb.cells = cells
-    return nb
-
-def execute(nb, cwd: Path, timeout: int = 900):
-    skip = [c for c in nb.cells if 'skip-execution' in c.metadata.get('tags', [])]
-    for c in skip: c.cell_type, c.source = 'code', c.source   # kept, shown, not run
-    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(cwd)}},
-                   skip_cells_with_tag='skip-execution').execute()
     return nb
 
 NAV_TITLES = {'index': 'Home', 'data': 'Data', 'core': 'Core', 'models': 'Models', 'hooks': 'Engine', 'cam': 'CAM family',
@@ -80,6 +108,7 @@ def write_mkdocs_yml(pages):
     (ROOT/'_proc'/'mkdocs.yml').write_text((ROOT/'mkdocs.yml').read_text() + '\n' + nav + '\n')
 
 def main():
+    os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'   # figures into the page, even when the caller set Agg
     only = sys.argv[1:]
     if PROC.exists(): shutil.rmtree(PROC)
     PROC.mkdir(parents=True)
@@ -87,8 +116,7 @@ def main():
     pages = []
     for nb_path in nbs:
         t0 = time.perf_counter()
-        nb = process(nb_path)
-        if not only or nb_path.stem in only: execute(nb, NBS)
+        nb = process(nb_path, run=not only or nb_path.stem in only)
         nbformat.write(nb, PROC/page_name(nb_path))
         pages.append(page_name(nb_path)[:-len('.ipynb')])
         print(f'{nb_path.name}: {time.perf_counter() - t0:.0f} s', flush=True)

@@ -216,6 +216,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show._label': ('show.html#_label', 'tsexplain/show.py'),
                                 'tsexplain.show._one_series': ('show.html#_one_series', 'tsexplain/show.py'),
                                 'tsexplain.show._probs': ('show.html#_probs', 'tsexplain/show.py'),
+                                'tsexplain.show._pyplot_owns': ('show.html#_pyplot_owns', 'tsexplain/show.py'),
                                 'tsexplain.show._show_image_cams': ('show.html#_show_image_cams', 'tsexplain/show.py'),
                                 'tsexplain.show.as_batch': ('show.html#as_batch', 'tsexplain/show.py'),
                                 'tsexplain.show.compute_maps': ('show.html#compute_maps', 'tsexplain/show.py'),

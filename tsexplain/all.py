@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #acc95971
+# %% ../nbs/index.ipynb #63f49f9a
 from importlib.metadata import version as _version, PackageNotFoundError as _NotFound
 from . import data as _data, core as _core, models as _models, hooks as _hooks, cam as _cam
 from . import attribution as _attribution, show as _show
