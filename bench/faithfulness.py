@@ -7,7 +7,7 @@
 2. ECG200 (InceptionTime, the default recipe): deletion / insertion / top-10% against random orders for every method.
    Goal: Grad-CAM deletion AUC <= 0.7 x random-order deletion AUC.
 3. Randomisation sanity check (Adebayo et al. 2018) on ECG200: CAM and Grad-CAM should pass (rank corr < 0.3).
-Run: python bench/faithfulness.py [--quick] [--skip_ecg | --skip_planted]
+Run: python bench/faithfulness.py [--quick] [--skip_ecg | --skip_planted | --only_sweep]
 """
 import argparse, time
 import numpy as np
@@ -45,26 +45,38 @@ def planted(D, arch, epochs, n_train, n_test, joint=False):
         rows.append(dict(method=name, kind=METHODS[name].kind, **{k: round(v, 3) for k, v in sc.items()}, seconds=round(time.perf_counter() - t0, 1)))
     return acc, pd.DataFrame(rows).set_index('method')
 
+def baseline_sweep(learn):
+    "Deletion ratio (AUC / random-order AUC) of a few methods with each way of removing a time step"
+    print('\n### ECG200: deletion AUC / random-order deletion AUC for each baseline (lower is better)\n')
+    sweep = {b: learn.evaluate_cams(methods=['cam', 'grad_cam', 'occlusion', 'integrated_gradients'], n=100, steps=20,
+                                    baseline=b, method_kwargs=KW).deletion_ratio.round(3) for b in ('zero', 'mean', 'noise', 'interp')}
+    print(pd.DataFrame(sweep).to_markdown())
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='fewer series and epochs (a smoke run, not the reported numbers)')
     p.add_argument('--skip_ecg', action='store_true', help='only the planted-motif part')
     p.add_argument('--skip_planted', action='store_true', help='only the ECG200 part')
+    p.add_argument('--only_sweep', action='store_true', help='only the ECG200 baseline sweep')
     a = p.parse_args()
     torch.set_num_threads(2)
     n_train, n_test, ep = (200, 64, 6) if a.quick else (600, 200, 20)
-    for arch in () if a.skip_planted else (FCN, InceptionTime):
+    for arch in () if a.skip_planted or a.only_sweep else (FCN, InceptionTime):
         for D, joint in ((3, False), (6, False), (10, False), (6, True)):
             acc, df = planted(D, arch, ep if arch is FCN else max(ep // 2, 4), n_train, n_test, joint)
             print(f'\n### Planted motif, D = {D}{" (joint two-motif variant)" if joint else ""}, {arch.__name__} (test accuracy {acc:.2f})\n')
             print(df.to_markdown())
     if a.skip_ecg: return
+    if a.only_sweep:
+        learn, acc = train_ts('ECG200', 'InceptionTime', epochs=50, bs=16, seed=0, progress=False)
+        return baseline_sweep(learn)
     learn, acc = train_ts('ECG200', 'InceptionTime', epochs=10 if a.quick else 50, bs=16, seed=0, progress=False)
     print(f'\n### ECG200, InceptionTime (test accuracy {acc:.2f}): faithfulness on the 100 test series, zero baseline\n')
     df = learn.evaluate_cams(methods=LENGTH_WISE + PER_CHANNEL, n=100, steps=20, method_kwargs=KW)
     print(df.round(3).to_markdown())
     r = df.loc['grad_cam']
     print(f"\nGrad-CAM deletion AUC / random = {r.deletion_auc:.3f} / {r.deletion_random:.3f} = {r.deletion_ratio:.2f} (goal <= 0.7)")
+    baseline_sweep(learn)
     x = learn.dls.valid.new(shuffle=False).one_batch()[0][:64]
     print('\n### Randomisation check (ECG200, cascading from the head down; rank correlation with the trained maps)\n')
     rows = []

@@ -30,9 +30,22 @@ def strip_directives(src: str) -> str:
     return '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip('\n')
 
 def public_names(src: str) -> list:
+    "(name, class) of each public function or class a cell defines; class is the patched class for fastcore's `@patch`"
     try: tree = ast.parse(src)
     except SyntaxError: return []
-    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith('_')]
+    out = []
+    for n in tree.body:
+        if not isinstance(n, (ast.FunctionDef, ast.ClassDef)) or n.name.startswith('_'): continue
+        patched = any(getattr(d, 'id', getattr(getattr(d, 'func', None), 'id', None)) == 'patch' for d in n.decorator_list)
+        ann = n.args.args[0].annotation if patched and n.args.args else None
+        out.append((n.name, ann.id if isinstance(ann, ast.Name) else None))
+    return out
+
+def documented(module, name: str, owner):
+    "The object a cell defined: `module.name`, or `owner.name` for a method patched onto `owner` (Learner.show_cam)"
+    if owner is None: return getattr(module, name, None)
+    cls = getattr(module, owner, None)
+    return getattr(cls, name, None) if cls is not None else None
 
 def api_doc(obj) -> str:
     "nbdev's `show_doc` markdown, tidied: no source link, untyped `None` defaults shown plainly, the docstring as a paragraph"
@@ -89,8 +102,9 @@ def process(nb_path: Path, run: bool = True) -> nbformat.NotebookNode:
         if 'export' not in d: cells.append(c)   # as in nbdev: an exported cell's API doc stands for its source
         if 'export' in d and mod and mod != 'all':
             m = importlib.import_module(f'tsexplain.{mod}')
-            for name in public_names(c.source):
-                doc = api_doc(getattr(m, name)) if hasattr(m, name) else None
+            for name, owner in public_names(c.source):
+                obj = documented(m, name, owner)
+                doc = api_doc(obj) if obj is not None else None
                 if doc: cells.append(nbformat.v4.new_markdown_cell(doc))
     nb.cells = cells
     return nb
