@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of tsexplain, as CI runs them: the notebooks and the package are in sync, every notebook runs, then pytest.
+# Every test of tsexplain, as CI runs them: the notebooks and the package are in sync, every notebook runs, the docs
+# site builds, then pytest (which also opens the site in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MPLBACKEND=Agg
@@ -16,6 +17,9 @@ fi
 
 echo "== notebooks (nbdev-test)"
 nbdev-test --n-workers 1
+
+echo "== docs site (every notebook executed into _docs/, mkdocs build --strict)"
+python tools/build_docs.py
 
 echo "== pytest"
 python -m pytest tests/ -q -p no:cacheprovider
