@@ -50,6 +50,11 @@ def documented(module, name: str, owner):
 def api_doc(obj) -> str:
     "nbdev's `show_doc` markdown, tidied: no source link, untyped `None` defaults shown plainly, the docstring as a paragraph"
     from nbdev.showdoc import show_doc
+    if isinstance(obj, type) and not getattr(obj.__init__, '__module__', '').startswith('tsexplain'):
+        # a class that keeps its base's constructor (a Figure, a plain namespace): its name, bases and docstring,
+        # not the base's long signature
+        bases = ', '.join(b.__name__ for b in obj.__bases__ if b is not object)
+        return f"---\n\n### {obj.__name__}\n\n```python\nclass {obj.__name__}{f'({bases})' if bases else ''}:\n```\n\n{obj.__doc__ or ''}".strip()
     doc = show_doc(obj)
     if doc is None: return None   # dispatched functions (show_batch) have no single signature
     lines = []
