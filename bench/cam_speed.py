@@ -13,8 +13,7 @@ and (issue 6):
   peak RSS growth streaming 10k / 1k series through learn.explain(save=...)  <= 1.10 (beside a non-streaming control)
 Run: python bench/cam_speed.py [--bs 256] [--reps 7] [--threads 2]
 """
-import argparse, os, resource, statistics, subprocess, sys, tempfile, time
-import numpy as np
+import argparse, statistics, subprocess, sys, time
 import torch
 
 from tsexplain.models import InceptionTime

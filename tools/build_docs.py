@@ -114,15 +114,10 @@ def process(nb_path: Path, run: bool = True) -> nbformat.NotebookNode:
     nb.cells = cells
     return nb
 
-NAV_TITLES = {'index': 'Home', 'data': 'Data', 'core': 'Core', 'models': 'Models', 'hooks': 'Engine', 'cam': 'CAM family',
-              'attribution': 'Per-channel maps', 'show': 'Showing maps', 'evaluate': 'Evaluating maps', 'cli': 'The command',
-              'tutorial_ecg200': 'ECG200: CAM and Grad-CAM', 'tutorial_multichannel': 'Which channel mattered?',
-              'tutorial_hybrid': 'CNN-BiLSTM-attention', 'tutorial_long_recordings': 'Long recordings', 'tutorial_images': 'Images'}
-
 def write_mkdocs_yml(pages):
     tutorials = [p for p in pages if p.startswith('tutorial_')]
     api = [p for p in pages if p != 'index' and not p.startswith('tutorial_')]
-    entry = lambda p: f"      - '{NAV_TITLES.get(p, p)}': {p}.ipynb"
+    entry = lambda p: f"      - {p}.ipynb"   # titled by the notebook's first heading
     nav = "\n".join(["nav:", "  - Home: index.ipynb", "  - Tutorials:", *[entry(p) for p in tutorials], "  - API:", *[entry(p) for p in api]])
     (ROOT/'_proc'/'mkdocs.yml').write_text((ROOT/'mkdocs.yml').read_text() + '\n' + nav + '\n')
 
