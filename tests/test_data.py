@@ -4,7 +4,6 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 import pytest
-from fastai.data.external import fastai_cfg
 from tsexplain.data import *
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
@@ -136,16 +135,7 @@ def server(tmp_path):
     yield f'http://127.0.0.1:{httpd.server_address[1]}'
     httpd.shutdown(); httpd.server_close()
 
-@pytest.fixture
-def fastai_home(tmp_path, monkeypatch):
-    home = tmp_path/'fastai_home'
-    monkeypatch.setenv('FASTAI_HOME', str(home))
-    fastai_cfg.cache_clear()  # fastai caches its config, and with it the data folder
-    yield home
-    fastai_cfg.cache_clear()
-
-def _cache_files(home):
-    return sorted(str(p.relative_to(home)) for p in home.rglob('*') if p.is_file() and p.name != 'config.ini')
+from conftest import cache_files as _cache_files
 
 def test_download_good_then_cached(server, fastai_home):
     path = untar_ts(f'{server}/good/Coffee.zip')

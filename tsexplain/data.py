@@ -4,16 +4,18 @@
 
 # %% ../nbs/00_data.ipynb #edd3dab4
 from __future__ import annotations
-import csv, difflib, importlib.resources, io, re, shutil
-from pathlib import Path
+import csv, difflib, hashlib, importlib.resources, io, json, os, re, shutil, socket, stat, tarfile, time, urllib.request, zipfile
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
 import numpy as np
 from scipy.io import arff
-from fastai.data.external import untar_data, fastai_path
+from fastai.data.external import fastai_path
 
 # %% auto #0
-__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'ARCHIVE_URL', 'unzip_data', 'READERS', 'get_UCR_univariate_list',
-           'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path',
-           'dataset_name', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
+__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data', 'READERS',
+           'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
+           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract', 'download_file', 'untar_ts',
+           'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -96,32 +98,196 @@ def _offline_hint(url, dsname):
     return (f"To use it offline, download {url} on a machine with network access and unzip it so that "
             f"{dest}/{dsname}_TRAIN.arff (or .ts/.tsv) and {dsname}_TEST.* exist; untar_ts will then use those files.")
 
-def _remove_partial(url, dsname, existed_before):
-    "Delete what a failed download left: the archive, its `.part` file, and a half-extracted folder"
-    arch = fastai_path('archive')/url.rstrip('/').split('/')[-1]
-    for p in (arch, arch.with_name(arch.name + '.part'), arch.with_name(arch.name + '.lock')):
+def _archive_files(archive: Path) -> tuple[Path, Path, Path]:
+    "The download's partial file, lock and digest record beside `archive`"
+    return tuple(archive.with_name(archive.name + s) for s in ('.part', '.lock', '.sha256.json'))
+
+def _remove_partial(archive: Path, dest: Path, existed_before: bool):
+    "Delete what a failed download left: the archive, its partial file and record, and a half-extracted folder"
+    part, _, record = _archive_files(archive)
+    for p in (archive, part, record):
         if p.exists(): p.unlink()
-    dest = fastai_path('data')/dsname
     if dest.exists() and not existed_before: shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
 
+# %% ../nbs/00_data.ipynb #7e1a020c
+class UnsafeArchiveError(DatasetDownloadError):
+    "An archive entry would be written outside the target folder, is a link or a device, or the archive expands too much"
+
+EXTRACT_LIMITS = dict(max_bytes=4 * 2**30, max_ratio=200, ratio_from=64 * 2**20)
+
+def _unsafe_name(name: str) -> str | None:
+    "Why an entry name may not be extracted (None when it is safe)"
+    p = PurePosixPath(name.replace('\\', '/'))
+    if p.is_absolute() or re.match(r'^[A-Za-z]:', name): return 'it is an absolute path'
+    if '..' in p.parts: return "it has a '..' component"
+    return None
+
+def _link_escapes(name: str, target: str) -> bool:
+    "Whether a link `name` -> `target` points outside the folder it is extracted into"
+    if PurePosixPath(target).is_absolute(): return True
+    depth = 0
+    for part in (PurePosixPath(name).parent / target).parts:
+        depth += -1 if part == '..' else 0 if part == '.' else 1
+        if depth < 0: return True
+    return False
+
+def _check_sizes(total: int, packed: int, archive: Path, max_bytes: int, max_ratio: float, ratio_from: int):
+    if total > max_bytes:
+        raise UnsafeArchiveError(f"{archive.name} expands to {total:,} bytes, over the limit of {max_bytes:,} (max_bytes): refused")
+    if total > ratio_from and total > max_ratio * max(packed, 1):
+        raise UnsafeArchiveError(f"{archive.name} expands {total / max(packed, 1):.0f}-fold ({packed:,} -> {total:,} bytes), over the "
+                                 f"limit of {max_ratio} (max_ratio): an archive bomb? Refused")
+
+def _zip_plan(z: zipfile.ZipFile, archive: Path, limits: dict) -> list:
+    "The zip's file entries, once every entry has been checked"
+    total, files = 0, []
+    for info in z.infolist():
+        why = _unsafe_name(info.filename)
+        kind = stat.S_IFMT(info.external_attr >> 16)       # 0 when the archiver wrote no file type
+        if why is None and kind == stat.S_IFLNK: why = 'it is a symbolic link'
+        elif why is None and kind not in (0, stat.S_IFREG, stat.S_IFDIR): why = 'it is a device or special file'
+        if why: raise UnsafeArchiveError(f"{archive.name}: entry {info.filename!r} refused: {why}")
+        total += info.file_size
+        if not info.is_dir(): files.append(info)
+    _check_sizes(total, archive.stat().st_size, archive, **limits)
+    return files
+
+def _tar_plan(t: tarfile.TarFile, archive: Path, limits: dict) -> list:
+    "The tar's members, once every member has been checked"
+    total, members = 0, t.getmembers()
+    for m in members:
+        why = _unsafe_name(m.name)
+        if why is None and ((m.issym() and _link_escapes(m.name, m.linkname)) or (m.islnk() and _unsafe_name(m.linkname))):
+            why = f'it is a link to {m.linkname!r}, outside the target folder'
+        elif why is None and (m.ischr() or m.isblk() or m.isfifo()): why = 'it is a device or FIFO'
+        if why: raise UnsafeArchiveError(f"{archive.name}: entry {m.name!r} refused: {why}")
+        total += m.size if m.isfile() else 0
+    _check_sizes(total, archive.stat().st_size, archive, **limits)
+    return members
+
+def _copy_capped(src, dst: Path, cap: int, what: str):
+    "Copy a stream to `dst`, refusing to write more than `cap` bytes"
+    n = 0
+    with open(dst, 'wb') as out:
+        while chunk := src.read(1 << 20):
+            n += len(chunk)
+            if n > cap: raise UnsafeArchiveError(f"{what} holds more bytes than its header declares: refused")
+            out.write(chunk)
+
+def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None) -> Path:
+    "Extract a .zip or .tar(.gz/.bz2/.xz) into `dest`, whole or not at all; refuses unsafe entries and bombs before writing"
+    archive, dest = Path(archive), Path(dest)
+    limits = {**EXTRACT_LIMITS, **{k: v for k, v in dict(max_bytes=max_bytes, max_ratio=max_ratio).items() if v is not None}}
+    tmp = dest.with_name(f'.{dest.name}.extracting-{os.getpid()}')
+    if tmp.exists(): shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                for info in _zip_plan(z, archive, limits):
+                    target = tmp/PurePosixPath(info.filename.replace('\\', '/'))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with z.open(info) as src: _copy_capped(src, target, info.file_size, f"{archive.name}: entry {info.filename!r}")
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive) as t:
+                members = _tar_plan(t, archive, limits)
+                if hasattr(tarfile, 'data_filter'): t.extractall(tmp, members=members, filter='data')
+                else: t.extractall(tmp, members=[m for m in members if m.isfile() or m.isdir()])
+        else: raise DatasetDownloadError(f"{archive.name} is neither a zip nor a tar archive")
+        if dest.exists(): shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+# %% ../nbs/00_data.ipynb #0fb7b394
+def download_file(url: str, dest, timeout: float = 30., progress: bool = True) -> Path:
+    "Download `url` to `dest` through `dest.part`; an error when no byte arrives for `timeout` s or the body is short"
+    dest = Path(dest)
+    part = _archive_files(dest)[0]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r, open(part, 'wb') as out:
+            size = int(r.headers.get('Content-Length') or 0)
+            bar = None
+            if progress and size > 1 << 20:
+                from fastprogress.fastprogress import progress_bar
+                bar = progress_bar(range(size), leave=False)
+            n = 0
+            while chunk := r.read(1 << 16):
+                out.write(chunk); n += len(chunk)
+                if bar is not None: bar.update(n)
+        if size and n < size: raise DatasetDownloadError(f"the server sent {n:,} of the {size:,} bytes it announced")
+        os.replace(part, dest)
+    except (socket.timeout, TimeoutError) as e:
+        raise DatasetDownloadError(f"no data from the server for {timeout} s (timeout): the download stalled") from e
+    finally:
+        if part.exists(): part.unlink()
+    return dest
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while chunk := f.read(1 << 20): h.update(chunk)
+    return h.hexdigest()
+
+def _check_digest(archive: Path, url: str, sha256: str = None):
+    "Record the archive's size and sha256 on first use; refuse it when it no longer matches its record (or `sha256`)"
+    record = _archive_files(archive)[2]
+    digest, size = _sha256(archive), archive.stat().st_size
+    if sha256 is not None and digest != sha256.lower():
+        raise DatasetDownloadError(f"{archive.name} has sha256 {digest}, not the {sha256} asked for")
+    if record.exists():
+        rec = json.loads(record.read_text())
+        if (rec['sha256'], rec['size']) != (digest, size):
+            raise DatasetDownloadError(f"the cached archive {archive} changed since it was downloaded (sha256 {digest}, recorded "
+                                       f"{rec['sha256']}): delete it or pass force_download=True")
+    else:
+        tmp = record.with_name(record.name + '.tmp')
+        tmp.write_text(json.dumps(dict(url=url, size=size, sha256=digest, recorded=time.strftime('%Y-%m-%dT%H:%M:%S%z'))))
+        os.replace(tmp, record)
+
+@contextmanager
+def _download_lock(archive: Path):
+    "One download of `archive` at a time; the operating system releases the lock when its holder dies, even by kill -9"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    lock = _archive_files(archive)[1]
+    try: import fcntl
+    except ImportError: fcntl = None                      # Windows: no lock
+    with open(lock, 'a') as f:
+        if fcntl: fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            part = _archive_files(archive)[0]
+            if part.exists(): part.unlink()                 # left by a download that was killed: we hold the lock now
+            yield
+        finally:
+            if lock.exists(): lock.unlink()
+            if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
+
 # %% ../nbs/00_data.ipynb #9ff55764
-def untar_ts(name_or_url: str, force_download: bool = False) -> Path:
+def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30., sha256: str = None, max_bytes: int = None,
+             max_ratio: float = None) -> Path:
     "Folder holding the TRAIN and TEST files of a UCR/UEA dataset, given by name or `URLs_TS` address; downloads once"
     dsname = dataset_name(name_or_url)
     if dsname in BUNDLED and not force_download: return bundled_path(dsname)
     url = str(name_or_url) if '://' in str(name_or_url) else f'{ARCHIVE_URL}{dsname}.zip'
     cached = fastai_path('data')/dsname
     if cached.exists() and not force_download and _has_split_files(cached, dsname): return cached
-    existed_before = cached.exists()
-    try:
-        path = Path(untar_data(url, force_download=force_download))
-        if not _has_split_files(path, dsname):
-            raise DatasetDownloadError(f"the archive holds no {dsname}_TRAIN.* and {dsname}_TEST.* files")
-    except (Exception, KeyboardInterrupt) as e:
-        _remove_partial(url, dsname, existed_before)
-        raise DatasetDownloadError(f"Could not download {dsname} from {url}: {type(e).__name__}: {e}. "
-                                   f"Nothing was left in the cache. {_offline_hint(url, dsname)}") from e
-    return path
+    archive = fastai_path('archive')/url.rstrip('/').split('/')[-1]
+    with _download_lock(archive):
+        existed_before = cached.exists()
+        try:
+            if force_download or not archive.exists(): download_file(url, archive, timeout=timeout)
+            _check_digest(archive, url, sha256)
+            safe_extract(archive, cached, max_bytes=max_bytes, max_ratio=max_ratio)
+            if not _has_split_files(cached, dsname):
+                raise DatasetDownloadError(f"the archive holds no {dsname}_TRAIN.* and {dsname}_TEST.* files")
+        except (Exception, KeyboardInterrupt) as e:
+            _remove_partial(archive, cached, existed_before)
+            kind = UnsafeArchiveError if isinstance(e, UnsafeArchiveError) else DatasetDownloadError
+            raise kind(f"Could not download {dsname} from {url}: {type(e).__name__}: {e}. "
+                       f"Nothing was left in the cache. {_offline_hint(url, dsname)}") from e
+    return cached
 
 unzip_data = untar_ts  # the name used by the 2020 fastai2 timeseries tutorials
 
