@@ -2,6 +2,7 @@
 import subprocess, sys
 from pathlib import Path
 from fastai.learner import load_learner
+from tsexplain.data import read_series, untar_ts
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, '-m', 'tsexplain.cli', *args], capture_output=True, text=True, cwd=cwd, timeout=600)
@@ -35,7 +36,18 @@ def test_one_epoch_saves_learner(tmp_path):
     assert 0 <= acc <= 1
     learn = load_learner(tmp_path/'out'/'learner.pkl')
     assert learn.dls.vocab == ['-1', '1']
-    assert not list((tmp_path/'out').glob('*.tmp'))
+    assert not list((tmp_path/'out').glob('*.tmp')) and not list(tmp_path.glob('.out.*'))
+    # the pickle-free files rebuild the same model: identical logits and maps
+    import json, torch
+    from tsexplain.all import load_ts_model, grad_cam
+    back = load_ts_model(tmp_path/'out'/'model.safetensors')
+    assert back.dls.vocab == ['-1', '1'] and back.ts_meta['arch'] == 'InceptionTime'
+    xb = learn.dls.test_dl([(x,) for x in read_series(untar_ts('ECG200')/'ECG200_TEST.arff')[0][:8]]).one_batch()[0]
+    learn.model.eval(); back.model.eval()
+    torch.testing.assert_close(back.model(xb), learn.model(xb), rtol=0, atol=0)
+    torch.testing.assert_close(grad_cam(back.model, xb), grad_cam(learn.model, xb), rtol=0, atol=0)
+    manifest = json.loads((tmp_path/'out'/'run.json').read_text())
+    assert manifest['dataset'] == 'ECG200' and 'maps.npz' in manifest['files'] and 'model.safetensors' in manifest['files']
     import numpy as np
     d = np.load(tmp_path/'out'/'maps.npz')
     assert d['maps'].shape == (100, 1, 96) and d['targets'].shape == (100,)
@@ -48,3 +60,18 @@ def test_method_option_and_multichannel(tmp_path):
     import numpy as np
     assert np.load(tmp_path/'maps.npz')['maps'].shape == (40, 6, 100)
     assert len(list((tmp_path/'figures').glob('*.png'))) == 8
+
+def test_bad_out_fails_before_training(tmp_path):
+    (tmp_path/'file').write_text('x')
+    (tmp_path/'mine').mkdir(); (tmp_path/'mine'/'thesis.tex').write_text('x')
+    for out, msg in ((tmp_path/'file', 'is an existing file'), ('/proc/forbidden/run', 'cannot be written'),
+                     (tmp_path/'mine', 'not a tsexplain run')):
+        r = run('ECG200', '--out', str(out))
+        assert r.returncode == 2 and msg in r.stderr and 'Training' not in r.stdout, (out, r.stderr)
+    assert (tmp_path/'mine'/'thesis.tex').read_text() == 'x'
+
+def test_bad_options(tmp_path):
+    r = run('ECG200', '--lr', '-5')
+    assert r.returncode == 2 and '--lr must be a positive' in r.stderr
+    r = run('--help')
+    assert '(default: None)' not in r.stdout and 'any case' in r.stdout

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #71fd5bd0
 from __future__ import annotations
-import argparse, os, sys
+import argparse, json, os, shutil, sys, tempfile
 from pathlib import Path
 import torch
 from fastai.basics import *
@@ -20,24 +20,33 @@ from .attribution import _items_batch
 from .show import show_cam, method_name
 
 # %% auto #0
-__all__ = ['build_parser', 'export_learner', 'explain_test_set', 'fig_to_img', 'write_report', 'main']
+__all__ = ['build_parser', 'export_learner', 'explain_test_set', 'fig_to_img', 'write_report', 'prepare_out', 'publish_run',
+           'main']
 
 # %% ../nbs/08_cli.ipynb #f465a026
+def _arch_choice(name: str) -> str:
+    return {k.lower(): k for k in ARCHS}.get(name.lower(), name)
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    "Defaults in the help, but not 'None'"
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
 def build_parser() -> argparse.ArgumentParser:
     d = TRAIN_DEFAULTS
-    p = argparse.ArgumentParser(prog='tsexplain', formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = argparse.ArgumentParser(prog='tsexplain', formatter_class=_HelpFormatter,
         description="Train a deep time-series classifier on a UCR/UEA dataset's official TRAIN/TEST split, "
                     "print its test accuracy and save the learner (load it with fastai's load_learner).")
     p.add_argument('dataset', nargs='?', default='ECG200',
                    help="UCR/UEA dataset name, e.g. ECG200, GunPoint, BasicMotions (bundled) or any other archive name (downloaded once)")
-    p.add_argument('--arch', default=d['arch'], choices=list(ARCHS), help='model architecture')
+    p.add_argument('--arch', default=d['arch'], type=_arch_choice, choices=list(ARCHS), help='model architecture (any case)')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs of fit_one_cycle')
     p.add_argument('--bs', type=int, default=d['bs'], help='batch size')
     p.add_argument('--lr', type=float, default=d['lr'], help='maximum learning rate of the one-cycle schedule')
     p.add_argument('--seed', type=int, default=d['seed'], help='random seed (weights, shuffling): same seed, same accuracy')
     p.add_argument('--normalize', default=d['normalize'], choices=['dataset', 'channel', 'sample', 'none'],
                    help="standardise each channel with training-set statistics ('dataset'), per series and channel, per series, or not at all")
-    p.add_argument('--out', type=Path, default=None, help='folder for the saved learner (default: runs/<dataset>)')
+    p.add_argument('--out', type=Path, default=None, help='folder of the run, written whole at the end (default: runs/<dataset>)')
     p.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is available')
     p.add_argument('--method', default='grad_cam', choices=sorted(METHODS), help='explanation method for the maps of the test set')
     p.add_argument('--no-maps', action='store_true', help='only train and save the learner: no maps, no figures, no report')
@@ -187,6 +196,28 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
     return fname
 
 # %% ../nbs/08_cli.ipynb #9913574e
+def prepare_out(out) -> Path:
+    "Check `out` before any training and return the hidden folder the run is written into until it is complete"
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir(): raise ValueError(f"--out {out} is an existing file: give a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out/'run.json').exists():
+        raise ValueError(f"--out {out} holds files that are not a tsexplain run (no run.json): choose a new or empty folder")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f'.{out.name}.partial-', dir=out.parent))
+    except OSError as e: raise ValueError(f"--out {out} cannot be written: {e.strerror or e}") from None
+
+def publish_run(tmp: Path, out, manifest: dict) -> Path:
+    "Write run.json (the run's settings and every file it made), then move the finished run to `out`, replacing an old run"
+    out = Path(out).absolute()
+    files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob('*') if p.is_file())
+    (tmp/'run.json').write_text(json.dumps({**manifest, 'files': files}, indent=1))
+    old = out.with_name(f'.{out.name}.previous-{os.getpid()}') if out.exists() else None
+    if old: os.replace(out, old)
+    os.replace(tmp, out)
+    if old: shutil.rmtree(old, ignore_errors=True)
+    return out
+
 def main(argv=None) -> int:
     "Entry point of the `tsexplain` command"
     parser = build_parser()
@@ -197,22 +228,42 @@ def main(argv=None) -> int:
     except ValueError as e: parser.error(str(e))
     if args.epochs < 1: parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if args.bs < 1: parser.error(f"--bs must be at least 1, got {args.bs}")
-    out = args.out or Path('runs')/dsname
-    device = torch.device('cpu') if args.cpu or not torch.cuda.is_available() else torch.device('cuda')
-    print(f"Training {args.arch} on {dsname} ({args.epochs} epochs, bs={args.bs}, lr={args.lr}, seed={args.seed}, device={device})")
+    if not 0 < args.lr < 10: parser.error(f"--lr must be a positive learning rate (e.g. 1e-3), got {args.lr}")
+    out = Path(args.out or Path('runs')/dsname).absolute()
     try:
-        learn, acc = train_ts(dsname, args.arch, args.epochs, args.bs, args.lr, args.seed,
-                              normalize=None if args.normalize == 'none' else args.normalize, device=device)
-    except (DatasetDownloadError, FileNotFoundError, ValueError) as e:
-        print(f"tsexplain: error: {e}", file=sys.stderr)
-        return 1
-    print(f"test accuracy: {acc:.4f}")
-    print(f"saved learner: {export_learner(learn, out/'learner.pkl')}")
-    if not args.no_maps:
-        maps, figures = explain_test_set(learn, out, args.method)
-        print(f"saved {args.method} maps of the test set: {maps}")
-        for f in figures: print(f"saved figure: {f}")
-        if args.report: print(f"saved report: {write_report(learn, out, dsname, acc, args.method, maps)}")
+        tmp = prepare_out(out)                              # before training: a bad --out must not cost the model
+    except ValueError as e: parser.error(str(e))
+    try:
+        try: dataset_files(dsname)                          # bundled, cached, or downloaded now: before training
+        except (DatasetDownloadError, FileNotFoundError) as e:
+            print(f"tsexplain: error: {e}", file=sys.stderr)
+            return 1
+        device = torch.device('cpu') if args.cpu or not torch.cuda.is_available() else torch.device('cuda')
+        print(f"Training {args.arch} on {dsname} ({args.epochs} epochs, bs={args.bs}, lr={args.lr}, seed={args.seed}, device={device})")
+        try:
+            learn, acc = train_ts(dsname, args.arch, args.epochs, args.bs, args.lr, args.seed,
+                                  normalize=None if args.normalize == 'none' else args.normalize, device=device)
+        except (DatasetDownloadError, FileNotFoundError, ValueError) as e:
+            print(f"tsexplain: error: {e}", file=sys.stderr)
+            return 1
+        print(f"test accuracy: {acc:.4f}")
+        save_ts_model(learn, tmp/'model.safetensors')
+        export_learner(learn, tmp/'learner.pkl')
+        report = maps = None
+        if not args.no_maps:
+            maps, figures = explain_test_set(learn, tmp, args.method)
+            if args.report: report = write_report(learn, tmp, dsname, acc, args.method, maps)
+        manifest = dict(dataset=dsname, arch=args.arch, epochs=args.epochs, bs=args.bs, lr=args.lr, seed=args.seed,
+                        normalize=args.normalize, method=None if args.no_maps else args.method, test_accuracy=acc)
+        publish_run(tmp, out, manifest)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)   # interrupted: the old run in `out` is untouched
+    print(f"saved model (no pickle; load_ts_model): {out/'model.safetensors'} and {out/'model.json'}")
+    print(f"saved learner (a pickle: load_learner only files you trust): {out/'learner.pkl'}")
+    if maps is not None:
+        print(f"saved {args.method} maps of the test set: {out/'maps.npz'}")
+        for f in figures: print(f"saved figure: {out/f.relative_to(tmp)}")
+    if report is not None: print(f"saved report: {out/'report.html'}")
     return 0
 
 # %% ../nbs/08_cli.ipynb #b219d717

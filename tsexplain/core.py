@@ -151,10 +151,22 @@ class TSDataLoaders(DataLoaders):
         "From a UCR/UEA dataset name (bundled, cached or downloaded once), with its official split"
         return cls.from_files(dataset_files(dataset_name(dsname), path), **kwargs)
 
+    @classmethod
+    def empty(cls, vocab, n_channels: int, seq_len: int = None, scale=None, bs: int = 64) -> TSDataLoaders:
+        "DataLoaders holding no series that carry `vocab` and the `scale` transform: how a rebuilt model takes new series"
+        vocab = [str(v) for v in vocab]
+        X = np.zeros((len(vocab), n_channels, seq_len or 1), np.float32)
+        dls = cls.from_arrays(X, vocab, X, vocab, bs=bs, normalize=None, vocab=vocab)
+        if scale is not None:
+            for dl in dls.loaders: dl.after_batch.add(scale)
+        empty = dls.new_empty()
+        empty.shape_hint = (n_channels, seq_len)
+        return empty
+
     @property
-    def n_channels(self) -> int: return self.train_ds[0][0].shape[0]
+    def n_channels(self) -> int: return self.train_ds[0][0].shape[0] if len(self.train_ds) else self.shape_hint[0]
     @property
-    def seq_len(self) -> int: return self.train_ds[0][0].shape[-1]
+    def seq_len(self) -> int: return self.train_ds[0][0].shape[-1] if len(self.train_ds) else self.shape_hint[1]
 
 # %% ../nbs/01_core.ipynb #895cb930
 @dispatch

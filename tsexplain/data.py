@@ -109,7 +109,7 @@ def _remove_partial(archive: Path, dest: Path, existed_before: bool):
         if p.exists(): p.unlink()
     if dest.exists() and not existed_before: shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
 
-# %% ../nbs/00_data.ipynb #7e1a020c
+# %% ../nbs/00_data.ipynb #6ea49350
 class UnsafeArchiveError(DatasetDownloadError):
     "An archive entry would be written outside the target folder, is a link or a device, or the archive expands too much"
 
@@ -200,7 +200,7 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None) 
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
-# %% ../nbs/00_data.ipynb #0fb7b394
+# %% ../nbs/00_data.ipynb #e930557f
 def download_file(url: str, dest, timeout: float = 30., progress: bool = True) -> Path:
     "Download `url` to `dest` through `dest.part`; an error when no byte arrives for `timeout` s or the body is short"
     dest = Path(dest)

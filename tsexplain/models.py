@@ -5,6 +5,8 @@ layer (so that class activation maps are exact), and `ts_learner`."""
 
 # %% ../nbs/02_models.ipynb #ce1381db
 from __future__ import annotations
+import hashlib, json, os
+from pathlib import Path
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -14,8 +16,9 @@ from .data import *
 from .core import *
 
 # %% auto #0
-__all__ = ['ARCHS', 'TRAIN_DEFAULTS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN',
-           'ResBlock', 'ResNet', 'CNNLSTMAttention', 'ts_learner', 'get_arch', 'train_ts', 'training_history']
+__all__ = ['ARCHS', 'TRAIN_DEFAULTS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock',
+           'InceptionTime', 'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'ts_learner', 'get_arch', 'train_ts',
+           'training_history', 'save_ts_model', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -124,6 +127,7 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     if seed is not None: set_seed(seed, reproducible=True)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
     model = arch(c_in, dls.c, **(model_kwargs or {}))
+    if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=dls.c, **(model_kwargs or {}))  # rebuilds it: save_ts_model
     return Learner(dls, model, loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()), metrics=metrics, **kwargs)
 
 # %% ../nbs/02_models.ipynb #906f982c
@@ -156,3 +160,77 @@ def training_history(learn: Learner) -> dict:
     names = [n for n in rec.metric_names if n not in ('epoch', 'time')]
     return dict(batch_losses=[float(l) for l in rec.losses],
                 epochs=pd.DataFrame([[float(v) for v in row] for row in rec.values], columns=names[:len(rec.values[0])] if rec.values else names))
+
+# %% ../nbs/02_models.ipynb #e9721c47
+MODEL_FORMAT = 'tsexplain-model/1'
+
+def _scale_record(dls) -> dict | None:
+    "The DataLoaders' scaling transform as plain JSON values (None when they scale nothing)"
+    for t in getattr(dls, 'after_batch', Pipeline()).fs:
+        if isinstance(t, (Standardize, Normalize)):
+            rec = dict(kind=type(t).__name__, by=t.by, eps=t.eps)
+            if isinstance(t, Normalize): rec['range'] = list(t.range)
+            if t.stats is not None: rec['stats'] = [s.detach().cpu().float().tolist() for s in t.stats]
+            return rec
+    return None
+
+def _scale_tfm(rec: dict | None):
+    if rec is None: return None
+    cls = {'Standardize': Standardize, 'Normalize': Normalize}[rec['kind']]
+    kw = dict(range=tuple(rec['range'])) if 'range' in rec else {}
+    stats = tuple(torch.tensor(s) for s in rec['stats']) if 'stats' in rec else None
+    return cls(by=rec['by'], stats=stats, eps=rec['eps'], **kw)
+
+def _arch_name(model) -> str:
+    name = next((k for k, v in ARCHS.items() if type(model) is v), None)
+    if name is None: raise ValueError(f"save_ts_model rebuilds models by name and knows {', '.join(ARCHS)}; {type(model).__name__} is not "
+                                      "one of them. Register it first: ARCHS['MyModel'] = MyModel (its __init__ must take the "
+                                      "hparams saved), or save its state_dict with safetensors yourself")
+    return name
+
+def _write_atomic(fname: Path, write):
+    tmp = fname.with_name(fname.name + '.tmp')
+    try: write(tmp); os.replace(tmp, fname)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
+def save_ts_model(learn: Learner, fname) -> Path:
+    "Weights to `fname` (.safetensors) and what rebuilds the learner to `fname` with .json: no pickle. Returns the weights' path"
+    from safetensors.torch import save_file
+    from importlib.metadata import version
+    fname = Path(fname).with_suffix('.safetensors')
+    fname.parent.mkdir(parents=True, exist_ok=True)
+    model, dls = learn.model, learn.dls
+    arch = _arch_name(model)
+    hparams = dict(getattr(model, 'hparams', None) or dict(c_in=model.c_in, c_out=model.c_out))
+    state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    _write_atomic(fname, lambda p: save_file(state, str(p), metadata={'format': MODEL_FORMAT}))
+    xb = dls.one_batch()[0] if len(dls.train_ds) else None
+    meta = dict(format=MODEL_FORMAT, tsexplain_version=version('tsexplain'), arch=arch, hparams=hparams,
+                c_in=int(hparams.get('c_in', model.c_in)), c_out=int(hparams.get('c_out', model.c_out)),
+                seq_len=int(xb.shape[-1]) if xb is not None else getattr(learn, 'seq_len', None),
+                vocab=[str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
+                weights_sha256=hashlib.sha256(fname.read_bytes()).hexdigest())
+    _write_atomic(fname.with_suffix('.json'), lambda p: p.write_text(json.dumps(meta, indent=1)))
+    return fname
+
+def load_ts_model(fname, device=None) -> Learner:
+    "A learner rebuilt from `save_ts_model`'s files, ready to explain new series; reads no pickle"
+    from safetensors.torch import load_file
+    fname = Path(fname)
+    jf, wf = fname.with_suffix('.json'), fname.with_suffix('.safetensors')
+    for f in (jf, wf):
+        if not f.exists(): raise FileNotFoundError(f"No {f.name} beside {fname}: save_ts_model writes a .safetensors and a .json file")
+    meta = json.loads(jf.read_text())
+    if meta.get('format') != MODEL_FORMAT: raise ValueError(f"{jf} is not a tsexplain model file (format {meta.get('format')!r})")
+    digest = hashlib.sha256(wf.read_bytes()).hexdigest()
+    if digest != meta['weights_sha256']: raise ValueError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256']})")
+    model = get_arch(meta['arch'])(**meta['hparams'])
+    model.hparams = meta['hparams']
+    model.load_state_dict(load_file(str(wf)), strict=True)
+    dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+    learn.ts_meta = meta
+    if device is not None:
+        learn.model.to(device); learn.dls.device = torch.device(device)
+    return learn
