@@ -56,14 +56,15 @@ def test_arff_relational(tmp_path):
     X, y = read_arff(f)
     expect_eq(X.shape, (2, 2, 3)); expect_eq(X[0, 1].tolist(), [4, 5, 6]); assert np.isnan(X[1, 0, 1]); expect_eq(list(y), ['Up', 'Down'])
 
-def test_arff_unequal_lengths(tmp_path):
+def test_arff_trailing_missing_values_are_padding(tmp_path):
+    "The archive pads shorter series with trailing '?': they read as NaN, with or without pad=True (it was an error)"
     f = tmp_path/'u.arff'; f.write_text(ARFF_HDR + "1,2,3,x\n4,?,?,y\n")
-    with pytest.raises(ValueError, match='pad=True'): read_arff(f)
-    X, _ = read_arff(f, pad=True)
-    expect_eq(X.shape, (2, 1, 3)); assert np.isnan(X[1, 0, 1:]).all()
+    for pad in (False, True):
+        X, _ = read_arff(f, pad=pad)
+        expect_eq(X.shape, (2, 1, 3)); assert np.isnan(X[1, 0, 1:]).all()
 
 @pytest.mark.parametrize('line,msg', [("1,zz,3,x", "expected a number"), ("1,2,x", "expected 4 comma-separated values"),
-                                      ("1,2,3,q", "expected one of")])
+                                      ("1,2,3,q", "expected a class label in")])
 def test_arff_malformed(tmp_path, line, msg):
     f = tmp_path/'bad.arff'; f.write_text(ARFF_HDR + "1,2,3,x\n" + line + "\n")
     with pytest.raises(ValueError, match=msg) as e: read_arff(f)

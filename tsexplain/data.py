@@ -12,7 +12,7 @@ from scipy.io import arff
 from fastai.data.external import fastai_path
 
 # %% auto #0
-__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data', 'READERS',
+__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data', 'MISSING', 'READERS',
            'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
            'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract', 'download_file', 'untar_ts',
            'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
@@ -292,99 +292,130 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
 unzip_data = untar_ts  # the name used by the 2020 fastai2 timeseries tutorials
 
 # %% ../nbs/00_data.ipynb #3657a26a
+MISSING = ('?', 'NaN', 'nan')                   # the tokens read as a missing value; every other non-number is an error
+_F32_MAX = float(np.finfo(np.float32).max)
+_NUMBER = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
+
 class _Lines:
     "Raise errors that name the file and the line"
     def __init__(self, path): self.path = Path(path)
     def error(self, lineno, msg): return ValueError(f"{self.path}, line {lineno}: {msg}")
 
-def _to_float(tok: str, where: _Lines, lineno: int) -> float:
-    tok = tok.strip()
-    if tok in ('?', '', 'NaN', 'nan'): return np.nan
-    try: return float(tok)
-    except ValueError: raise where.error(lineno, f"expected a number or '?', got {tok[:40]!r}") from None
+def _read_lines(path) -> tuple[list[str], bool]:
+    "The file's lines (split at \\n only, \\r and a BOM removed) and whether its last line is complete"
+    raw = Path(path).read_bytes()
+    try: text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        raise _Lines(path).error(raw[:e.start].count(b'\n') + 1, f"byte {raw[e.start]:#04x} is not UTF-8 text: save the file as UTF-8") from None
+    return [l[:-1] if l.endswith('\r') else l for l in text.split('\n')], text.endswith('\n')
 
-def _clean_label(s) -> str:
-    "Labels as str: bytes decoded, surrounding quotes removed, '1.0' or '1.0000000e+00' written '1'"
-    s = s.decode() if isinstance(s, bytes) else str(s)
-    s = s.strip().strip("'\"")
+def _cut(is_last: bool, complete: bool) -> str:
+    return ' The file ends in the middle of this line: it looks cut.' if is_last and not complete else ''
+
+def _to_float(tok: str, where: _Lines, lineno: int) -> float:
+    t = tok.strip()
+    if t in MISSING: return np.nan
+    if not _NUMBER.fullmatch(t):
+        what = 'an empty field' if not t else repr(t[:40])
+        raise where.error(lineno, f"expected a number or a missing value ({' '.join(MISSING)}), got {what}")
+    v = float(t)
+    if abs(v) > _F32_MAX: raise where.error(lineno, f"{t} does not fit in float32 (largest {_F32_MAX:.4g})")
+    return v
+
+def _values(toks: list, where: _Lines, lineno: int) -> np.ndarray:
+    "The tokens as float32 values (L,); missing values NaN, anything else that is not a plain number an error"
     try:
-        f = float(s)
-        if f.is_integer() and re.fullmatch(r'[-+]?[\d.]+(e[-+]?\d+)?', s, re.I): return str(int(f))
-    except ValueError: pass
+        v = np.array(toks, dtype=np.float64)
+        odd = ~np.isfinite(v) | (np.abs(v) > _F32_MAX)
+        if odd.any() or any('_' in t or 'x' in t or 'X' in t for t in toks): raise ValueError
+    except ValueError: v = np.array([_to_float(t, where, lineno) for t in toks], dtype=np.float64)
+    return v.astype(np.float32)
+
+def _txt_label(s: str) -> str:
+    "A label of the archive's whitespace .txt files: '-1.0000000e+00' is '-1'; anything else as written"
+    s = s.strip()
+    if re.fullmatch(r'[-+]?\d+\.\d*[eE][-+]?\d+', s) and float(s).is_integer(): return str(int(float(s)))
     return s
 
-def _trailing_len(a: np.ndarray) -> int:
-    "Length of a 1D series once trailing NaN (padding) is removed"
-    ok = np.flatnonzero(~np.isnan(a))
-    return int(ok[-1]) + 1 if len(ok) else 0
-
 # %% ../nbs/00_data.ipynb #99951596
-def _stack(series: list, path, pad: bool, lengths: list) -> np.ndarray:
-    "Stack (C, L_i) arrays into (N, C, L); `lengths` are the true lengths: NaN-padded when `pad`, else an error if they differ"
-    if len(set(lengths)) > 1 and not pad:
-        raise ValueError(f"{path}: series have unequal lengths ({min(lengths)} to {max(lengths)} time steps). "
-                         f"Pass pad=True to pad them at the end with NaN to length {max(lengths)}.")
-    L = max(s.shape[1] for s in series)
-    X = np.full((len(series), series[0].shape[0], L), np.nan, dtype=np.float32)
+def _stack(series: list, where: _Lines, pad: bool, linenos: list, declared: int = None, complete: bool = True) -> np.ndarray:
+    "Stack (C, L_i) arrays into (N, C, L): every series `declared` long if given, else equal unless `pad` (NaN at the end)"
+    lengths = [s.shape[1] for s in series]
+    for s, n, ln in zip(series, lengths, linenos):
+        if n == 0: raise where.error(ln, "this series has no values")
+        if s.shape[0] != series[0].shape[0]:
+            raise where.error(ln, f"this series has {s.shape[0]} channel(s), the first one {series[0].shape[0]}")
+    want = declared if declared is not None else None if pad else lengths[0]
+    for i, (n, ln) in enumerate(zip(lengths, linenos)):
+        if want is None or n == want: continue
+        cut = _cut(i == len(series) - 1, complete)
+        if declared is not None: raise where.error(ln, f"this series has {n} values per channel; the header declares {declared}.{cut}")
+        raise where.error(ln, f"this series has {n} values per channel, the first one {want}.{cut} If the series really have "
+                              f"unequal lengths, pass pad=True to pad them at the end with NaN to length {max(lengths)}.")
+    X = np.full((len(series), series[0].shape[0], max(lengths)), np.nan, dtype=np.float32)
     for i, s in enumerate(series): X[i, :, :s.shape[1]] = s
     return X
 
 # %% ../nbs/00_data.ipynb #771d0912
-def _arff_data_lines(path):
-    "(line number, text) of each data line of an ARFF file, and the number of attributes declared at the top level"
-    lines = Path(path).read_text(encoding='utf-8', errors='replace').splitlines()
-    n_attr, depth, data_at = 0, 0, None
-    for i, l in enumerate(lines, 1):
-        t = l.strip().lower()
-        if t.startswith('@attribute'):
-            if depth == 0: n_attr += 1
-            if t.split()[-1] == 'relational': depth += 1
-        elif t.startswith('@end'): depth -= 1
-        elif t.startswith('@data'): data_at = i; break
-    if data_at is None: raise _Lines(path).error(len(lines), "expected an '@data' line after the header")
-    return [(i, l) for i, l in enumerate(lines[data_at:], data_at + 1) if l.strip() and not l.lstrip().startswith('%')], n_attr
+def _is_comment(line: str) -> bool:
+    t = line.lstrip()
+    return not t or t.startswith('%') or t.startswith('#')
 
-def _locate_arff_problem(path, meta) -> ValueError:
-    "Find the first data line that scipy could not read and say what was wrong with it"
-    where, rows, (names, types) = _Lines(path), _arff_data_lines(path)[0], (meta.names(), meta.types())
-    for lineno, l in rows:
-        fields = next(csv.reader([l], quotechar="'", skipinitialspace=True))
-        if len(fields) != len(names):
-            return where.error(lineno, f"expected {len(names)} comma-separated values ({', '.join(names[:3])}, ...), got {len(fields)}")
-        for tok, nm, typ in zip(fields, names, types):
-            if typ == 'numeric': _to_float(tok, where, lineno)
-            elif typ == 'nominal':
-                allowed = meta[nm][1]
-                if tok.strip().strip("'\"") not in allowed and tok.strip() != '?':
-                    return where.error(lineno, f"expected one of {allowed} for {nm!r}, got {tok!r}")
-            elif typ == 'relational':
-                for ch, chan in enumerate(tok.split('\\n')):
-                    for v in chan.split(','): _to_float(v, where, lineno)
-    return where.error(rows[-1][0] if rows else 0, "the file could not be parsed as ARFF")
+def _arff_header(lines: list, where: _Lines):
+    "scipy's reading of the header (attribute names, types, nominal values) and the index of the first data line"
+    at = next((i for i, l in enumerate(lines) if l.strip().lower().startswith('@data')), None)
+    if at is None: raise where.error(len(lines), "expected an '@data' line after the header")
+    try: meta = arff.loadarff(io.StringIO('\n'.join(lines[:at]) + '\n@data\n'))[1]
+    except Exception as e: raise ValueError(f"{where.path}: the ARFF header could not be read: {e}") from None
+    return meta, at + 1
+
+def _relational_width(lines: list) -> int:
+    "Number of attributes (time steps) declared inside the relational attribute"
+    n, inside = 0, False
+    for l in lines:
+        t = l.strip().lower()
+        if t.startswith('@attribute') and t.split()[-1] == 'relational': inside = True
+        elif t.startswith('@end'): return n
+        elif inside and t.startswith('@attribute'): n += 1
+    return n
 
 # %% ../nbs/00_data.ipynb #42efe8b4
 def read_arff(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     "Read a univariate or relational (multivariate) ARFF file: X float32 (N, C, L), y str labels (N,)"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such ARFF file: {path}")
-    text = path.read_text(encoding='utf-8', errors='replace')
-    try: data, meta = arff.loadarff(io.StringIO(text))
-    except Exception as e:
-        try: meta = arff.loadarff(io.StringIO(text.split('@data')[0].split('@DATA')[0] + '@data\n'))[1]
-        except Exception as e2: raise ValueError(f"{path}: the ARFF header could not be read: {e2}") from e
-        raise _locate_arff_problem(path, meta) from e
+    where = _Lines(path)
+    lines, complete = _read_lines(path)
+    meta, start = _arff_header(lines, where)
     names, types = meta.names(), meta.types()
-    if not names: raise ValueError(f"{path}: no attributes declared")
-    label_col = names[-1]
-    if types[-1] not in ('nominal', 'string'):
-        raise ValueError(f"{path}: expected the last attribute to be the class label (nominal), got {types[-1]} {label_col!r}")
-    y = np.array([_clean_label(v) for v in data[label_col]], dtype=str)
-    if 'relational' in types:
-        rel = names[types.index('relational')]
-        series = [np.array(r.tolist(), dtype=np.float32).reshape(len(r), -1) for r in data[rel]]
-    else:
-        series = [np.array(row.tolist()[:-1], dtype=np.float32)[None] for row in data]
-    return _stack(series, path, pad, [_trailing_len(ch) for s in series for ch in s]), y
+    if not names or types[-1] != 'nominal':
+        raise ValueError(f"{path}: expected the last attribute to be the class label (nominal), got {types[-1] if types else 'none'}")
+    relational = 'relational' in types
+    width = _relational_width(lines[:start]) if relational else len(names) - 1
+    if width == 0 or (not relational and any(t != 'numeric' for t in types[:-1])):
+        raise ValueError(f"{path}: expected numeric attributes (the time steps) or one relational attribute before the class; "
+                         f"got {', '.join(types[:-1]) or 'none'}")
+    allowed = set(meta[names[-1]][1])
+    series, y, linenos = [], [], []
+    for lineno, l in enumerate(lines[start:], start + 1):
+        if _is_comment(l): continue
+        if l.lstrip().startswith('{'): raise where.error(lineno, "sparse ARFF rows ({index value, ...}) are not supported")
+        try: fields = next(csv.reader([l], quotechar="'", skipinitialspace=True, strict=True))
+        except csv.Error as e: raise where.error(lineno, f"this row could not be split into fields: {e}") from None
+        if len(fields) != (2 if relational else len(names)):
+            cut = _cut(lineno == len(lines), complete)
+            raise where.error(lineno, f"expected {2 if relational else len(names)} comma-separated values, got {len(fields)}.{cut}")
+        label = fields[-1].strip()
+        if label not in allowed: raise where.error(lineno, f"expected a class label in {sorted(allowed)}, got {label!r}")
+        chans = [_values(c.split(','), where, lineno) for c in fields[0].split('\\n')] if relational else [_values(fields[:-1], where, lineno)]
+        for c in chans:
+            if len(c) != width:
+                cut = _cut(lineno == len(lines), complete)
+                raise where.error(lineno, f"a channel of this series has {len(c)} values; the header declares {width}.{cut}")
+        series.append(np.stack(chans))
+        y.append(label); linenos.append(lineno)
+    if not series: raise where.error(len(lines), "expected at least one series after '@data'")
+    return _stack(series, where, pad, linenos, declared=width, complete=complete), np.array(y, dtype=str)
 
 # %% ../nbs/00_data.ipynb #73baf316
 def _ts_header(lines, where):
@@ -392,28 +423,41 @@ def _ts_header(lines, where):
     hdr = {}
     for i, l in enumerate(lines):
         t = l.strip()
-        if not t or t.startswith('#'): continue
+        if _is_comment(t): continue
         if not t.startswith('@'): raise where.error(i + 1, f"expected a '@' header line or '@data', got {t[:40]!r}")
         key, _, val = t[1:].partition(' ')
         if key.lower() == 'data': return hdr, i + 1
-        hdr[key.lower()] = val.strip()
+        hdr[key.lower()] = (val.strip(), i + 1)
     raise where.error(len(lines), "expected an '@data' line after the header")
+
+def _ts_int(hdr, key, where):
+    if key not in hdr: return None
+    val, ln = hdr[key]
+    if not val.isdigit(): raise where.error(ln, f"@{key} must be a whole number, got {val[:40]!r}")
+    return int(val)
+
+def _ts_flag(hdr, key, where, default='false') -> bool:
+    val, ln = hdr.get(key, (default, 0))
+    word = (val.split() or [''])[0].lower()
+    if word not in ('true', 'false'): raise where.error(ln, f"@{key} must be true or false, got {val[:40]!r}")
+    return word == 'true'
 
 def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     "Read an sktime/aeon `.ts` file: X float32 (N, C, L), y str labels (N,)"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such .ts file: {path}")
     where = _Lines(path)
-    lines = path.read_text(encoding='utf-8', errors='replace').splitlines()
+    lines, complete = _read_lines(path)
     hdr, start = _ts_header(lines, where)
-    if hdr.get('timestamps', 'false').lower() == 'true':
+    if _ts_flag(hdr, 'timestamps', where):
         raise ValueError(f"{path}: series with time stamps (@timeStamps true) are not supported; export them without time stamps")
-    has_label = hdr.get('classlabel', 'false').split()[0].lower() == 'true'
-    classes = hdr.get('classlabel', '').split()[1:]
-    n_dims = int(hdr['dimensions']) if 'dimensions' in hdr else None
-    series, y = [], []
+    has_label = _ts_flag(hdr, 'classlabel', where)
+    classes = hdr.get('classlabel', ('',))[0].split()[1:]
+    n_dims = _ts_int(hdr, 'dimensions', where)
+    declared = _ts_int(hdr, 'serieslength', where) if _ts_flag(hdr, 'equallength', where, 'false') else None
+    series, y, linenos = [], [], []
     for lineno, l in enumerate(lines[start:], start + 1):
-        if not l.strip() or l.lstrip().startswith('#'): continue
+        if _is_comment(l): continue
         parts = l.strip().split(':')
         if has_label:
             label = parts.pop().strip()
@@ -423,9 +467,12 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
         n_ch = n_dims or (len(series[0]) if series else len(parts))
         if len(parts) != n_ch:
             raise where.error(lineno, f"expected {n_ch} channel(s) separated by ':', got {len(parts)}")
-        series.append([np.array([_to_float(v, where, lineno) for v in p.split(',')], dtype=np.float32) for p in parts])
+        chans = [_values(p.split(','), where, lineno) for p in parts]
+        if len({len(c) for c in chans}) > 1 and not pad:
+            raise where.error(lineno, f"the channels of this series have different lengths ({[len(c) for c in chans]}): pass pad=True")
+        series.append(_pad_channels(chans)); linenos.append(lineno)
     if not series: raise where.error(len(lines), "expected at least one series after '@data'")
-    X = _stack([_pad_channels(s) for s in series], path, pad, [len(ch) for s in series for ch in s])
+    X = _stack(series, where, pad, linenos, declared=declared, complete=complete)
     return X, np.array(y if has_label else [''] * len(series), dtype=str)
 
 def _pad_channels(chans) -> np.ndarray:
@@ -440,16 +487,17 @@ def read_ucr_tsv(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     "Read a UCR 2018 `.tsv` file (or the archive's whitespace `.txt`): X float32 (N, 1, L), y str labels (N,)"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such file: {path}")
-    where, series, y = _Lines(path), [], []
-    for lineno, l in enumerate(path.read_text(encoding='utf-8', errors='replace').splitlines(), 1):
+    where, series, y, linenos = _Lines(path), [], [], []
+    lines, complete = _read_lines(path)
+    txt = path.suffix.lower() == '.txt'
+    for lineno, l in enumerate(lines, 1):
         if not l.strip(): continue
-        toks = l.strip('\n').split('\t') if '\t' in l else l.split()
+        toks = l.split() if txt else l.strip(' \r').split('\t')
         if len(toks) < 2: raise where.error(lineno, f"expected a label followed by the series values, got {len(toks)} field(s)")
-        y.append(_clean_label(toks[0]))
-        vals = np.array([_to_float(t, where, lineno) for t in toks[1:]], dtype=np.float32)
-        series.append(vals[None])
+        y.append(_txt_label(toks[0]) if txt else toks[0].strip())
+        series.append(_values(toks[1:], where, lineno)[None]); linenos.append(lineno)
     if not series: raise ValueError(f"{path}: the file holds no series")
-    return _stack(series, path, pad, [_trailing_len(s[0]) for s in series]), np.array(y, dtype=str)
+    return _stack(series, where, pad, linenos, complete=complete), np.array(y, dtype=str)
 
 # %% ../nbs/00_data.ipynb #226553e5
 READERS = {'.arff': read_arff, '.ts': read_ts, '.tsv': read_ucr_tsv, '.txt': read_ucr_tsv}

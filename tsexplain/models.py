@@ -161,7 +161,7 @@ def training_history(learn: Learner) -> dict:
     return dict(batch_losses=[float(l) for l in rec.losses],
                 epochs=pd.DataFrame([[float(v) for v in row] for row in rec.values], columns=names[:len(rec.values[0])] if rec.values else names))
 
-# %% ../nbs/02_models.ipynb #e9721c47
+# %% ../nbs/02_models.ipynb #1ff040c0
 MODEL_FORMAT = 'tsexplain-model/1'
 
 def _scale_record(dls) -> dict | None:

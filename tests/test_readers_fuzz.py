@@ -1,0 +1,96 @@
+"""Property tests of the readers (hypothesis, seeded): write -> read gives the same values and labels in every format, and
+mutated files either read right or raise a ValueError naming the file and line. Plus one test per finding of the fuzz."""
+import tempfile
+from pathlib import Path
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+from tsexplain.data import read_arff, read_ts, read_ucr_tsv, read_series
+from readers_fuzz import FORMATS, READ, BAD, random_dataset, write, mutate, judge, same
+
+FUZZ = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+@pytest.mark.parametrize('fmt', FORMATS)
+@FUZZ
+@given(seed=st.integers(0, 2**32 - 1))
+def test_round_trip(fmt, seed):
+    X, y = random_dataset(np.random.default_rng(seed), fmt)
+    with tempfile.TemporaryDirectory() as d:
+        got = READ[fmt](write(Path(d)/f'x.{fmt}', X, y, fmt))
+    assert same(got, (X, y)), (got, (X, y))
+
+@pytest.mark.parametrize('fmt', FORMATS)
+@FUZZ
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mutations_are_read_right_or_refused_by_line(fmt, seed):
+    rng = np.random.default_rng(seed)
+    X, y = random_dataset(rng, fmt)
+    with tempfile.TemporaryDirectory() as d:
+        f = write(Path(d)/f'x.{fmt}', X, y, fmt)
+        kind, data, expected = mutate(rng, f.read_text(encoding='utf-8'), fmt, X, y)
+        f.write_bytes(data)
+        assert judge(f, fmt, kind, expected, (X, y)) not in BAD, (kind, data[-300:])
+
+# ---- each finding of the fuzz of the earlier readers, as it was seen ----------------------------------------------------
+
+TRICKY = ['01', '+1', '1e0', '-0', '00', '04', '09e3']
+
+@pytest.mark.parametrize('fmt', FORMATS)
+def test_labels_as_written_in_every_format(tmp_path, fmt):
+    X = np.arange(len(TRICKY) * 3, dtype=np.float32).reshape(-1, 1, 3)
+    y = np.array(TRICKY)
+    got = READ[fmt](write(tmp_path/f'x.{fmt}', X, y, fmt))
+    assert list(got[1]) == TRICKY                                # '01' and '1' or '04' and '4' were merged in .tsv
+
+def test_txt_labels_in_float_notation(tmp_path):
+    f = tmp_path/'x.txt'; f.write_text('  -1.0000000e+00   2.5\n   1.0000000e+00   3.5\n   01   1\n')
+    assert list(read_series(f)[1]) == ['-1', '1', '01']
+
+ARFF = "@relation t\n@attribute a numeric\n@attribute b numeric\n@attribute c numeric\n@attribute target {x,y}\n@data\n"
+REL = ("@relation r\n@attribute rel relational\n@attribute t0 numeric\n@attribute t1 numeric\n@end rel\n"
+       "@attribute target {x,y}\n@data\n")
+
+@pytest.mark.parametrize('text,msg,line', [
+    (REL + "'1,2\\n3,4',x\n'5,6',y\n", 'has 1 channel', 9),                    # was broadcast into both channels
+    (REL + "'1,2\\n3',x\n", 'a channel of this series has 1 values; the header declares 2', 8),
+    (ARFF + "1,2,1e39,x\n", 'does not fit in float32', 7),                     # was inf with a numpy warning
+    (ARFF + "1,2,inf,x\n", "got 'inf'", 7), (ARFF + "1,Infinity,3,x\n", "got 'Infinity'", 7),
+    (ARFF + "1,NAN,3,x\n", "got 'NAN'", 7), (ARFF + "1,+nan,3,x\n", r"got '\+nan'", 7),
+    (ARFF + "1,,3,x\n", 'got an empty field', 7),
+    ("@relation t\n@attribute target {x,y}\n@data\nx\n", 'expected numeric attributes', None),   # was shape (N, 1, 0)
+    (ARFF + "1,2,3,x\n4,5", 'it looks cut', 8),
+])
+def test_arff_findings(tmp_path, text, msg, line):
+    f = tmp_path/'f.arff'; f.write_text(text)
+    with pytest.raises(ValueError, match=msg) as e: read_arff(f)
+    assert str(f) in str(e.value) and (line is None or f'line {line}:' in str(e.value))
+
+def test_trailing_question_mark_reads(tmp_path):
+    f = tmp_path/'f.arff'; f.write_text(ARFF + "1,2,3,x\n4,5,?,y\n")        # raised "unequal lengths"
+    X, _ = read_arff(f)
+    assert X.shape == (2, 1, 3) and np.isnan(X[1, 0, 2])
+
+def test_tsv_bom_utf8_formfeed(tmp_path):
+    f = tmp_path/'f.tsv'
+    f.write_bytes(b'\xef\xbb\xbfA\t1\t2\nB\t3\t4\n')
+    assert list(read_ucr_tsv(f)[1]) == ['A', 'B']                             # the BOM was part of the first label
+    f.write_bytes(b'A\t1\t2\nB\xff\t3\t4\n')
+    with pytest.raises(ValueError, match=r'line 2: byte 0xff is not UTF-8'): read_ucr_tsv(f)   # was U+FFFD in the label
+    f.write_bytes(b'A\t1\t2\nB\t3\x0c\t4\n')
+    X, y = read_ucr_tsv(f)
+    assert X.shape == (2, 1, 2) and list(y) == ['A', 'B']                     # \x0c split the line into two series
+    f.write_bytes(b'A\t1\t2\t3\nB\t3\t4')
+    with pytest.raises(ValueError, match='line 2: .*it looks cut'): read_ucr_tsv(f)
+
+TS = "% a comment, as aeon's own files have\n@problemName t\n@timeStamps false\n@univariate true\n@equalLength true\n@seriesLength 3\n@classLabel true a b\n@data\n"
+
+def test_ts_comments_and_declared_length(tmp_path):
+    f = tmp_path/'f.ts'; f.write_text(TS + "% another comment\n1,2,3:a\n4,5,6:b\n")
+    X, y = read_ts(f)
+    assert X.shape == (2, 1, 3) and list(y) == ['a', 'b']
+    f.write_text(TS + "1,2,3:a\n4,5:b\n")
+    with pytest.raises(ValueError, match='line 10: this series has 2 values per channel; the header declares 3'): read_ts(f)
+    f.write_text(TS.replace('@seriesLength 3', '@seriesLength x') + "1,2,3:a\n")
+    with pytest.raises(ValueError, match="line 6: @serieslength must be a whole number"): read_ts(f)
+    f.write_text(TS.replace('@classLabel true a b', '@classLabel') + "1,2,3\n")
+    with pytest.raises(ValueError, match="line 7: @classlabel must be true or false"): read_ts(f)
