@@ -94,3 +94,16 @@ def test_ts_comments_and_declared_length(tmp_path):
     with pytest.raises(ValueError, match="line 6: @serieslength must be a whole number"): read_ts(f)
     f.write_text(TS.replace('@classLabel true a b', '@classLabel') + "1,2,3\n")
     with pytest.raises(ValueError, match="line 7: @classlabel must be true or false"): read_ts(f)
+
+DATA = Path(__file__).parent/'data'
+
+def test_aeon_files_with_percent_comments_and_unequal_lengths():
+    X, y = read_ts(DATA/'UnitTest_TRAIN.ts')                                  # '%' comment lines were refused
+    assert X.shape == (20, 1, 24) and set(y) == {'1', '2'}
+    with pytest.raises(ValueError, match='pad=True'): read_ts(DATA/'PickupGestureWiimoteZ_TRAIN.ts')
+    X, y = read_ts(DATA/'PickupGestureWiimoteZ_TRAIN.ts', pad=True)
+    assert X.shape == (50, 1, 361) and np.isnan(X).any() and len(set(y)) == 10
+
+def test_regression_ts_is_refused(tmp_path):
+    f = tmp_path/'r.ts'; f.write_text("@problemName r\n@timestamps false\n@univariate true\n@equalLength true\n@targetlabel true\n@data\n1,2,3:0.5\n")
+    with pytest.raises(ValueError, match='regression'): read_ts(f)

@@ -451,6 +451,9 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     hdr, start = _ts_header(lines, where)
     if _ts_flag(hdr, 'timestamps', where):
         raise ValueError(f"{path}: series with time stamps (@timeStamps true) are not supported; export them without time stamps")
+    if _ts_flag(hdr, 'targetlabel', where):
+        raise ValueError(f"{path}: @targetLabel marks a regression problem (a number to predict for each series); tsexplain "
+                         "explains classifiers, whose files declare @classLabel true and their classes")
     has_label = _ts_flag(hdr, 'classlabel', where)
     classes = hdr.get('classlabel', ('',))[0].split()[1:]
     n_dims = _ts_int(hdr, 'dimensions', where)
