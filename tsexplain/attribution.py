@@ -90,15 +90,16 @@ def smooth_grad(model, x, target=None, layer=None, n_samples: int = 25, noise_le
 @contextmanager
 def guided_relus(model: nn.Module):
     "Guided backpropagation for the block: every nn.ReLU passes only positive gradients back"
-    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    inplace = [r.inplace for r in relus]
-    hooks = [r.register_full_backward_hook(lambda m, gin, gout: (gin[0].clamp(min=0),)) for r in relus]
-    try:
-        for r in relus: r.inplace = False
-        yield
-    finally:
-        for h in hooks: h.remove()
-        for r, ip in zip(relus, inplace): r.inplace = ip
+    with model_lock(model):
+        relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+        inplace = [r.inplace for r in relus]
+        hooks = [r.register_full_backward_hook(lambda m, gin, gout: (gin[0].clamp(min=0),)) for r in relus]
+        try:
+            for r in relus: r.inplace = False
+            yield
+        finally:
+            for h in hooks: h.remove()
+            for r, ip in zip(relus, inplace): r.inplace = ip
 
 @register_method('channel')
 def guided_grad_cam(model, x, target=None, layer=None) -> Tensor:
@@ -108,14 +109,21 @@ def guided_grad_cam(model, x, target=None, layer=None) -> Tensor:
     return (g * cam_map).float()
 
 # %% ../nbs/05_attribution.ipynb #329935a1
-def _window_masks(C: int, L: int, window: int, stride: int, per_channel: bool, device) -> Tensor:
-    "One boolean mask (C, L) per perturbation: (P, C, L)"
-    starts = torch.arange(0, L - window + 1, stride, device=device)
-    t = torch.arange(L, device=device)
-    time = (t >= starts[:, None]) & (t < starts[:, None] + window)                   # (n_windows, L)
+def _window_masks(p: Tensor, C: int, L: int, starts: Tensor, window: int, per_channel: bool) -> Tensor:
+    "The boolean masks (n, C, L) of perturbations `p` (n,): window p % W of channel p // W (all channels unless `per_channel`)"
+    t = torch.arange(L, device=p.device)
+    s = starts[p % len(starts)]
+    time = (t >= s[:, None]) & (t < s[:, None] + window)                               # (n, L)
     if not per_channel: return time[:, None, :].expand(-1, C, -1)
-    chan = torch.eye(C, dtype=torch.bool, device=device)                              # (C, C)
-    return (chan[:, None, :, None] & time[None, :, None, :]).reshape(-1, C, L)        # (C * n_windows, C, L)
+    chan = torch.arange(C, device=p.device) == (p // len(starts))[:, None]             # (n, C)
+    return chan[:, :, None] & time[:, None, :]
+
+def _window_counts(L: int, starts: Tensor, window: int) -> Tensor:
+    "How many windows cover each time step (L,)"
+    edges = torch.zeros(L + 1, device=starts.device)
+    edges.index_add_(0, starts, torch.ones_like(starts, dtype=edges.dtype))
+    edges.index_add_(0, starts + window, -torch.ones_like(starts, dtype=edges.dtype))
+    return edges.cumsum(0)[:L]
 
 @register_method('channel')
 def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = None, baseline=0., per_channel: bool = True,
@@ -129,15 +137,15 @@ def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = 
         logits = check_logits(model(x))
         t = resolve_targets(logits, target)
         score = target_scores(logits, t)
-        masks = _window_masks(C, L, window, stride, per_channel, x.device)
-        base, P = make_baseline(x, baseline), len(masks)
+        starts = torch.arange(0, L - window + 1, stride, device=x.device)
+        base, P = make_baseline(x, baseline), len(starts) * (C if per_channel else 1)
         total = torch.zeros(B, C, L, device=x.device)
-        for s, e in _chunks(B * P, batch_size, progress, 'occlusion'):
+        for s, e in _chunks(B * P, batch_size, progress, 'occlusion'):    # masks made per chunk: memory bounded by batch_size
             idx = torch.arange(s, e, device=x.device)
-            b, p = idx // P, idx % P
-            drop = score[b] - target_scores(check_logits(model(torch.where(masks[p], base[b], x[b]))), t[b])
-            total.index_add_(0, b, drop.view(-1, 1, 1) * masks[p])
-        counts = masks.sum(0).clamp_min(1)
+            b, masks = idx // P, _window_masks(idx % P, C, L, starts, window, per_channel)
+            drop = score[b] - target_scores(check_logits(model(torch.where(masks, base[b], x[b]))), t[b])
+            total.index_add_(0, b, drop.view(-1, 1, 1) * masks)
+        counts = _window_counts(L, starts, window).clamp_min(1)
     out = total / counts
     return (out if per_channel else out[:, :1]).float()
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_hooks.ipynb #f3f6d21a
 from __future__ import annotations
-import weakref
+import functools, threading, weakref
 from contextlib import contextmanager, ExitStack
 from dataclasses import dataclass
 import numpy as np
@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['METHODS', 'model_device', 'expected_channels', 'check_input', 'is_global_pool', 'candidate_layers', 'find_layer',
-           'n_classes', 'resolve_targets', 'target_scores', 'target_probs', 'explaining', 'LayerCapture',
-           'check_logits', 'LayerResult', 'layer_pass', 'input_grads', 'resize_to', 'normalize_maps', 'register_method',
-           'get_method']
+__all__ = ['METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input', 'is_global_pool',
+           'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'target_probs',
+           'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'layer_pass', 'input_grads',
+           'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -25,11 +25,20 @@ def model_device(model: nn.Module) -> torch.device:
     for t in list(model.parameters()) + list(model.buffers()): return t.device
     return torch.device('cpu')
 
-def expected_channels(model: nn.Module):
-    "Input channels of the model's first convolution (None when it has none)"
-    for m in model.modules():
-        if isinstance(m, (nn.Conv1d, nn.Conv2d)): return m.in_channels
-    return None
+def first_conv(model: nn.Module):
+    "The model's first convolution (None when it has none)"
+    return next((m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))), None)
+
+def expected_channels(model: nn.Module, x: Tensor = None):
+    "Input channels of the model's first convolution when it reads `x` directly (Conv1d for (B, C, L), Conv2d for images), else None"
+    conv = first_conv(model)
+    if conv is None: return None
+    if x is not None and (conv.weight.ndim - 1) != x.ndim - 1: return None    # e.g. XCM: a Conv2d over the (C, L) plane
+    return conv.in_channels
+
+def model_dtype(model: nn.Module) -> torch.dtype:
+    "The floating dtype of the model's first floating parameter (float32 for a model without any)"
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
 
 def check_input(model: nn.Module, x) -> Tensor:
     "`x` as a plain float tensor (B, C, L) or (B, C, H, W), or a clear error"
@@ -40,17 +49,36 @@ def check_input(model: nn.Module, x) -> Tensor:
     if x.ndim == 2: raise ValueError(f"x has shape {tuple(x.shape)}: a batch is (B, C, L). For one series of C channels use x[None]")
     if x.ndim not in (3, 4): raise ValueError(f"x must have shape (B, C, L) or (B, C, H, W); got {tuple(x.shape)}")
     if x.shape[0] == 0: raise ValueError("x is an empty batch (B = 0): there is nothing to explain")
-    if not x.is_floating_point(): x = x.float()
+    if x.shape[-1] == 0: raise ValueError(f"x has shape {tuple(x.shape)}: its series have no time steps")
+    conv = first_conv(model)
+    if x.ndim == 4 and isinstance(conv, nn.Conv1d):
+        raise ValueError(f"x has shape {tuple(x.shape)} (B, C, H, W) but the model's convolutions are 1D: a batch of series is (B, C, L)")
+    x = x.to(model_dtype(model))                  # numpy's float64, float16, bfloat16 or ints: the model's own dtype
     bad = ~torch.isfinite(x).flatten(1).all(1)
     if bad.any():
         raise ValueError(f"x contains NaN or infinite values in {int(bad.sum())} of its {len(x)} series "
                          f"(first: index {int(bad.nonzero()[0])}): fill or drop them before explaining")
-    c = expected_channels(model)
-    if c is not None and x.shape[1] != c:
-        raise ValueError(f"The model expects {c} input channel(s) but x has {x.shape[1]} (x.shape = {tuple(x.shape)})")
     dev = model_device(model)
     if x.device != dev: raise ValueError(f"x is on {x.device} but the model is on {dev}: move one of them, e.g. x.to('{dev}')")
+    c = expected_channels(model, x)
+    if c is not None and x.shape[1] != c and not _forward_works(model, x):
+        raise ValueError(f"The model expects {c} input channel(s) but x has {x.shape[1]} (x.shape = {tuple(x.shape)})")
+    if x.shape[-1] < 16 and not _forward_works(model, x):
+        raise ValueError(f"The model cannot take series of {x.shape[-1]} time steps; the shortest it takes is "
+                         f"{_shortest_length(model, x)}: pad or resample the series")
     return x
+
+def _forward_works(model, x) -> bool:
+    "Whether one series of `x` goes through the model (eval mode, no gradients, model left as it was)"
+    try:
+        with explaining(model), torch.no_grad(): model(x[:1])
+        return True
+    except (RuntimeError, ValueError, IndexError): return False
+
+def _shortest_length(model, x, longest: int = 64):
+    "The shortest length (up to `longest`) of a series like `x`'s that goes through the model"
+    probe = lambda L: torch.zeros(1, *x.shape[1:-1], L, dtype=x.dtype, device=x.device)
+    return next((L for L in range(1, longest + 1) if _forward_works(model, probe(L))), f'over {longest}')
 
 # %% ../nbs/03_hooks.ipynb #c81b5439
 def is_global_pool(m: nn.Module) -> bool:
@@ -123,8 +151,14 @@ def resolve_targets(logits: Tensor, target=None) -> Tensor:
     B, K = logits.shape
     if target is None: t = logits.argmax(1) if K > 1 else (logits[:, 0] > 0).long()
     elif isinstance(target, (int, np.integer)) and not isinstance(target, bool): t = torch.full((B,), int(target), dtype=torch.long)
+    elif isinstance(target, str):
+        raise ValueError(f"target={target!r}: target is None (the predicted class), an int, or one int per series"
+                         + ("; target='all' is for cam, which maps every class at once" if target == 'all' else ''))
     else:
-        t = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target)).long().flatten()
+        a = np.asarray(target.cpu() if isinstance(target, Tensor) else target)
+        if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))):
+            raise ValueError(f"target must hold class indices (ints); got {a.ravel()[:10].tolist()} ({a.dtype})")
+        t = torch.as_tensor(a.astype(np.int64)).flatten()
         if len(t) != B: raise ValueError(f"target has {len(t)} entries but the batch has {B} series: give one class per series, or one int")
     t = t.to(logits.device)
     if ((t < 0) | (t >= n_classes(logits))).any():
@@ -142,20 +176,29 @@ def target_probs(logits: Tensor, targets: Tensor) -> Tensor:
     return logits.softmax(1).gather(1, targets[:, None])[:, 0]
 
 # %% ../nbs/03_hooks.ipynb #88a86b3a
+_locks, _locks_guard = weakref.WeakKeyDictionary(), threading.Lock()
+
+def model_lock(model: nn.Module) -> threading.RLock:
+    "The model's own re-entrant lock: one explanation at a time per model, across threads"
+    with _locks_guard:
+        if model not in _locks: _locks[model] = threading.RLock()
+        return _locks[model]
+
 @contextmanager
 def explaining(model: nn.Module):
-    "Eval mode and frozen parameters for the block; the model's modes, `requires_grad` flags and `.grad` restored after it"
-    modes = [(m, m.training) for m in model.modules()]
-    params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
-    try:
-        model.eval()
-        for p, *_ in params: p.requires_grad_(False)
-        yield model
-    finally:
-        for m, mode in modes: m.training = mode
-        for p, rg, g in params:
-            p.requires_grad_(rg)
-            p.grad = g
+    "Eval mode and frozen parameters for the block, under the model's lock; modes, `requires_grad` and `.grad` restored after it"
+    with model_lock(model):
+        modes = [(m, m.training) for m in model.modules()]
+        params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
+        try:
+            model.eval()
+            for p, *_ in params: p.requires_grad_(False)
+            yield model
+        finally:
+            for m, mode in modes: m.training = mode
+            for p, rg, g in params:
+                p.requires_grad_(rg)
+                p.grad = g
 
 # %% ../nbs/03_hooks.ipynb #6b5629f1
 class LayerCapture:
@@ -169,10 +212,10 @@ class LayerCapture:
             raise TypeError(f"{type(module).__name__} returns a {type(out).__name__}, not a tensor: choose a layer whose output is (B, C, L)")
         if self.acts is not None: raise RuntimeError(f"{type(module).__name__} ran twice in one forward: choose a layer that runs once")
         if not self.grad:
-            self.acts = out.detach()
+            self.acts = out.detach().clone()                  # an in-place op after the layer (ReLU(inplace=True)) can't change it
             return None
         self.acts = out.detach().requires_grad_(True)
-        return self.acts
+        return self.acts.clone()                              # the network goes on with a copy, so in-place ops after it work
     def __exit__(self, *exc): self.handle.remove()
 
 @contextmanager
@@ -245,9 +288,12 @@ def register_method(kind: str):
     "Decorator: make a method findable by name; `kind` is 'length' ((B, 1, L) maps) or 'channel' ((B, C, L) maps)"
     assert kind in ('length', 'channel')
     def deco(f):
-        f.kind = kind
-        METHODS[f.__name__] = f
-        return f
+        @functools.wraps(f)
+        def method(model, *args, **kwargs):
+            with model_lock(model): return f(model, *args, **kwargs)   # two threads on one model: one call at a time
+        method.kind = kind
+        METHODS[f.__name__] = method
+        return method
     return deco
 
 def get_method(method):
