@@ -21,8 +21,8 @@ from .cam import _chunks
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'occlusion', 'channel_cam', 'attention_map', 'shap_values', 'NpzStream',
-           'explain_recording']
+           'guided_relus', 'guided_grad_cam', 'occlusion', 'channel_cam', 'attention_map', 'shap_values', 'dl_batch',
+           'learner_inputs', 'NpzStream', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -227,21 +227,71 @@ def shap_values(model, x, background, target=None, layer=None, n_samples: int = 
     return v.float()
 
 # %% ../nbs/05_attribution.ipynb #c12dcd8a
-def _items_batch(dl, idxs):
-    "A model-ready batch (after the DataLoader's batch transforms) of the items of `dl`'s dataset at `idxs`"
-    items = [dl.dataset[int(i)] for i in idxs]
-    return dl.after_batch(to_device(dl.create_batch(dl.before_batch(items)), dl.device))
+def dl_batch(dl, idxs=None, n: int = None) -> tuple[Tensor, Tensor | None]:
+    "Model-ready (x, y) of the items at `idxs` (or the first `n`) of `dl`'s dataset, through the DataLoader's own pipeline"
+    dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
+    size = len(dl.dataset) if hasattr(dl, 'dataset') else None
+    if size == 0:
+        raise ValueError("These DataLoaders hold no series (a learner from load_ts_model or load_learner): pass the series to "
+                         "explain, e.g. learn.show_cam(X) or learn.cam(X) with X an array (N, C, L), an archive file or a dataset name")
+    want = None if idxs is None else [int(i) for i in listify(idxs)]
+    if want and size is not None and not all(-size <= i < size for i in want):
+        raise IndexError(f"Indices {[i for i in want if not -size <= i < size]} are out of range for a dataset of {size} items")
+    want = None if want is None else [i % size if size else i for i in want]
+    stop = max(want) + 1 if want else n
+    xs, ys, seen = [], [], 0
+    for b in dl:                                   # any fastai DataLoader: tsexplain's, tsai's, a plain TfmdDL
+        b = b if isinstance(b, (tuple, list)) else (b,)
+        xs.append(b[0].as_subclass(Tensor)); ys.append(torch.as_tensor(b[1]).as_subclass(Tensor) if len(b) > 1 else None)
+        seen += len(b[0])
+        if stop is not None and seen >= stop: break
+    x = torch.cat(xs)
+    y = torch.cat(ys) if all(v is not None for v in ys) else None
+    sel = want if want is not None else slice(None, n)
+    return x[sel], (y[sel] if y is not None else None)
+
+def _input_type(dl):
+    "The tensor type the DataLoader's batch transforms dispatch on (tsexplain's TensorTS, tsai's TSTensor, ...)"
+    ds = getattr(dl, 'dataset', None)
+    if ds is not None and len(ds):
+        item = ds[0]
+        return type(item[0] if isinstance(item, (tuple, list)) else item)
+    from .core import TensorTS
+    return TensorTS
+
+def _as_series_batch(x, n_channels=None) -> Tensor:
+    "Raw series as a float tensor (N, C, L): an array or tensor (N, C, L), (C, L) or (L,), an archive file or a dataset name"
+    if isinstance(x, (str, Path)):
+        from .data import read_series, dataset_files, dataset_name
+        p = Path(x)
+        x = read_series(p)[0] if p.suffix and p.exists() else read_series(dataset_files(dataset_name(str(x)))[1])[0]
+    t = torch.as_tensor(np.asarray(x, dtype=np.float32) if not isinstance(x, Tensor) else x).as_subclass(Tensor).float()
+    if t.ndim == 1: t = t[None, None]
+    elif t.ndim == 2: t = t[None] if n_channels is None or t.shape[0] == n_channels else t[:, None]
+    return t
+
+def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
+    "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"
+    dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
+    t = _as_series_batch(x, expected_channels(learn.model))
+    out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
+    return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))
+
+def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tuple[Tensor, Tensor | None, list | None]:
+    "(model-ready x, labels or None, dataset indices or None) from indices of `dls[ds_idx]`, or from raw series"
+    if x_or_idxs is None or (np.ndim(x_or_idxs) <= 1 and not isinstance(x_or_idxs, (str, Path)) and
+                             np.asarray(x_or_idxs).dtype.kind in 'iu'):
+        dl = learn.dls[ds_idx]
+        idxs = None if x_or_idxs is None else [int(i) for i in listify(x_or_idxs)]
+        x, y = dl_batch(dl, idxs, n=n if idxs is None else None)
+        return x.to(model_device(learn.model)), y, idxs if idxs is not None else list(range(len(x)))
+    return learner_inputs(learn, x_or_idxs, ds_idx), None, None
 
 @patch
 def cam(self: Learner, x_or_idxs=None, method='grad_cam', ds_idx: int = 1, target=None, layer=None, **kwargs) -> Tensor:
-    "Maps from `method` for items of `dls[ds_idx]` (indices; default: the first batch) or a model-ready tensor (B, C, L)"
-    if isinstance(x_or_idxs, (Tensor, np.ndarray)) and np.ndim(x_or_idxs) >= 3: xb = x_or_idxs
-    else:
-        dl = self.dls[ds_idx]
-        idxs = range(min(dl.bs, len(dl.dataset))) if x_or_idxs is None else listify(x_or_idxs)
-        xb = _items_batch(dl, idxs)[0]
-    xb = torch.as_tensor(xb).to(model_device(self.model))
-    return get_method(method)(self.model, xb, target=target, layer=layer, **kwargs)
+    "Maps from `method` for items of `dls[ds_idx]` (indices; default: its first batch) or for raw series (array, file, name)"
+    x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None)
+    return get_method(method)(self.model, x, target=target, layer=layer, **kwargs)
 
 # %% ../nbs/05_attribution.ipynb #e056bf88
 class NpzStream:

@@ -16,7 +16,6 @@ from .models import *
 from .hooks import METHODS, get_method
 from .cam import *
 from .attribution import *
-from .attribution import _items_batch
 from .show import show_cam, method_name
 
 # %% auto #0
@@ -72,14 +71,14 @@ def _safe(name) -> str: return re.sub(r'[^\w.-]+', '_', str(name)).strip('_') or
 def explain_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tuple[Path, list[Path]]:
     "Maps of the whole test set to out/maps.npz, and CAM / Grad-CAM figures of the first test series of each class"
     maps = learn.explain(method=method, save=out/'maps.npz')
-    dl = learn.dls.valid.new(shuffle=False, drop_last=False)
-    labels = np.array([int(dl.dataset[i][1]) for i in range(len(dl.dataset))])
+    X, Y = dl_batch(learn.dls.valid)
+    labels = Y.cpu().numpy()
     figures = []
     for k, name in enumerate(learn.dls.vocab):
         hits = np.flatnonzero(labels == k)
         if not len(hits): continue
         i = int(hits[0])
-        x = _items_batch(dl, [i])[0]
+        x = X[i:i + 1]
         for f in ('cam', 'grad_cam'):
             fname = out/'figures'/f'class_{_safe(name)}_{f}.png'
             try: show_cam(x, learn.model, func_cam=f, target=k, multi_fig=True, force_scale=False, show=False, savefig=fname,
@@ -146,12 +145,10 @@ def _class_average_maps(X, maps, targets, vocab):
 
 def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = 'grad_cam', maps_file=None) -> Path:
     "Write out/report.html: a self-contained page on the training and the explanations of the test set"
-    from tsexplain.attribution import _items_batch
     out = Path(out)
     d = np.load(maps_file) if maps_file else None
     res = dict(d) if d is not None else learn.explain(method=method, progress=False)
-    dl = learn.dls.valid.new(shuffle=False, drop_last=False)
-    X = np.concatenate([b[0].cpu().numpy() for b in dl])
+    X = dl_batch(learn.dls.valid)[0].cpu().numpy()
     vocab = [str(v) for v in learn.dls.vocab]
     targets, preds, probs, maps = res['targets'], res['preds'], res['probs'], res['maps']
     parts = [f"<h1>tsexplain report: {html.escape(dsname)}</h1>",
@@ -171,7 +168,7 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
         parts.append(f"<h3>{html.escape(name)}</h3>")
         if not picks: parts.append("<p>No test series of this class.</p>")
         for what, i in picks:
-            x = _items_batch(dl, [int(i)])[0]
+            x = X[int(i):int(i) + 1]
             imgs = []
             for f in ('cam', 'grad_cam'):
                 try:

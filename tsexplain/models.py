@@ -5,7 +5,7 @@ layer (so that class activation maps are exact), and `ts_learner`."""
 
 # %% ../nbs/02_models.ipynb #ce1381db
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, importlib, json, os
 from pathlib import Path
 import torch
 from torch import nn
@@ -213,6 +213,20 @@ def save_ts_model(learn: Learner, fname) -> Path:
                 weights_sha256=hashlib.sha256(fname.read_bytes()).hexdigest())
     _write_atomic(fname.with_suffix('.json'), lambda p: p.write_text(json.dumps(meta, indent=1)))
     return fname
+
+def _lazy_learner_method(name: str, module: str):
+    "Learner.<name> that imports tsexplain.<module> (which patches the real method in) on first use"
+    def method(self, *args, **kwargs):
+        importlib.import_module(f'tsexplain.{module}')
+        if getattr(Learner, name) is method: raise AttributeError(f"tsexplain.{module} defines no Learner.{name}")
+        return getattr(self, name)(*args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"Imports tsexplain.{module}, then runs its `Learner.{name}`"
+    if not hasattr(Learner, name): setattr(Learner, name, method)
+
+# a learner.pkl loads with tsexplain.models only (its model's classes live here): its explanation methods work at once
+for _name, _module in dict(show_cam='show', cam='attribution', explain='attribution', evaluate_cams='evaluate').items():
+    _lazy_learner_method(_name, _module)
 
 def load_ts_model(fname, device=None) -> Learner:
     "A learner rebuilt from `save_ts_model`'s files, ready to explain new series; reads no pickle"

@@ -21,7 +21,7 @@ from fastcore.basics import patch
 from .hooks import *
 from .cam import *
 from .attribution import *
-from .attribution import _items_batch
+from .attribution import _explain_input
 
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name', 'compute_maps',
@@ -332,22 +332,32 @@ def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectr
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #cc37cb50
+def _vocab(dls):
+    try: return getattr(dls, 'vocab', None)
+    except Exception: return None                        # plain DataLoaders without a Categorize transform
+
+def _class_indices(y: Tensor) -> Tensor:
+    "Targets as class indices (B,): ints as they are, one float per series (BCE targets, (B,) or (B, 1)) thresholded at 0.5"
+    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    return (y > 0.5).long() if y.is_floating_point() else y.long()
+
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
 def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method='grad_cam', n: int = 4, top_losses: bool = False,
              multi_fig: bool = True, **kwargs) -> Figure:
-    "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), titled true / predicted (prob)"
-    dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
+    "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), or of raw series (array, file, name)"
     if top_losses:
-        _, _, losses = self.get_preds(dl=dl, with_loss=True)
+        _, _, losses = self.get_preds(dl=self.dls[ds_idx].new(shuffle=False, drop_last=False), with_loss=True)
         idxs = losses.argsort(descending=True)[:n].tolist()
-    idxs = list(range(min(n, len(dl.dataset)))) if idxs is None else [int(i) for i in listify(idxs)]
-    xb, yb = _items_batch(dl, idxs)[:2]
-    x, y = xb.as_subclass(Tensor), torch.as_tensor(yb).as_subclass(Tensor)
-    probs = _probs(self.model, x)
-    vocab = getattr(self.dls, 'vocab', None)
-    name = lambda k: str(vocab[int(k)]) if vocab is not None else str(int(k))
-    titles = [f'{name(t)} / {name(p)} ({probs[i, p]:.2f})' for i, (t, p) in enumerate(zip(y.tolist(), probs.argmax(1).tolist()))]
+    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
+    probs = _probs(self.model, x).cpu()
+    vocab = _vocab(self.dls)
+    name = lambda k: str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
+    preds = probs.argmax(1).tolist()
+    if y is not None:
+        y = _class_indices(y).cpu()
+        titles = [f'{name(t)} / {name(p)} ({probs[i, p]:.2f})' for i, (t, p) in enumerate(zip(y.tolist(), preds))]
+    else: titles = [f'series {i}: {name(p)} ({probs[i, p]:.2f})' for i, p in enumerate(preds)]
     if top_losses: titles = [f'#{idxs[i]}: {t}' for i, t in enumerate(titles)]
-    return show_cam((x, y), self.model, func_cam=method, titles=titles if multi_fig or x.shape[1] > 1 else None,
-                    vocab=vocab, multi_fig=multi_fig, **kwargs)
+    return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=method,
+                    titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
