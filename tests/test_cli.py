@@ -32,16 +32,18 @@ def test_one_epoch_saves_learner(tmp_path):
     r = run('ECG200', '--epochs', '1', '--out', str(tmp_path/'out'))
     assert r.returncode == 0, r.stderr
     assert 'test accuracy:' in r.stdout
+    assert 'epoch 1/1: train_loss' in r.stdout and '\r' not in r.stdout      # not a terminal: one plain line per epoch
+    assert 'FutureWarning' not in r.stderr
     acc = float(r.stdout.split('test accuracy:')[1].split()[0])
     assert 0 <= acc <= 1
     learn = load_learner(tmp_path/'out'/'learner.pkl')
-    assert learn.dls.vocab == ['-1', '1']
+    assert learn.dls.vocab == ['Myocardial infarction', 'Normal']      # the bundled class names
     assert not list((tmp_path/'out').glob('*.tmp')) and not list(tmp_path.glob('.out.*'))
     # the pickle-free files rebuild the same model: identical logits and maps
     import json, torch
     from tsexplain.all import load_ts_model, grad_cam
     back = load_ts_model(tmp_path/'out'/'model.safetensors')
-    assert back.dls.vocab == ['-1', '1'] and back.ts_meta['arch'] == 'InceptionTime'
+    assert back.dls.vocab == learn.dls.vocab and back.ts_meta['arch'] == 'InceptionTime'
     xb = learn.dls.test_dl([(x,) for x in read_series(untar_ts('ECG200')/'ECG200_TEST.arff')[0][:8]]).one_batch()[0]
     learn.model.eval(); back.model.eval()
     torch.testing.assert_close(back.model(xb), learn.model(xb), rtol=0, atol=0)
@@ -52,7 +54,7 @@ def test_one_epoch_saves_learner(tmp_path):
     d = np.load(tmp_path/'out'/'maps.npz')
     assert d['maps'].shape == (100, 1, 96) and d['targets'].shape == (100,)
     figs = sorted(p.name for p in (tmp_path/'out'/'figures').iterdir())
-    assert figs == ['class_-1_cam.png', 'class_-1_grad_cam.png', 'class_1_cam.png', 'class_1_grad_cam.png']
+    assert figs == ['class_Myocardial_infarction_cam.png', 'class_Myocardial_infarction_grad_cam.png', 'class_Normal_cam.png', 'class_Normal_grad_cam.png']
 
 def test_method_option_and_multichannel(tmp_path):
     r = run('BasicMotions', '--arch', 'FCN', '--epochs', '1', '--method', 'channel_cam', '--out', str(tmp_path))
@@ -75,3 +77,19 @@ def test_bad_options(tmp_path):
     assert r.returncode == 2 and '--lr must be a positive' in r.stderr
     r = run('--help')
     assert '(default: None)' not in r.stdout and 'any case' in r.stdout
+
+def test_help_imports_no_torch():
+    "Options are parsed before torch and fastai are imported: --help and argument errors are instant"
+    code = "import sys; from tsexplain.cli import build_parser; build_parser().format_help(); print(sorted(m for m in ('torch', 'fastai', 'scipy') if m in sys.modules))"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == '[]', r.stdout + r.stderr
+    r = run('--help')
+    assert 'integrated_gradients  gradients integrated from a baseline' in r.stdout and 'FutureWarning' not in r.stderr
+
+def test_labels_option(tmp_path):
+    r = run('GunPoint', '--labels', '1=Drawing a gun,2=Pointing', '--epochs', '1', '--no-maps', '--out', str(tmp_path/'g'))
+    assert r.returncode == 0, r.stderr
+    import json
+    assert json.loads((tmp_path/'g'/'model.json').read_text())['vocab'] == ['Drawing a gun', 'Pointing']
+    r = run('GunPoint', '--labels', '1:gun', '--out', str(tmp_path/'h'))
+    assert r.returncode == 2 and 'label=name pairs' in r.stderr

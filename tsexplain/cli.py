@@ -6,191 +6,84 @@
 from __future__ import annotations
 import argparse, json, os, shutil, sys, tempfile
 from pathlib import Path
-import torch
-from fastai.basics import *
-import re
-import numpy as np
-import matplotlib
-from .data import *
-from .models import *
-from .hooks import METHODS, get_method
-from .cam import *
-from .attribution import *
-from .show import show_cam, method_name
+from .recipe import TRAIN_DEFAULTS, ARCH_NAMES
+
+# one line per method for --help: the command parses its options before torch is imported (--help in well under a second)
+METHOD_SUMMARIES = {
+    'grad_cam': 'activations weighted by their time-averaged gradients; any CNN (Selvaraju et al. 2017)',
+    'cam': 'class activation map, exact on global-average-pooling + linear models (Zhou et al. 2016)',
+    'grad_cam_pp': 'Grad-CAM++: second-order weights, for a pattern that occurs several times',
+    'xgrad_cam': 'XGrad-CAM: gradients normalised by the activations',
+    'hires_cam': 'HiResCAM: gradient x activation at each time step',
+    'layer_cam': 'LayerCAM: positive gradients x activations, finer from earlier layers',
+    'eigen_cam': 'first principal component of the activations (no class involved)',
+    'score_cam': 'channels weighted by the score of the input masked by each (no gradients; slow)',
+    'ablation_cam': 'channels weighted by the score drop when each is zeroed',
+    'cam_acts': "the layer's activations averaged over channels (the 2020 tutorial; no class involved)",
+    'grad_cam_acts': 'Grad-CAM with a chosen reduction of the gradients (the 2020 tutorial)',
+    'saliency': '|gradient| of the class score for each input value; per channel',
+    'input_x_grad': 'input x gradient; per channel, signed',
+    'integrated_gradients': 'gradients integrated from a baseline to the input (Sundararajan et al. 2017); per channel',
+    'smooth_grad': 'saliency averaged over noisy copies of the series; per channel',
+    'guided_grad_cam': 'guided backpropagation x Grad-CAM; per channel',
+    'occlusion': 'score drop when windows of each channel are replaced by a baseline; per channel, any model',
+    'channel_cam': "Grad-CAM's time profile x each channel's weight from fading it; per channel",
+}
 
 # %% auto #0
-__all__ = ['build_parser', 'export_learner', 'explain_test_set', 'fig_to_img', 'write_report', 'prepare_out', 'publish_run',
-           'main']
+__all__ = ['METHOD_SUMMARIES', 'build_parser', 'parse_labels', 'prepare_out', 'publish_run', 'main']
 
 # %% ../nbs/08_cli.ipynb #f465a026
 def _arch_choice(name: str) -> str:
-    return {k.lower(): k for k in ARCHS}.get(name.lower(), name)
+    return {k.lower(): k for k in ARCH_NAMES}.get(name.lower(), name)
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    "Defaults in the help, but not 'None'"
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    "Defaults in the help (but not 'None'); the epilog as written"
     def _get_help_string(self, action):
         return action.help if action.default is None else super()._get_help_string(action)
 
 def build_parser() -> argparse.ArgumentParser:
     d = TRAIN_DEFAULTS
+    width = max(map(len, METHOD_SUMMARIES))
     p = argparse.ArgumentParser(prog='tsexplain', formatter_class=_HelpFormatter,
-        description="Train a deep time-series classifier on a UCR/UEA dataset's official TRAIN/TEST split, "
-                    "print its test accuracy and save the learner (load it with fastai's load_learner).")
+        description="Train a deep time-series classifier on a UCR/UEA dataset's official TRAIN/TEST split, print its test "
+                    "accuracy, and save the model, the maps of the test set, figures and report.html under --out. The model "
+                    "is saved twice: model.safetensors + model.json (no pickle; tsexplain.load_ts_model) and learner.pkl "
+                    "(a pickle: open it with fastai's load_learner only if you trust where it came from).",
+        epilog="methods (--method):\n" + '\n'.join(f"  {k:<{width}}  {v}" for k, v in METHOD_SUMMARIES.items()))
     p.add_argument('dataset', nargs='?', default='ECG200',
                    help="UCR/UEA dataset name, e.g. ECG200, GunPoint, BasicMotions (bundled) or any other archive name (downloaded once)")
-    p.add_argument('--arch', default=d['arch'], type=_arch_choice, choices=list(ARCHS), help='model architecture (any case)')
+    p.add_argument('--arch', default=d['arch'], type=_arch_choice, choices=list(ARCH_NAMES), help='model architecture (any case)')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs of fit_one_cycle')
     p.add_argument('--bs', type=int, default=d['bs'], help='batch size')
     p.add_argument('--lr', type=float, default=d['lr'], help='maximum learning rate of the one-cycle schedule')
     p.add_argument('--seed', type=int, default=d['seed'], help='random seed (weights, shuffling): same seed, same accuracy')
     p.add_argument('--normalize', default=d['normalize'], choices=['dataset', 'channel', 'sample', 'none'],
                    help="standardise each channel with training-set statistics ('dataset'), per series and channel, per series, or not at all")
+    p.add_argument('--labels', default=None,
+                   help="class names for the figures and the report: '-1=Myocardial infarction,1=Normal', or a .json file "
+                        "{label: name} (default: the names the bundled ECG200 and GunPoint carry, else the labels)")
     p.add_argument('--out', type=Path, default=None, help='folder of the run, written whole at the end (default: runs/<dataset>)')
     p.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is available')
-    p.add_argument('--method', default='grad_cam', choices=sorted(METHODS), help='explanation method for the maps of the test set')
-    p.add_argument('--no-maps', action='store_true', help='only train and save the learner: no maps, no figures, no report')
+    p.add_argument('--method', default='grad_cam', choices=list(METHOD_SUMMARIES), metavar='METHOD',
+                   help='explanation method for the maps of the test set (see the list below)')
+    p.add_argument('--no-maps', action='store_true', help='only train and save the model: no maps, no figures, no report')
     p.add_argument('--report', action=argparse.BooleanOptionalAction, default=True,
                    help='write report.html, a self-contained page: accuracy, confusion matrix, maps of the best and worst series')
     return p
 
-# %% ../nbs/08_cli.ipynb #7562ffa0
-def export_learner(learn: Learner, fname: Path) -> Path:
-    "`learn.export` to `fname` through a temporary file, so an interrupted save never leaves a half-written file"
-    fname = Path(fname).absolute()
-    fname.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fname.with_name(fname.name + '.tmp')
-    try:
-        learn.export(tmp)
-        os.replace(tmp, fname)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return fname
-
-def _safe(name) -> str: return re.sub(r'[^\w.-]+', '_', str(name)).strip('_') or 'class'
-
-def explain_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tuple[Path, list[Path]]:
-    "Maps of the whole test set to out/maps.npz, and CAM / Grad-CAM figures of the first test series of each class"
-    maps = learn.explain(method=method, save=out/'maps.npz')
-    X, Y = dl_batch(learn.dls.valid)
-    labels = Y.cpu().numpy()
-    figures = []
-    for k, name in enumerate(learn.dls.vocab):
-        hits = np.flatnonzero(labels == k)
-        if not len(hits): continue
-        i = int(hits[0])
-        x = X[i:i + 1]
-        for f in ('cam', 'grad_cam'):
-            fname = out/'figures'/f'class_{_safe(name)}_{f}.png'
-            try: show_cam(x, learn.model, func_cam=f, target=k, multi_fig=True, force_scale=False, show=False, savefig=fname,
-                          titles=[f"test series {i}, class {name}: {method_name(get_method(f))}"])
-            except ValueError as e:
-                print(f"skipping the {f} figure: {e}")
-                continue
-            figures.append(fname)
-    return maps, figures
-
-# %% ../nbs/08_cli.ipynb #5f4a440a
-import base64, html, io as _io
-
-def fig_to_img(fig, alt: str = '') -> str:
-    "An <img> tag holding the figure as embedded PNG data; the figure is closed"
-    import matplotlib.pyplot as plt
-    buf = _io.BytesIO()
-    fig.savefig(buf, format='png', dpi=90, bbox_inches='tight')
-    plt.close(fig)
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
-
-def _training_curve(learn):
-    from tsexplain.show import new_figure
-    hist = getattr(learn, 'train_history', None) or training_history(learn)
-    fig, axs = new_figure(1, 2, figsize=(10, 3))
-    axs[0, 0].plot(hist['batch_losses'], lw=1)
-    axs[0, 0].set_xlabel('batch'); axs[0, 0].set_ylabel('training loss')
-    ep = hist['epochs']
-    for col in ep.columns: axs[0, 1].plot(np.arange(1, len(ep) + 1), ep[col], label=col)
-    axs[0, 1].set_xlabel('epoch'); axs[0, 1].legend(fontsize=8)
-    return fig
-
-def _confusion(targets, preds, vocab):
-    from tsexplain.show import new_figure
-    K = len(vocab)
-    cm = np.zeros((K, K), int)
-    for t, p in zip(targets, preds): cm[t, p] += 1
-    fig, axs = new_figure(figsize=(1.2 + 0.8 * K, 1 + 0.7 * K))
-    ax = axs[0, 0]
-    ax.imshow(cm, cmap='Blues')
-    for i in range(K):
-        for j in range(K): ax.text(j, i, cm[i, j], ha='center', va='center', color='white' if cm[i, j] > cm.max() / 2 else 'black')
-    ax.set_xticks(range(K)); ax.set_xticklabels(vocab, rotation=45, ha='right'); ax.set_yticks(range(K)); ax.set_yticklabels(vocab)
-    ax.set_xlabel('predicted'); ax.set_ylabel('true')
-    return fig, cm
-
-def _class_average_maps(X, maps, targets, vocab):
-    from tsexplain.show import new_figure
-    K = len(vocab)
-    fig, axs = new_figure(K, 1, figsize=(9, 1.6 * K), sharex=True)
-    for k, ax in enumerate(axs[:, 0]):
-        sel = targets == k
-        if not sel.any(): ax.set_title(f'{vocab[k]}: no test series'); continue
-        m = maps[sel].mean(0)                       # (1 or C, L)
-        lim = float(np.abs(m).max()) or 1.
-        L = m.shape[-1]
-        ax.imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1), alpha=0.8)
-        for c in range(X.shape[1]):
-            mu = X[sel, c].mean(0); mu = (mu - mu.min()) / (np.ptp(mu) or 1)
-            ax.plot(np.arange(L), 0.1 + 0.8 * mu, color='k', lw=1)
-        ax.set_yticks([]); ax.set_title(f'{vocab[k]}: mean map of {int(sel.sum())} series (black: mean series, scaled)', fontsize=9)
-    axs[-1, 0].set_xlabel('time step')
-    return fig
-
-def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = 'grad_cam', maps_file=None) -> Path:
-    "Write out/report.html: a self-contained page on the training and the explanations of the test set"
-    out = Path(out)
-    d = np.load(maps_file) if maps_file else None
-    res = dict(d) if d is not None else learn.explain(method=method, progress=False)
-    X = dl_batch(learn.dls.valid)[0].cpu().numpy()
-    vocab = [str(v) for v in learn.dls.vocab]
-    targets, preds, probs, maps = res['targets'], res['preds'], res['probs'], res['maps']
-    parts = [f"<h1>tsexplain report: {html.escape(dsname)}</h1>",
-             f"<p>{len(learn.dls.train_ds)} training and {len(X)} test series of {X.shape[1]} channel(s) × {X.shape[2]} steps; "
-             f"classes: {', '.join(html.escape(v) for v in vocab)}. Model: {type(learn.model).__name__}. Maps: {html.escape(method_name(get_method(method)))}.</p>",
-             "<h2>Training</h2>", fig_to_img(_training_curve(learn), 'training curve'),
-             f"<h2>Test accuracy: {acc:.4f}</h2>"]
-    fig, cm = _confusion(targets, preds, vocab)
-    parts.append(fig_to_img(fig, 'confusion matrix'))
-    parts.append("<h2>Best and worst series of each class</h2><p>For each class, the test series the model got right with the "
-                 "highest probability, and the one of that class it got most wrong; CAM and Grad-CAM explain the predicted class.</p>")
-    for k, name in enumerate(vocab):
-        p_true = probs[np.arange(len(probs)), targets]
-        right, wrong = np.flatnonzero((targets == k) & (preds == k)), np.flatnonzero((targets == k) & (preds != k))
-        picks = ([('most confident correct', right[p_true[right].argmax()])] if len(right) else []) + \
-                ([('worst mistaken', wrong[p_true[wrong].argmin()])] if len(wrong) else [])
-        parts.append(f"<h3>{html.escape(name)}</h3>")
-        if not picks: parts.append("<p>No test series of this class.</p>")
-        for what, i in picks:
-            x = X[int(i):int(i) + 1]
-            imgs = []
-            for f in ('cam', 'grad_cam'):
-                try:
-                    fig = show_cam(x, learn.model, func_cam=f, multi_fig=True, force_scale=False, show=False,
-                                   titles=[f"#{i}: true {name}, predicted {vocab[preds[i]]} ({probs[i, preds[i]]:.2f}) - {method_name(get_method(f))}"])
-                    imgs.append(fig_to_img(fig, f'{what} {name} {f}'))
-                except ValueError: pass
-            parts.append(f"<h4>{what}: test series {int(i)}</h4><div class='row'>{''.join(imgs)}</div>")
-    parts += ["<h2>Average map of each class</h2>", fig_to_img(_class_average_maps(X, maps, targets, vocab), 'class average maps')]
-    rows = ''.join(f"<tr><td>{i}</td><td>{html.escape(vocab[t])}</td><td>{html.escape(vocab[p])}</td><td>{probs[i, p]:.3f}</td>"
-                   f"<td>{'✓' if t == p else '✗'}</td><td>{int(np.abs(maps[i]).reshape(-1, maps.shape[-1]).sum(0).argmax())}</td></tr>"
-                   for i, (t, p) in enumerate(zip(targets, preds)))
-    parts.append("<h2>Explained series</h2><table><thead><tr><th>series</th><th>true</th><th>predicted</th><th>probability</th>"
-                 f"<th>correct</th><th>peak of the map (time step)</th></tr></thead><tbody>{rows}</tbody></table>")
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-             "img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:1em}.row img{max-width:48%}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}")
-    page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tsexplain report: {html.escape(dsname)}</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
-    fname = out/'report.html'
-    tmp = fname.with_name(fname.name + '.tmp')
-    tmp.write_text(page, encoding='utf-8'); os.replace(tmp, fname)
-    return fname
+def parse_labels(spec: str | None) -> dict | None:
+    "The --labels mapping {label: name} from 'a=name,b=name' or a .json file"
+    if not spec: return None
+    if spec.endswith('.json'):
+        try: m = json.loads(Path(spec).read_text(encoding='utf-8'))
+        except (OSError, ValueError) as e: raise ValueError(f"--labels {spec}: {e}") from None
+        if not isinstance(m, dict): raise ValueError(f"--labels {spec}: expected a JSON object {{label: name}}")
+        return {str(k): str(v) for k, v in m.items()}
+    pairs = [p.split('=', 1) for p in spec.split(',') if p.strip()]
+    if not pairs or any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+        raise ValueError(f"--labels {spec!r}: expected label=name pairs separated by commas, e.g. '-1=Myocardial infarction,1=Normal'")
+    return {k.strip(): v.strip() for k, v in pairs}
 
 # %% ../nbs/08_cli.ipynb #9913574e
 def prepare_out(out) -> Path:
@@ -218,28 +111,35 @@ def publish_run(tmp: Path, out, manifest: dict) -> Path:
 def main(argv=None) -> int:
     "Entry point of the `tsexplain` command"
     parser = build_parser()
-    args = parser.parse_args(argv)
-    import matplotlib.pyplot as plt
-    plt.switch_backend('Agg')  # the command only writes figures to files
-    try: dsname = dataset_name(args.dataset)
-    except ValueError as e: parser.error(str(e))
+    args = parser.parse_args(argv)                          # before torch and fastai are imported: --help and errors are instant
     if args.epochs < 1: parser.error(f"--epochs must be at least 1, got {args.epochs}")
     if args.bs < 1: parser.error(f"--bs must be at least 1, got {args.bs}")
     if not 0 < args.lr < 10: parser.error(f"--lr must be a positive learning rate (e.g. 1e-3), got {args.lr}")
+    try: labels = parse_labels(args.labels)
+    except ValueError as e: parser.error(str(e))
+    from tsexplain.data import dataset_name, dataset_files, DatasetDownloadError, CLASS_NAMES
+    try: dsname = dataset_name(args.dataset)
+    except ValueError as e: parser.error(str(e))
     out = Path(args.out or Path('runs')/dsname).absolute()
-    try:
-        tmp = prepare_out(out)                              # before training: a bad --out must not cost the model
+    try: tmp = prepare_out(out)                             # before training: a bad --out must not cost the model
     except ValueError as e: parser.error(str(e))
     try:
         try: dataset_files(dsname)                          # bundled, cached, or downloaded now: before training
         except (DatasetDownloadError, FileNotFoundError) as e:
             print(f"tsexplain: error: {e}", file=sys.stderr)
             return 1
+        import torch, matplotlib.pyplot as plt
+        from tsexplain.models import train_ts, save_ts_model
+        from tsexplain.report import export_learner, explain_test_set, write_report
+        plt.switch_backend('Agg')                           # the command only writes figures to files
         device = torch.device('cpu') if args.cpu or not torch.cuda.is_available() else torch.device('cuda')
-        print(f"Training {args.arch} on {dsname} ({args.epochs} epochs, bs={args.bs}, lr={args.lr}, seed={args.seed}, device={device})")
+        print(f"Training {args.arch} on {dsname} ({args.epochs} epochs, bs={args.bs}, lr={args.lr}, seed={args.seed}, device={device})",
+              flush=True)
         try:
             learn, acc = train_ts(dsname, args.arch, args.epochs, args.bs, args.lr, args.seed,
-                                  normalize=None if args.normalize == 'none' else args.normalize, device=device)
+                                  normalize=None if args.normalize == 'none' else args.normalize, device=device,
+                                  label_map=labels if labels is not None else CLASS_NAMES.get(dsname),
+                                  progress=True if sys.stdout.isatty() else 'lines')
         except (DatasetDownloadError, FileNotFoundError, ValueError) as e:
             print(f"tsexplain: error: {e}", file=sys.stderr)
             return 1
@@ -251,7 +151,8 @@ def main(argv=None) -> int:
             maps, figures = explain_test_set(learn, tmp, args.method)
             if args.report: report = write_report(learn, tmp, dsname, acc, args.method, maps)
         manifest = dict(dataset=dsname, arch=args.arch, epochs=args.epochs, bs=args.bs, lr=args.lr, seed=args.seed,
-                        normalize=args.normalize, method=None if args.no_maps else args.method, test_accuracy=acc)
+                        normalize=args.normalize, classes=[str(v) for v in learn.dls.vocab],
+                        method=None if args.no_maps else args.method, test_accuracy=acc)
         publish_run(tmp, out, manifest)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)   # interrupted: the old run in `out` is untouched

@@ -7,15 +7,21 @@ from __future__ import annotations
 import csv, difflib, hashlib, importlib.resources, io, json, os, re, shutil, socket, stat, tarfile, time, urllib.request, zipfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+import warnings
 import numpy as np
-from scipy.io import arff
-from fastai.data.external import fastai_path
+# fastai calls torch.jit.script when imported, which torch now deprecates: not something a tsexplain user can act on
+warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)
+
+def fastai_path(folder: str) -> Path:
+    "fastai's `archive` or `data` folder (fastai imported only when a download needs it)"
+    from fastai.data.external import fastai_path as _fastai_path
+    return _fastai_path(folder)
 
 # %% auto #0
-__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data', 'MISSING', 'READERS',
-           'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
-           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract', 'download_file', 'untar_ts',
-           'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
+__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'CLASS_NAMES', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data',
+           'MISSING', 'READERS', 'fastai_path', 'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name',
+           'URLs_TS', 'DatasetDownloadError', 'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract',
+           'download_file', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -40,6 +46,8 @@ InsectWingbeat JapaneseVowels Libras LSST MotorImagery NATOPS PEMS-SF PenDigits 
 SelfRegulationSCP2 SpokenArabicDigits StandWalkJump UWaveGestureLibrary""".split()
 
 BUNDLED = ('ECG200', 'GunPoint', 'BasicMotions')
+# what the labels of the bundled datasets mean (from their descriptions): the command's figures and report speak these words
+CLASS_NAMES = {'ECG200': {'-1': 'Myocardial infarction', '1': 'Normal'}, 'GunPoint': {'1': 'Gun', '2': 'Point'}}
 ARCHIVE_URL = 'https://timeseriesclassification.com/aeon-toolkit/'
 
 # %% ../nbs/00_data.ipynb #a0ef2d80
@@ -365,6 +373,7 @@ def _arff_header(lines: list, where: _Lines):
     "scipy's reading of the header (attribute names, types, nominal values) and the index of the first data line"
     at = next((i for i, l in enumerate(lines) if l.strip().lower().startswith('@data')), None)
     if at is None: raise where.error(len(lines), "expected an '@data' line after the header")
+    from scipy.io import arff
     try: meta = arff.loadarff(io.StringIO('\n'.join(lines[:at]) + '\n@data\n'))[1]
     except Exception as e: raise ValueError(f"{where.path}: the ARFF header could not be read: {e}") from None
     return meta, at + 1

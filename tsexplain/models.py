@@ -14,10 +14,11 @@ from fastai.basics import *
 from fastai.callback.all import *
 from .data import *
 from .core import *
+from .recipe import *
 
 # %% auto #0
-__all__ = ['ARCHS', 'TRAIN_DEFAULTS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock',
-           'InceptionTime', 'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'ts_learner', 'get_arch', 'train_ts',
+__all__ = ['ARCHS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN',
+           'ResBlock', 'ResNet', 'CNNLSTMAttention', 'ts_learner', 'get_arch', 'train_ts', 'EpochLines',
            'training_history', 'save_ts_model', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
@@ -131,8 +132,7 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     return Learner(dls, model, loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()), metrics=metrics, **kwargs)
 
 # %% ../nbs/02_models.ipynb #906f982c
-ARCHS = {'InceptionTime': InceptionTime, 'FCN': FCN, 'ResNet': ResNet, 'CNNLSTMAttention': CNNLSTMAttention}
-TRAIN_DEFAULTS = dict(arch='InceptionTime', epochs=50, bs=16, lr=1e-3, seed=0, normalize='dataset')
+ARCHS = dict(zip(ARCH_NAMES, (InceptionTime, FCN, ResNet, CNNLSTMAttention)))
 
 def get_arch(arch):
     "A model class from its name ('InceptionTime', 'FCN', 'ResNet', any case) or the class itself"
@@ -142,16 +142,25 @@ def get_arch(arch):
     return found
 
 def train_ts(dsname: str = 'ECG200', arch='InceptionTime', epochs: int = 50, bs: int = 16, lr: float = 1e-3, seed: int = 0,
-             normalize='dataset', progress: bool = True, **kwargs) -> tuple[Learner, float]:
+             normalize='dataset', progress=True, **kwargs) -> tuple[Learner, float]:
     "Train `arch` on `dsname`'s official split with `fit_one_cycle`; returns (learner, accuracy on the TEST file)"
     set_seed(seed, reproducible=True)
     dls = TSDataLoaders.from_dsname(dsname, bs=bs, normalize=normalize, **kwargs)
     learn = ts_learner(dls, get_arch(arch), seed=seed)
-    if progress: learn.fit_one_cycle(epochs, lr_max=lr)
-    else:
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr_max=lr)
+    if progress is True: learn.fit_one_cycle(epochs, lr_max=lr)            # fastai's progress bar
+    else:                                                                   # 'lines': one line per epoch (logs); False: quiet
+        with learn.no_bar(), learn.no_logging():
+            learn.fit_one_cycle(epochs, lr_max=lr, cbs=[EpochLines()] if progress == 'lines' else [])
     learn.train_history = training_history(learn)   # validate() below starts a new record
     with learn.no_bar(): return learn, float(learn.validate()[1])
+
+class EpochLines(Callback):
+    "One plain line per epoch (no progress bar): readable in a log file"
+    order = 60                                              # after the Recorder has written the epoch's values
+    def after_epoch(self):
+        names = [n for n in self.recorder.metric_names if n not in ('epoch', 'time')]
+        vals = ', '.join(f'{n} {v:.4f}' for n, v in zip(names, self.recorder.values[-1]))
+        print(f"epoch {self.epoch + 1}/{self.n_epoch}: {vals}", flush=True)
 
 def training_history(learn: Learner) -> dict:
     "The recorder's record of the last fit: loss of every batch, and the table of every epoch (DataFrame)"
