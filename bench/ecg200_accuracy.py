@@ -4,7 +4,8 @@ Goal (issue 2): median test accuracy >= 0.89 and no seed below 0.86 (the Incepti
 Run: python bench/ecg200_accuracy.py [--seeds 0 1 2] [--bs 16] [--epochs 50] [--lr 1e-3] [--arch InceptionTime]
 """
 import argparse, statistics, time
-from tsexplain.models import TRAIN_DEFAULTS, train_ts
+from tsexplain.cli import TRAIN_DEFAULTS
+from tsexplain.models import train_ts
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,10 +1,9 @@
 """```python
 from importlib.metadata import version as _version, PackageNotFoundError as _NotFound
-from tsexplain import data as _data, core as _core, recipe as _recipe, models as _models, hooks as _hooks, cam as _cam
+from tsexplain import data as _data, core as _core, models as _models, hooks as _hooks, cam as _cam
 from tsexplain import attribution as _attribution, show as _show
 from tsexplain.data import *
 from tsexplain.core import *
-from tsexplain.recipe import *
 from tsexplain.models import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
@@ -15,7 +14,7 @@ from tsexplain.evaluate import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _recipe, _models, _hooks, _cam, _attribution, _show, _evaluate)
+_modules = (_data, _core, _models, _hooks, _cam, _attribution, _show, _evaluate)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})

@@ -6,9 +6,11 @@
 from __future__ import annotations
 import argparse, json, os, shutil, sys, tempfile
 from pathlib import Path
-from .recipe import TRAIN_DEFAULTS, ARCH_NAMES
 
-# one line per method for --help: the command parses its options before torch is imported (--help in well under a second)
+# the command's recipe and choices, as plain values: the options are parsed before torch is imported
+TRAIN_DEFAULTS = dict(arch='InceptionTime', epochs=50, bs=16, lr=1e-3, seed=0, normalize='dataset')
+ARCH_NAMES = ('InceptionTime', 'FCN', 'ResNet', 'CNNLSTMAttention')
+
 METHOD_SUMMARIES = {
     'grad_cam': 'activations weighted by their time-averaged gradients; any CNN (Selvaraju et al. 2017)',
     'cam': 'class activation map, exact on global-average-pooling + linear models (Zhou et al. 2016)',
@@ -31,7 +33,8 @@ METHOD_SUMMARIES = {
 }
 
 # %% auto #0
-__all__ = ['METHOD_SUMMARIES', 'build_parser', 'parse_labels', 'prepare_out', 'publish_run', 'main']
+__all__ = ['TRAIN_DEFAULTS', 'ARCH_NAMES', 'METHOD_SUMMARIES', 'build_parser', 'parse_labels', 'prepare_out', 'publish_run',
+           'main']
 
 # %% ../nbs/08_cli.ipynb #f465a026
 def _arch_choice(name: str) -> str:

@@ -14,7 +14,6 @@ from fastai.basics import *
 from fastai.callback.all import *
 from .data import *
 from .core import *
-from .recipe import *
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN',
@@ -132,7 +131,7 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     return Learner(dls, model, loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()), metrics=metrics, **kwargs)
 
 # %% ../nbs/02_models.ipynb #906f982c
-ARCHS = dict(zip(ARCH_NAMES, (InceptionTime, FCN, ResNet, CNNLSTMAttention)))
+ARCHS = {'InceptionTime': InceptionTime, 'FCN': FCN, 'ResNet': ResNet, 'CNNLSTMAttention': CNNLSTMAttention}
 
 def get_arch(arch):
     "A model class from its name ('InceptionTime', 'FCN', 'ResNet', any case) or the class itself"
