@@ -97,7 +97,7 @@ def process(nb_path: Path, run: bool = True) -> nbformat.NotebookNode:
         if d.get('eval', '').strip() == 'false': c.metadata['tags'] = ['skip-execution']
     if run:
         NotebookClient(nb, timeout=900, kernel_name='python3', resources={'metadata': {'path': str(NBS)}},
-                       skip_cells_with_tag='skip-execution').execute()
+                       skip_cells_with_tag='skip-execution', extra_arguments=['--IPKernelApp.log_level=ERROR']).execute()
     mod, cells = None, []
     for c, d in zip(nb.cells, marks):
         if 'default_exp' in d: mod = d['default_exp']
