@@ -21,8 +21,8 @@ from .cam import _chunks
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'occlusion', 'channel_cam', 'attention_map', 'shap_values', 'dl_batch',
-           'learner_inputs', 'NpzStream', 'explain_recording']
+           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map', 'shap_values',
+           'dl_batch', 'learner_inputs', 'NpzStream', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -109,6 +109,13 @@ def guided_grad_cam(model, x, target=None, layer=None) -> Tensor:
     return (g * cam_map).float()
 
 # %% ../nbs/05_attribution.ipynb #329935a1
+def series_only(x: Tensor, method: str) -> Tensor:
+    "`x` if it is a batch of series (B, C, L); a clear error for images"
+    if x.ndim != 3:
+        raise ValueError(f"{method} works on series (B, C, L); x has shape {tuple(x.shape)}. For images use a CAM method "
+                         "(grad_cam, score_cam, ...) or a gradient method (saliency, integrated_gradients)")
+    return x
+
 def _window_masks(p: Tensor, C: int, L: int, starts: Tensor, window: int, per_channel: bool) -> Tensor:
     "The boolean masks (n, C, L) of perturbations `p` (n,): window p % W of channel p // W (all channels unless `per_channel`)"
     t = torch.arange(L, device=p.device)
@@ -129,7 +136,7 @@ def _window_counts(L: int, starts: Tensor, window: int) -> Tensor:
 def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = None, baseline=0., per_channel: bool = True,
               batch_size: int = 256, progress=None) -> Tensor:
     "Mean drop of the target logit when windows of each channel are replaced by `baseline`: (B, C, L), or (B, 1, L)"
-    x = check_input(model, x)
+    x = series_only(check_input(model, x), 'occlusion')
     B, C, L = x.shape
     stride = stride or max(1, window // 2)
     if not 1 <= window <= L: raise ValueError(f"window must be between 1 and the series length {L}; got {window}")
@@ -161,7 +168,7 @@ def _smooth(x: Tensor, width: int) -> Tensor:
 def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int = None, refine: bool = True,
                 batch_size: int = 256, progress=None) -> Tensor:
     "Per-channel map: Grad-CAM's time profile × channel weights from channel fading × smoothed input × gradient: (B, C, L)"
-    x = check_input(model, x)
+    x = series_only(check_input(model, x), 'channel_cam')
     B, C, L = x.shape
     temporal = normalize_maps(grad_cam(model, x, target, layer))                           # (B, 1, L)
     with explaining(model), torch.no_grad():
@@ -188,10 +195,27 @@ def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int 
 # %% ../nbs/05_attribution.ipynb #e6730f06
 AttentionMaps = namedtuple('AttentionMaps', 'heads mean received')
 
+def _returned_attention(model, x) -> AttentionMaps:
+    "Attention a model returns beside its logits, `(logits, attention)`: weights over time (B, l), or a matrix (B, l, l)"
+    with explaining(model), torch.no_grad(): out = model(x)
+    logits = check_logits(out)
+    rest = out.values() if isinstance(out, dict) else out if isinstance(out, (tuple, list)) else []
+    att = next((a for a in rest if isinstance(a, Tensor) and a is not logits and a.ndim in (2, 3) and len(a) == len(x)), None)
+    if att is None: raise ValueError(f"{type(model).__name__} has no nn.MultiheadAttention layer and returns no attention "
+                                     "weights beside its logits (a tuple (logits, attention) of shape (B, l) or (B, l, l))")
+    L = x.shape[-1]
+    if att.ndim == 2:                                                            # weights over time, e.g. attention pooling
+        received = resize_to(att[:, None].float(), L)
+        return AttentionMaps(None, None, received / received.sum(-1, keepdim=True).clamp_min(1e-12))   # a distribution over time
+    mean = resize_to(att[:, None].float(), (L, L))[:, 0]
+    mean = mean / mean.sum(-1, keepdim=True).clamp_min(1e-12)
+    return AttentionMaps(mean[:, None], mean, mean.mean(1, keepdim=True))
+
 def attention_map(model, x, target=None, layer=None) -> AttentionMaps:
     "Attention weights of an nn.MultiheadAttention layer, in input time: per head (B, H, L, L), mean (B, L, L), received (B, 1, L)"
     x = check_input(model, x)
     attns = [m for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
+    if not attns and layer is None: return _returned_attention(model, x)
     if not attns: raise ValueError(f"{type(model).__name__} has no nn.MultiheadAttention layer")
     lyr = find_layer(model, layer) if layer is not None else attns[-1]
     if not isinstance(lyr, nn.MultiheadAttention): raise ValueError(f"layer must be an nn.MultiheadAttention, got {type(lyr).__name__}")

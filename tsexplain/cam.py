@@ -26,7 +26,11 @@ def weighted_map(r: LayerResult, weights: Tensor, relu: bool = True) -> Tensor:
 
 def finish_map(maps: Tensor, r: LayerResult, relu: bool = False) -> Tensor:
     "ReLU when `relu`, then resize (B, K, *S) maps to the input size, as float32"
-    return resize_to(F.relu(maps) if relu else maps, r.size).float()
+    maps = F.relu(maps) if relu else maps
+    if maps.ndim == 4 and len(r.size) == 1:   # 2D activations (rows x time) of a series model, e.g. XCM's Conv2d: a map per row
+        if maps.shape[1] != 1: raise ValueError("maps of several classes from 2D activations are not supported: pass one target")
+        return F.interpolate(maps, size=(maps.shape[2], r.size[0]), mode='bilinear', align_corners=False)[:, 0].float()
+    return resize_to(maps, r.size).float()
 
 # %% ../nbs/04_cam.ipynb #2dbc3885
 def _is_global_avg_pool(m) -> bool:

@@ -12,8 +12,8 @@ from fastai.vision.data import get_grid
 from .data import *
 
 # %% auto #0
-__all__ = ['TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'TSDataLoaders', 'show_batch', 'show_results',
-           'get_batch']
+__all__ = ['LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'pad_to', 'TSDataLoaders',
+           'show_batch', 'show_results', 'Items', 'get_batch']
 
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
@@ -66,7 +66,7 @@ class _ScaleTS(DisplayedTransform):
 
     def encodes(self, x: TensorTS):
         loc, scale = self.stats if self.by == 'dataset' else self.compute(x)
-        return self.apply(x, loc.to(x.device), scale.to(x.device))
+        return torch.nan_to_num(self.apply(x, loc.to(x.device), scale.to(x.device)), nan=0.)  # missing/padding: the mean
 
 class Standardize(_ScaleTS):
     "Scale `TensorTS` batches to zero mean and unit standard deviation (`by`: 'sample', 'channel' or 'dataset')"
@@ -100,25 +100,39 @@ def _labels(y, label_map=None):
     y = [str(v) for v in y]
     return [label_map.get(v, v) for v in y] if label_map else y
 
-def _check_X(X, name='X'):
+LAYOUTS = ('NCL', 'NLC')
+
+def _check_X(X, name='X', layout=None):
+    "X as float32 (N, C, L); `layout` 'NLC' for channels-last arrays (Keras), None for 'NCL' checked for plausibility"
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 2: X = X[:, None]
     if X.ndim != 3: raise ValueError(f"{name} must have shape (N, C, L) or (N, L); got {X.shape}")
+    if layout not in (None, *LAYOUTS): raise ValueError(f"layout must be 'NCL' (series, channels, time) or 'NLC' (channels last); got {layout!r}")
+    if layout == 'NLC': return np.ascontiguousarray(X.transpose(0, 2, 1))
+    if layout is None and X.shape[1] > X.shape[2] and X.shape[1] > 64:
+        raise ValueError(f"{name} has shape {X.shape}: {X.shape[1]} channels of {X.shape[2]} time steps each? Arrays made for Keras "
+                         f"are channels-last, (N, L, C): pass layout='NLC'. If it really holds {X.shape[1]} channels, pass layout='NCL'.")
     return X
+
+def pad_to(X: np.ndarray, length: int) -> np.ndarray:
+    "Series (N, C, L) padded at the end with NaN to `length` time steps (an error if they are longer)"
+    if X.shape[-1] > length: raise ValueError(f"the series have {X.shape[-1]} time steps, more than seq_len={length}")
+    return np.pad(X, ((0, 0), (0, 0), (0, length - X.shape[-1])), constant_values=np.nan) if X.shape[-1] < length else X
 
 class TSDataLoaders(DataLoaders):
     "fastai `DataLoaders` for time-series classification"
     @classmethod
     @delegates(DataLoaders.from_dblock)
     def from_arrays(cls, X, y, X_valid=None, y_valid=None, valid_pct=0.2, seed=None, bs=64, normalize='dataset',
-                    label_map=None, vocab=None, **kwargs) -> TSDataLoaders:
-        "From arrays X (N, C, L) and labels y; an explicit validation set, or a seeded random split of `valid_pct`"
-        X = _check_X(X)
+                    label_map=None, vocab=None, layout=None, **kwargs) -> TSDataLoaders:
+        "From arrays X (N, C, L) (or (N, L, C) with `layout='NLC'`) and labels y; an explicit validation set, or a seeded split"
+        X = _check_X(X, layout=layout)
         if len(X) != len(y): raise ValueError(f"X has {len(X)} series but y has {len(y)} labels")
         if X_valid is not None:
-            X_valid = _check_X(X_valid, 'X_valid')
+            X_valid = _check_X(X_valid, 'X_valid', layout=layout)
             if X_valid.shape[1:] != X.shape[1:]:
-                raise ValueError(f"X_valid series have shape {X_valid.shape[1:]}, X series {X.shape[1:]}: they must match")
+                raise ValueError(f"X_valid series have shape {X_valid.shape[1:]}, X series {X.shape[1:]}: they must match "
+                                 "(series of unequal lengths: pad both to one length, e.g. with pad_to)")
             valid_idx = list(range(len(X), len(X) + len(X_valid)))
             X_all, y_all = np.concatenate([X, X_valid]), list(y) + list(y_valid)
         else:
@@ -130,15 +144,19 @@ class TSDataLoaders(DataLoaders):
         dblock = DataBlock(blocks=(TSBlock(batch_tfms=scale), CategoryBlock(vocab=vocab)),
                            get_x=ItemGetter(0), get_y=ItemGetter(1), splitter=IndexSplitter(valid_idx))
         dls = dblock.dataloaders(items, bs=bs, **kwargs)
+        for dl in dls.loaders: dl.dataset.ts_after_batch = dl.after_batch   # get_batch's items know how the model sees them
         return cls(*dls.loaders, path=dls.path, device=dls.device)
 
     @classmethod
     @delegates(from_arrays, but=['X', 'y', 'X_valid', 'y_valid'])
-    def from_files(cls, fnames, valid_pct=None, pad=False, **kwargs) -> TSDataLoaders:
-        "From archive files: the TRAIN file trains and the TEST file validates, unless `valid_pct` asks for a random split"
+    def from_files(cls, fnames, valid_pct=None, pad=False, seq_len: int = None, **kwargs) -> TSDataLoaders:
+        "From archive files: TRAIN trains and TEST validates (or a `valid_pct` split); `pad` pads every file to one length"
         fnames = [Path(f) for f in listify(fnames)]
         if not fnames: raise ValueError("fnames is empty: pass the TRAIN file and, optionally, the TEST file")
         data = [read_series(f, pad=pad) for f in fnames]
+        if pad or seq_len:                              # one length for every file: the longest, or seq_len
+            L = seq_len or max(d[0].shape[-1] for d in data)
+            data = [(pad_to(X, L), y) for X, y in data]
         if valid_pct is None and len(fnames) == 2:
             (X, y), (Xv, yv) = data
             return cls.from_arrays(X, y, Xv, yv, **kwargs)
@@ -192,9 +210,15 @@ def show_results(x: TensorTS, y, samples, outs, ctxs=None, max_n=9, nrows=None, 
     return ctxs
 
 # %% ../nbs/01_core.ipynb #96f2bda5
-def get_batch(dataset, idxs) -> list:
-    "The items of `dataset` at `idxs`, as a list of (series, label) tuples"
+class Items(list):
+    "Items of a dataset, (series, label) tuples, that remember the DataLoaders' batch transforms (`after_batch`)"
+    after_batch = None
+
+def get_batch(dataset, idxs) -> Items:
+    "The items of `dataset` at `idxs`: (series, label) tuples that `show_cam` scales as the model saw them"
     idxs = [int(i) for i in listify(idxs)]
     bad = [i for i in idxs if not -len(dataset) <= i < len(dataset)]
     if bad: raise IndexError(f"Indices {bad} are out of range for a dataset of {len(dataset)} items")
-    return [dataset[i] for i in idxs]
+    items = Items(dataset[i] for i in idxs)
+    items.after_batch = getattr(dataset, 'ts_after_batch', None)
+    return items

@@ -46,7 +46,9 @@ def check_input(model: nn.Module, x) -> Tensor:
     if not isinstance(x, Tensor): raise TypeError(f"x must be a tensor or ndarray of shape (B, C, L); got {type(x).__name__}")
     x = x.as_subclass(Tensor)  # fastai tensor subclasses add overhead to every operation
     if x.ndim == 1: raise ValueError(f"x has shape {tuple(x.shape)}: a batch is (B, C, L). For one univariate series use x[None, None]")
-    if x.ndim == 2: raise ValueError(f"x has shape {tuple(x.shape)}: a batch is (B, C, L). For one series of C channels use x[None]")
+    if x.ndim == 2: raise ValueError(f"x has shape {tuple(x.shape)}: a batch of series is (B, C, L). For one series of C channels "
+                                     "use x[None]; for a batch of univariate series, x[:, None]. (Tabular data, (B, features), is "
+                                     "not a time series: tsexplain does not explain it; captum does.)")
     if x.ndim not in (3, 4): raise ValueError(f"x must have shape (B, C, L) or (B, C, H, W); got {tuple(x.shape)}")
     if x.shape[0] == 0: raise ValueError("x is an empty batch (B = 0): there is nothing to explain")
     if x.shape[-1] == 0: raise ValueError(f"x has shape {tuple(x.shape)}: its series have no time steps")
@@ -227,10 +229,16 @@ def _rnn_grads_allowed(model: nn.Module, x: Tensor):
 
 # %% ../nbs/03_hooks.ipynb #03b68791
 def check_logits(out) -> Tensor:
-    if not isinstance(out, Tensor) or out.ndim != 2:
-        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-        raise ValueError(f"The model must return logits of shape (B, n_classes); it returned {shape}")
+    "The logits (B, K) in a model's output: the output itself, the first 2D tensor of a tuple or list, or a dict's 'logits'"
+    if isinstance(out, dict): out = out['logits'] if 'logits' in out else next((v for v in out.values() if _is_2d(v)), out)
+    elif isinstance(out, (tuple, list)): out = next((v for v in out if _is_2d(v)), out)
+    if not _is_2d(out):
+        what = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ValueError(f"The model must return logits of shape (B, n_classes), or a tuple/dict holding them (the first 2D "
+                         f"tensor of a tuple, or the 'logits' of a dict); it returned {what}")
     return out
+
+def _is_2d(t) -> bool: return isinstance(t, Tensor) and t.ndim == 2
 
 @dataclass
 class LayerResult:

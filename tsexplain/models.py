@@ -17,8 +17,8 @@ from .core import *
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN',
-           'ResBlock', 'ResNet', 'CNNLSTMAttention', 'ts_learner', 'get_arch', 'train_ts', 'EpochLines',
-           'training_history', 'save_ts_model', 'load_ts_model']
+           'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'ts_learner', 'get_arch',
+           'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -121,14 +121,34 @@ class CNNLSTMAttention(nn.Module):
         return self.head(a.mean(dim=1))
 
 # %% ../nbs/02_models.ipynb #ef9e7ab2
+def binary_accuracy(inp, targ) -> Tensor:
+    "Accuracy of a single-logit model: sigmoid(logit) > 0.5 against 0/1 targets (fastai's `accuracy` reads argmax of one column: always 0)"
+    return accuracy_multi(inp, targ, thresh=0.5, sigmoid=True)
+
+class NaNLossGuard(Callback):
+    "Stop training at the first batch whose loss is not finite, and say why"
+    order = -5
+    def after_loss(self):
+        if torch.isfinite(self.learn.loss).all(): return
+        xb = self.learn.xb[0]
+        why = ("the batch holds NaN or infinite inputs (missing values, or the padding of series of unequal lengths): scale "
+               "with normalize='dataset' (which fills them with the training mean) or fill them yourself"
+               if not torch.isfinite(xb).all() else "the inputs are finite, so the training diverged: lower the learning rate")
+        raise ValueError(f"The loss is {self.learn.loss.item()} at epoch {self.epoch}, batch {self.iter}: {why}")
+
 @delegates(Learner.__init__, but=['dls', 'model'])
-def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = None, metrics=accuracy, **kwargs) -> Learner:
-    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`, cross-entropy loss and accuracy"
+def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = None, metrics=None, single_logit: bool = False,
+               **kwargs) -> Learner:
+    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE"
     if seed is not None: set_seed(seed, reproducible=True)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
-    model = arch(c_in, dls.c, **(model_kwargs or {}))
-    if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=dls.c, **(model_kwargs or {}))  # rebuilds it: save_ts_model
-    return Learner(dls, model, loss_func=kwargs.pop('loss_func', CrossEntropyLossFlat()), metrics=metrics, **kwargs)
+    if single_logit and dls.c != 2: raise ValueError(f"single_logit=True is for two classes; these DataLoaders have {dls.c}")
+    c_out = 1 if single_logit else dls.c
+    model = arch(c_in, c_out, **(model_kwargs or {}))
+    if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=c_out, **(model_kwargs or {}))  # rebuilds it: save_ts_model
+    loss = kwargs.pop('loss_func', BCEWithLogitsLossFlat() if single_logit else CrossEntropyLossFlat())
+    cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))
+    return Learner(dls, model, loss_func=loss, metrics=ifnone(metrics, binary_accuracy if single_logit else accuracy), cbs=cbs, **kwargs)
 
 # %% ../nbs/02_models.ipynb #906f982c
 ARCHS = {'InceptionTime': InceptionTime, 'FCN': FCN, 'ResNet': ResNet, 'CNNLSTMAttention': CNNLSTMAttention}
@@ -251,7 +271,9 @@ def load_ts_model(fname, device=None) -> Learner:
     model.hparams = meta['hparams']
     model.load_state_dict(load_file(str(wf)), strict=True)
     dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=accuracy)
+    single = meta['c_out'] == 1
+    learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat() if single else CrossEntropyLossFlat(),
+                    metrics=binary_accuracy if single else accuracy)
     learn.ts_meta = meta
     if device is not None:
         learn.model.to(device); learn.dls.device = torch.device(device)

@@ -22,6 +22,7 @@ from .hooks import *
 from .cam import *
 from .attribution import *
 from .attribution import _explain_input
+from .core import TensorTS
 
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name', 'compute_maps',
@@ -62,21 +63,28 @@ def finish_figure(fig: Figure, savefig=None, show: bool = True) -> Figure:
     return fig
 
 # %% ../nbs/06_show.ipynb #44d024e1
+def _class_indices(y: Tensor) -> Tensor:
+    "Targets as class indices (B,): ints as they are, one float per series (BCE targets, (B,) or (B, 1)) thresholded at 0.5"
+    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+    return (y > 0.5).long() if y.is_floating_point() else y.long()
+
 def as_batch(batch, dl=None) -> tuple[Tensor, Tensor]:
     "(x (B, C, L) or (B, C, H, W), labels (B,) or None) from a batch, a list of items, one item, or an array"
     def arr(a): return torch.as_tensor(np.asarray(a) if not isinstance(a, Tensor) else a).as_subclass(Tensor).float()
     if isinstance(batch, (Tensor, np.ndarray)):
         x = arr(batch)
         return (x[None, None] if x.ndim == 1 else x[None] if x.ndim == 2 else x), None
-    if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], Tensor) and np.ndim(batch[1]) == 1 \
-            and batch[0].ndim >= 3 and len(batch[1]) == len(batch[0]):
-        return arr(batch[0]), torch.as_tensor(batch[1]).as_subclass(Tensor).long()       # a DataLoader batch
+    if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], Tensor) and batch[0].ndim >= 3 \
+            and isinstance(batch[1], (Tensor, np.ndarray)) and len(batch[1]) == len(batch[0]):   # a DataLoader batch
+        return arr(batch[0]), _class_indices(torch.as_tensor(batch[1]).as_subclass(Tensor))
     items = [batch] if isinstance(batch, tuple) and len(batch) >= 1 and np.ndim(batch[0]) in (1, 2) else list(batch)
     if dl is not None:
         b = dl.after_batch(dl.create_batch(dl.before_batch(items)))
         return arr(b[0]), (torch.as_tensor(b[1]).as_subclass(Tensor).long() if len(b) > 1 else None)
     xs = [arr(it[0] if isinstance(it, (tuple, list)) else it) for it in items]
     x = torch.stack([v[None] if v.ndim == 1 else v for v in xs])
+    after = getattr(batch, 'after_batch', None)          # items of a tsexplain dataset (get_batch): scaled as the model saw them
+    if after is not None: x = after((TensorTS(x),))[0].as_subclass(Tensor)
     ys = [it[1] for it in items if isinstance(it, (tuple, list)) and len(it) > 1]
     return x, (torch.stack([torch.as_tensor(v).as_subclass(Tensor).long().reshape(()) for v in ys]) if len(ys) == len(items) else None)
 
@@ -164,6 +172,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
              dl=None, target=None, show=True, ncols=None, method_kwargs=None, **kwargs) -> Figure:
     "Draw each series of `batch` in the colours of its `func_cam` map; returns the figure (shown once in Jupyter)"
     x, y = as_batch(batch, dl)
+    if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
         return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
                                 savefig, show, titles, target, method_kwargs)
@@ -221,23 +230,26 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
 # %% ../nbs/06_show.ipynb #7e9df7c8
 def _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize, savefig, show,
                      titles, target, method_kwargs):
-    maps = normalize_maps(compute_maps(model, x, func_cam, layer, reduction, target, **(method_kwargs or {}))).numpy()
+    raw = compute_maps(model, x, func_cam, layer, reduction, target, **(method_kwargs or {}))
+    signed = bool((raw < 0).any())
+    maps = (raw / raw.flatten(1).abs().amax(1).clamp_min(1e-12).view(-1, 1, 1, 1)).numpy()   # each map / its largest |value|
     B = len(x)
     fig, axs = new_figure(1, B, figsize=figsize or (3.2 * B, 3.4))
     for i, ax in enumerate(axs[0]):
         img = x[i].permute(1, 2, 0).numpy()
         img = (img - img.min()) / (np.ptp(img) or 1)
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap='gray' if img.shape[-1] == 1 else None)
-        m = np.ma.masked_less(maps[i, 0], threshold) if threshold is not None else maps[i, 0]
-        art = ax.imshow(m, cmap=cmap, alpha=alpha if alpha < 1 else 0.5, vmin=0, vmax=1, interpolation='bilinear')
+        m = np.ma.masked_where(np.abs(maps[i, 0]) < threshold, maps[i, 0]) if threshold is not None else maps[i, 0]
+        art = ax.imshow(m, cmap=cmap, alpha=alpha if alpha < 1 else 0.5, vmin=-1 if signed else 0, vmax=1, interpolation='bilinear')
         lab = _label(y[i] if y is not None else None, i2o, vocab)
         ax.set_title(titles[i] if titles else (lab or f'image {i}'), fontsize=10); ax.axis('off')
-    fig.colorbar(art, ax=axs[0].tolist(), fraction=0.03)
+    fig.colorbar(art, ax=axs[0].tolist(), fraction=0.03, label='map / its largest |value|')
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #f5ff1d19
 def _one_series(x) -> Tensor:
     x, _ = as_batch(x)
+    if x.ndim != 3: raise ValueError(f"this view draws a series (1, C, L); got shape {tuple(x.shape)}: for images use show_cam")
     if len(x) != 1: raise ValueError(f"this view draws one series; got a batch of {len(x)}: pass x[i:i+1]")
     return x
 
@@ -335,11 +347,6 @@ def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectr
 def _vocab(dls):
     try: return getattr(dls, 'vocab', None)
     except Exception: return None                        # plain DataLoaders without a Categorize transform
-
-def _class_indices(y: Tensor) -> Tensor:
-    "Targets as class indices (B,): ints as they are, one float per series (BCE targets, (B,) or (B, 1)) thresholded at 0.5"
-    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
-    return (y > 0.5).long() if y.is_floating_point() else y.long()
 
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
