@@ -62,7 +62,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'tsexplain.cam.grad_cam_pp': ('cam.html#grad_cam_pp', 'tsexplain/cam.py'),
                                'tsexplain.cam.hires_cam': ('cam.html#hires_cam', 'tsexplain/cam.py'),
                                'tsexplain.cam.layer_cam': ('cam.html#layer_cam', 'tsexplain/cam.py'),
-                               'tsexplain.cam.reduce': ('cam.html#reduce', 'tsexplain/cam.py'),
+                               'tsexplain.cam.reduce_by': ('cam.html#reduce_by', 'tsexplain/cam.py'),
                                'tsexplain.cam.score_cam': ('cam.html#score_cam', 'tsexplain/cam.py'),
                                'tsexplain.cam.weighted_map': ('cam.html#weighted_map', 'tsexplain/cam.py'),
                                'tsexplain.cam.xgrad_cam': ('cam.html#xgrad_cam', 'tsexplain/cam.py')},

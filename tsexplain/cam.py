@@ -15,7 +15,7 @@ from .hooks import *
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'weighted_map', 'finish_map', 'gap_linear_head', 'class_weights', 'cam', 'grad_cam', 'grad_cam_pp',
-           'xgrad_cam', 'hires_cam', 'layer_cam', 'eigen_cam', 'score_cam', 'ablation_cam', 'reduce', 'cam_acts',
+           'xgrad_cam', 'hires_cam', 'layer_cam', 'eigen_cam', 'score_cam', 'ablation_cam', 'reduce_by', 'cam_acts',
            'grad_cam_acts']
 
 # %% ../nbs/04_cam.ipynb #f15f3bb6
@@ -176,7 +176,7 @@ def ablation_cam(model, x, target=None, layer=None, relu: bool = True, batch_siz
 # %% ../nbs/04_cam.ipynb #3c6e8090
 REDUCTIONS = ('mean', 'median', 'max', 'mean_max')
 
-def reduce(t: Tensor, dim, reduction: str = 'mean') -> Tensor:
+def reduce_by(t: Tensor, dim, reduction: str = 'mean') -> Tensor:
     "Reduce `t` over `dim` (an int or tuple) by 'mean', 'median', 'max' or 'mean_max'"
     if reduction not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
@@ -191,11 +191,11 @@ def cam_acts(model, x, target=None, layer=None, reduction: str = 'mean') -> Tens
     "The layer's activations reduced over channels (the 2020 `cam_acts`; no class involved): (B, 1, L)"
     if reduction not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
     r = layer_pass(model, x, target, layer, grads=False)
-    return finish_map(reduce(r.acts, 1, reduction)[:, None], r)
+    return finish_map(reduce_by(r.acts, 1, reduction)[:, None], r)
 
 @register_method('length')
 def grad_cam_acts(model, x, target=None, layer=None, reduction: str = 'mean', relu: bool = True) -> Tensor:
     "Grad-CAM with the gradients reduced over time by `reduction` (the 2020 `grad_cam_acts`): (B, 1, L)"
     if reduction not in REDUCTIONS: raise ValueError(f"Unknown reduction {reduction!r}; choose one of {REDUCTIONS}")
     r = layer_pass(model, x, target, layer)
-    return weighted_map(r, reduce(r.grads, r.space, reduction), relu)
+    return weighted_map(r, reduce_by(r.grads, r.space, reduction), relu)
