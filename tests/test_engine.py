@@ -47,7 +47,7 @@ def test_cam_all_classes_and_logits():
 METHOD_KW = {'score_cam': dict(batch_size=37), 'ablation_cam': dict(closed_form=False, batch_size=50),
              'integrated_gradients': dict(n_steps=8), 'smooth_grad': dict(n_samples=4), 'occlusion': dict(window=6)}
 
-@pytest.mark.parametrize('method', sorted(METHODS))
+@pytest.mark.parametrize('method', sorted(n for n in METHODS if not n.startswith('attention_')))   # transformers: test_transformers
 def test_batched_equals_per_sample(method):
     m, x = trained_like(FCN, c_in=3), torch.randn(5, 3, 48)
     t = [2, 0, 1, 1, 2]

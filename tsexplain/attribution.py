@@ -18,11 +18,13 @@ from .core import TSDataLoaders
 from .hooks import *
 from .cam import *
 from .cam import _chunks
+from .hooks import _rnn_grads_allowed
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map', 'shap_values',
-           'dl_batch', 'learner_inputs', 'NpzStream', 'explain_recording']
+           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
+           'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch',
+           'learner_inputs', 'NpzStream', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -233,6 +235,100 @@ def attention_map(model, x, target=None, layer=None) -> AttentionMaps:
     mean = heads.mean(1)
     return AttentionMaps(heads.float(), mean.float(), mean.mean(1, keepdim=True).float())
 
+# %% ../nbs/05_attribution.ipynb #db2475da
+def _is_attention(t, batch: int) -> bool:
+    "A tensor of attention weights: (B', H, q, k) with rows that sum to 1"
+    return (isinstance(t, Tensor) and t.ndim == 4 and t.shape[0] % batch == 0 and t.is_floating_point()
+            and torch.allclose(t.detach().sum(-1), torch.ones((), dtype=t.dtype, device=t.device), atol=1e-3))
+
+def _explicit_mha(m: nn.MultiheadAttention, args, kwargs, out):
+    "Forward hook: redo nn.MultiheadAttention's computation with the weights in the graph (torch returns them as a detached view)"
+    q, k, v = (args + tuple(kwargs.get(n) for n in ('query', 'key', 'value')[len(args):]))[:3]
+    if m.bias_k is not None or m.add_zero_attn or not m._qkv_same_embed_dim: return out   # rare options: weights as torch gives them
+    if not m.batch_first: q, k, v = (t.transpose(0, 1) for t in (q, k, v))
+    E, H = m.embed_dim, m.num_heads
+    W, b = m.in_proj_weight, m.in_proj_bias
+    proj = [F.linear(t, W[i * E:(i + 1) * E], None if b is None else b[i * E:(i + 1) * E]) for i, t in enumerate((q, k, v))]
+    (B, Lq, _), Lk = proj[0].shape, proj[1].shape[1]
+    qh, kh, vh = (p.view(B, -1, H, E // H).transpose(1, 2) for p in proj)
+    scores = qh @ kh.transpose(-2, -1) / (E // H) ** 0.5                              # (B, H, Lq, Lk)
+    mask, pad = kwargs.get('attn_mask'), kwargs.get('key_padding_mask')
+    if mask is not None: scores = scores.masked_fill(mask, float('-inf')) if mask.dtype == torch.bool else scores + mask
+    if pad is not None: scores = scores.masked_fill(pad[:, None, None, :].bool(), float('-inf'))
+    A = scores.softmax(-1)
+    o = F.linear((A @ vh).transpose(1, 2).reshape(B, Lq, E), m.out_proj.weight, m.out_proj.bias)
+    return (o if m.batch_first else o.transpose(0, 1)), A
+
+def attention_pass(model, x, target=None, grads: bool = False):
+    "Every attention matrix of one forward, in the order computed (B', H, q, k), their gradients when `grads`, logits, targets"
+    x = check_input(model, x)
+    found, seen, grad_of = [], set(), {}
+    def keep(m, args, out):
+        for t in (out if isinstance(out, (tuple, list)) else [out]):
+            if _is_attention(t, len(x)) and id(t) not in seen:
+                seen.add(id(t)); found.append(t)
+                if grads and t.requires_grad: t.register_hook(lambda g, i=len(found) - 1: grad_of.__setitem__(i, g))
+    def want_weights(m, args, kwargs): return args, {**kwargs, 'need_weights': True, 'average_attn_weights': False}
+    with explaining(model), torch.enable_grad(), _rnn_grads_allowed(model, x):   # with grad: no fused fast path hides the weights
+        mhas = [m for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
+        hooks = [m.register_forward_pre_hook(want_weights, with_kwargs=True) for m in mhas]
+        hooks += [m.register_forward_hook(_explicit_mha, with_kwargs=True) for m in mhas]   # registered first: runs before `keep`
+        hooks += [m.register_forward_hook(keep) for m in model.modules()]
+        try:
+            xi = x.detach().requires_grad_(True)
+            logits = check_logits(model(xi))
+            t = resolve_targets(logits.detach(), target)
+            if grads and found: torch.autograd.backward(target_scores(logits, t).sum())
+        finally:
+            for h in hooks: h.remove()
+    if not found: raise ValueError(f"No attention weights were found in {type(model).__name__}: these maps are for transformers "
+                                   "(attention modules that return their weights, or nn.MultiheadAttention)")
+    return [a.detach() for a in found], [grad_of.get(i) for i in range(len(found))], logits.detach(), t
+
+def _tokens_to_time(rel: Tensor, x: Tensor) -> Tensor:
+    "Token relevance (B', q) in input time: (B, 1, L), or (B, C, L) for channel-independent models (B' = B x C)"
+    B, C, L = x.shape
+    maps = resize_to(rel[:, None].float(), L)                                  # tokens cover the series evenly (steps, patches)
+    return maps.view(B, C, L) if len(rel) == B * C and C > 1 else maps.view(B, -1, L)[:, :1]
+
+def _rollout(mats) -> Tensor:
+    R = None
+    for A in mats:
+        R = A if R is None else A @ R
+    return R
+
+@register_method('length')
+def attention_rollout(model, x, target=None, layer=None, residual: float = 0.5) -> Tensor:
+    "Attention rollout (Abnar & Zuidema 2020): head-averaged attention with the residual, multiplied through the layers: (B, 1, L)"
+    attns, _, _, _ = attention_pass(model, x, target)
+    eye = lambda a: torch.eye(a.shape[-1], device=a.device, dtype=a.dtype)
+    mats = []
+    for a in attns:
+        A = residual * eye(a) + (1 - residual) * a.mean(1)
+        mats.append(A / A.sum(-1, keepdim=True))
+    return _tokens_to_time(_rollout(mats).mean(1), check_input(model, x)).float()   # attention each token receives, on average
+
+@register_method('length')
+def attention_relevance(model, x, target=None, layer=None) -> Tensor:
+    "Gradient-weighted attention relevance (Chefer et al. 2021): R += mean_h[(∇A ⊙ A)⁺] R through the layers, for the target: (B, 1, L)"
+    attns, grads, _, _ = attention_pass(model, x, target, grads=True)
+    R = None
+    for a, g in zip(attns, grads):
+        if g is None: continue
+        A = F.relu(g * a).mean(1)                                                    # (B', q, q)
+        R = torch.eye(A.shape[-1], device=A.device, dtype=A.dtype).expand_as(A).clone() if R is None else R
+        R = R + A @ R
+    if R is None: raise ValueError("The target's score does not depend on any attention matrix found")
+    rel = (R - torch.eye(R.shape[-1], device=R.device, dtype=R.dtype)).clamp_min(0).mean(1)
+    return _tokens_to_time(rel, check_input(model, x)).float()
+
+def default_method(model) -> str:
+    "The method `learn.show_cam()` uses when none is named: Grad-CAM for CNNs, attention relevance for transformers, else IG"
+    if any(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in model.modules()): return 'grad_cam'
+    if any(isinstance(m, nn.MultiheadAttention) or 'attention' in type(m).__name__.lower() for m in model.modules()):
+        return 'attention_relevance'
+    return 'integrated_gradients'
+
 # %% ../nbs/05_attribution.ipynb #dcbff4cc
 def shap_values(model, x, background, target=None, layer=None, n_samples: int = 200, seed: int = 0) -> Tensor:
     "SHAP values (shap's GradientExplainer, expected gradients) of the explained class against `background`: (B, C, L)"
@@ -312,10 +408,10 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
     return learner_inputs(learn, x_or_idxs, ds_idx), None, None
 
 @patch
-def cam(self: Learner, x_or_idxs=None, method='grad_cam', ds_idx: int = 1, target=None, layer=None, **kwargs) -> Tensor:
-    "Maps from `method` for items of `dls[ds_idx]` (indices; default: its first batch) or for raw series (array, file, name)"
+def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, **kwargs) -> Tensor:
+    "Maps from `method` (default: `default_method`) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series"
     x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None)
-    return get_method(method)(self.model, x, target=target, layer=layer, **kwargs)
+    return get_method(method or default_method(self.model))(self.model, x, target=target, layer=layer, **kwargs)
 
 # %% ../nbs/05_attribution.ipynb #e056bf88
 class NpzStream:
@@ -356,11 +452,11 @@ class NpzStream:
 
 # %% ../nbs/05_attribution.ipynb #6c50c9b2
 @patch
-def explain(self: Learner, dl=None, method='grad_cam', save=None, target=None, layer=None, progress: bool = True, **kwargs):
+def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=None, progress: bool = True, **kwargs):
     "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz) or returned as a dict"
     dl = ifnone(dl, self.dls.valid)
     dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
-    f = get_method(method)
+    f = get_method(method or default_method(self.model))
     sink, parts = (NpzStream(save) if save else None), []
     try:
         for b in (progress_bar(dl, leave=False) if progress else dl):

@@ -223,10 +223,14 @@ def _dl_batches(dl, n):
     return (x[:n], y[:n]) if n is not None else (x, y)
 
 @patch
-def evaluate_cams(self: Learner, methods=('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients', 'channel_cam'),
+def evaluate_cams(self: Learner, methods=None,
                   dl=None, n: int = 128, steps: int = 20, baseline='zero', mask=None, randomization: bool = False,
                   seed: int = 0, method_kwargs: dict = None) -> pd.DataFrame:
     "Faithfulness (deletion, insertion, top-k), localisation (with `mask`) and sanity (with `randomization`) of each method"
+    if methods is None:                                # the methods that apply to this model
+        methods = (('attention_relevance', 'attention_rollout', 'occlusion', 'integrated_gradients')
+                   if default_method(self.model) == 'attention_relevance' else
+                   ('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients', 'channel_cam'))
     x, _ = _dl_batches(ifnone(dl, self.dls.valid), n)
     rows, curves = [], {}
     for name in methods:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/10_explain.ipynb #7ec773c3
+# %% ../nbs/10_explain.ipynb #7c36b569
 from . import hooks as _hooks, cam as _cam, attribution as _attribution, show as _show, evaluate as _evaluate
 from .hooks import *
 from .cam import *

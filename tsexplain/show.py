@@ -93,7 +93,8 @@ DISPLAY_NAMES = {'cam_acts': 'CAM', 'grad_cam_acts': 'GRAD-CAM', 'cam': 'CAM', '
                  'xgrad_cam': 'XGrad-CAM', 'hires_cam': 'HiResCAM', 'layer_cam': 'LayerCAM', 'eigen_cam': 'Eigen-CAM',
                  'score_cam': 'Score-CAM', 'ablation_cam': 'Ablation-CAM', 'saliency': 'Saliency', 'input_x_grad': 'Input×Gradient',
                  'integrated_gradients': 'Integrated Gradients', 'smooth_grad': 'SmoothGrad', 'guided_grad_cam': 'Guided Grad-CAM',
-                 'occlusion': 'Occlusion', 'channel_cam': 'channel-CAM'}
+                 'occlusion': 'Occlusion', 'channel_cam': 'channel-CAM',
+                 'attention_rollout': 'Attention rollout', 'attention_relevance': 'Attention relevance'}
 
 def method_name(f) -> str:
     "How a method is named in titles"
@@ -224,7 +225,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
         title = titles[i] if isinstance(titles, (list, tuple)) else lab(i) if C == 1 else f'{lab(i)} - {fname}'
         axs[r0, c0].set_title(title, fontsize=10)
         fig.colorbar(art, ax=[axs[r0 + c, c0] for c in range(C)], fraction=0.05, pad=0.02)
-    if C == 1: fig.suptitle(f'{fname}{red}', fontsize=11)
+    fig.suptitle(f'{fname}{red}', fontsize=11)                     # which method drew the maps, once
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #7e9df7c8
@@ -350,7 +351,7 @@ def _vocab(dls):
 
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
-def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method='grad_cam', n: int = 4, top_losses: bool = False,
+def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4, top_losses: bool = False,
              multi_fig: bool = True, **kwargs) -> Figure:
     "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), or of raw series (array, file, name)"
     if top_losses:
@@ -366,5 +367,5 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method='grad_cam', n: in
         titles = [f'{name(t)} / {name(p)} ({probs[i, p]:.2f})' for i, (t, p) in enumerate(zip(y.tolist(), preds))]
     else: titles = [f'series {i}: {name(p)} ({probs[i, p]:.2f})' for i, p in enumerate(preds)]
     if top_losses: titles = [f'#{idxs[i]}: {t}' for i, t in enumerate(titles)]
-    return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=method,
+    return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=method or default_method(self.model),
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
