@@ -235,7 +235,7 @@ def attention_map(model, x, target=None, layer=None) -> AttentionMaps:
     mean = heads.mean(1)
     return AttentionMaps(heads.float(), mean.float(), mean.mean(1, keepdim=True).float())
 
-# %% ../nbs/05_attribution.ipynb #db2475da
+# %% ../nbs/05_attribution.ipynb #db42dce1
 def _is_attention(t, batch: int) -> bool:
     "A tensor of attention weights: (B', H, q, k) with rows that sum to 1"
     return (isinstance(t, Tensor) and t.ndim == 4 and t.shape[0] % batch == 0 and t.is_floating_point()
