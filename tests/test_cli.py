@@ -54,7 +54,7 @@ def test_one_epoch_saves_learner(tmp_path):
     d = np.load(tmp_path/'out'/'maps.npz')
     assert d['maps'].shape == (100, 1, 96) and d['targets'].shape == (100,)
     figs = sorted(p.name for p in (tmp_path/'out'/'figures').iterdir())
-    assert figs == ['class_Myocardial_infarction_cam.png', 'class_Myocardial_infarction_grad_cam.png', 'class_Normal_cam.png', 'class_Normal_grad_cam.png']
+    assert figs == ['class_Myocardial_infarction_grad_cam.png', 'class_Myocardial_infarction_strips.png', 'class_Normal_grad_cam.png', 'class_Normal_strips.png']
 
 def test_method_option_and_multichannel(tmp_path):
     r = run('BasicMotions', '--arch', 'FCN', '--epochs', '1', '--method', 'channel_cam', '--out', str(tmp_path))

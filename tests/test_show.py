@@ -174,3 +174,36 @@ def test_images_overlay_and_threshold(tmp_path):
     overlay = fig.axes[0].images[1].get_array()
     assert np.ma.is_masked(overlay) and overlay.mask.any()    # low activations blanked
     assert (tmp_path/'img.png').exists()
+
+# ---- readable, honest figures -------------------------------------------------------------------------------------------
+
+def _colorbar_labels(fig):
+    return [a.get_ylabel() for a in fig.axes if a.get_label() == '<colorbar>']
+
+def test_labelled_axes_and_one_labelled_colour_bar(ecg, motions):
+    for learn, idxs in ((ecg, [0, 1, 2, 3, 4]), (motions, [0, 10])):
+        fig = learn.show_cam(idxs=idxs, show=False)
+        series_axes = [a for a in fig.axes if a.get_label() != '<colorbar>' and a.has_data()]
+        assert all(a.get_ylabel() for a in series_axes)
+        assert any(a.get_xlabel() == 'time step' for a in series_axes)
+        assert _colorbar_labels(fig) == ['map / largest |map| in the figure']
+        assert fig._suptitle.get_text() == 'Grad-CAM'                         # the method said once, not in every title
+        assert not any('Grad-CAM' in a.get_title() for a in series_axes)
+
+def test_a_flat_map_looks_flat_on_a_shared_scale():
+    maps = torch.stack([torch.linspace(0.0026, 0.0036, 50), torch.linspace(0, 1, 50)])[:, None]
+    own, _ = scale_maps(maps, force_scale=True)                               # the 2020 way: each map stretched to [0, 1]
+    shared, lims = scale_maps(maps, force_scale='shared')
+    assert own[0].max() - own[0].min() == pytest.approx(1)                    # a nearly flat map looked like strong bands
+    assert shared[0].max() - shared[0].min() < 0.002 and lims == (0., 1.)
+    assert scale_label('shared') == 'map / largest |map| in the figure' and scale_label(True) == 'each map scaled to its own range'
+
+def test_report_calibration_and_class_average_colour_bar():
+    from tsexplain.report import calibration, _class_average_maps
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.6, 0.4], [0.3, 0.7]])
+    targets = np.array([0, 1, 0, 1])
+    cal = calibration(probs, targets, n_bins=10)
+    # bins: 0.9 (right), 0.8 (wrong), 0.6 (right), 0.7 (right): |1-.9| + |0-.8| + |1-.6| + |1-.7| over 4
+    assert cal['ece'] == pytest.approx((0.1 + 0.8 + 0.4 + 0.3) / 4)
+    fig = _class_average_maps(np.random.randn(4, 1, 20), np.random.rand(4, 1, 20), targets, ['a', 'b'])
+    assert _colorbar_labels(fig) == ['mean map', 'mean map']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_report.ipynb #f8ebef60
 from __future__ import annotations
-import base64, html, io as _io, os, re
+import base64, html, io as _io, os, re, sys
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,10 +15,10 @@ from .models import *
 from .hooks import METHODS, get_method, model_device
 from .cam import *
 from .attribution import *
-from .show import show_cam, method_name
+from .show import show_cam, show_class_maps, method_name
 
 # %% auto #0
-__all__ = ['export_learner', 'explain_test_set', 'fig_to_img', 'write_report']
+__all__ = ['export_learner', 'explain_test_set', 'fig_to_img', 'calibration', 'write_report']
 
 # %% ../nbs/09_report.ipynb #7562ffa0
 def export_learner(learn: Learner, fname: Path) -> Path:
@@ -36,8 +36,8 @@ def export_learner(learn: Learner, fname: Path) -> Path:
 def _safe(name) -> str: return re.sub(r'[^\w.-]+', '_', str(name)).strip('_') or 'class'
 
 def explain_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tuple[Path, list[Path]]:
-    "Maps of the whole test set to out/maps.npz, and CAM / Grad-CAM figures of the first test series of each class"
-    maps = learn.explain(method=method, save=out/'maps.npz')
+    "Maps of the whole test set to out/maps.npz; for the first test series of each class, its `method` map and its class strips"
+    maps = learn.explain(method=method, save=out/'maps.npz', progress=sys.stdout.isatty())   # no bar frames in a log file
     X, Y = dl_batch(learn.dls.valid)
     labels = Y.cpu().numpy()
     figures = []
@@ -46,14 +46,14 @@ def explain_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tup
         if not len(hits): continue
         i = int(hits[0])
         x = X[i:i + 1]
-        for f in ('cam', 'grad_cam'):
-            fname = out/'figures'/f'class_{_safe(name)}_{f}.png'
-            try: show_cam(x, learn.model, func_cam=f, target=k, multi_fig=True, force_scale=False, show=False, savefig=fname,
-                          titles=[f"test series {i}, class {name}: {method_name(get_method(f))}"])
-            except ValueError as e:
-                print(f"skipping the {f} figure: {e}")
-                continue
-            figures.append(fname)
+        fname = out/'figures'/f'class_{_safe(name)}_{method}.png'
+        show_cam(x, learn.model, func_cam=method, target=k, multi_fig=True, force_scale='shared', show=False, savefig=fname,
+                 titles=[f"test series {i}, class {name}"], figsize=(11, 3.6) if x.shape[1] == 1 else (11, 1.1 * x.shape[1] + 1.5))
+        figures.append(fname)
+        fname = out/'figures'/f'class_{_safe(name)}_strips.png'        # a second view: the evidence for and against each class
+        show_class_maps(x, learn.model, vocab=list(map(str, learn.dls.vocab)), figsize=(11, 2.4 + 0.7 * len(learn.dls.vocab)),
+                        savefig=fname, show=False)
+        figures.append(fname)
     return maps, figures
 
 # %% ../nbs/09_report.ipynb #5f4a440a
@@ -90,6 +90,28 @@ def _confusion(targets, preds, vocab):
     ax.set_xlabel('predicted'); ax.set_ylabel('true')
     return fig, cm
 
+def calibration(probs: np.ndarray, targets: np.ndarray, n_bins: int = 10) -> dict:
+    "Reliability of the predicted probabilities: per confidence bin its mean confidence, accuracy and count, and the ECE"
+    conf, correct = probs.max(1), (probs.argmax(1) == targets).astype(float)
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    rows = [(conf[bins == b].mean(), correct[bins == b].mean(), int((bins == b).sum())) for b in range(n_bins) if (bins == b).any()]
+    ece = sum(n * abs(acc - c) for c, acc, n in rows) / max(len(conf), 1)
+    return dict(confidence=np.array([r[0] for r in rows]), accuracy=np.array([r[1] for r in rows]),
+                count=np.array([r[2] for r in rows]), ece=float(ece))
+
+def _reliability(probs, targets):
+    from tsexplain.show import new_figure
+    cal = calibration(probs, targets)
+    fig, axs = new_figure(figsize=(4.2, 3.6))
+    ax = axs[0, 0]
+    ax.plot([0, 1], [0, 1], ls='--', color='grey', lw=1, label='calibrated')
+    ax.scatter(cal['confidence'], cal['accuracy'], s=20 + 4 * cal['count'], color='C0', zorder=3, label='test series (area: count)')
+    ax.plot(cal['confidence'], cal['accuracy'], color='C0', lw=1)
+    ax.set_xlim(0, 1.02); ax.set_ylim(0, 1.02)
+    ax.set_xlabel('predicted probability (confidence)'); ax.set_ylabel('accuracy')
+    ax.set_title(f"reliability: ECE = {cal['ece']:.3f}", fontsize=10); ax.legend(fontsize=7, loc='upper left')
+    return fig, cal
+
 def _class_average_maps(X, maps, targets, vocab):
     from tsexplain.show import new_figure
     K = len(vocab)
@@ -100,7 +122,8 @@ def _class_average_maps(X, maps, targets, vocab):
         m = maps[sel].mean(0)                       # (1 or C, L)
         lim = float(np.abs(m).max()) or 1.
         L = m.shape[-1]
-        ax.imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1), alpha=0.8)
+        art = ax.imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1), alpha=0.8)
+        fig.colorbar(art, ax=ax, fraction=0.03, pad=0.01, label='mean map')
         for c in range(X.shape[1]):
             mu = X[sel, c].mean(0); mu = (mu - mu.min()) / (np.ptp(mu) or 1)
             ax.plot(np.arange(L), 0.1 + 0.8 * mu, color='k', lw=1)
@@ -122,9 +145,17 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
              "<h2>Training</h2>", fig_to_img(_training_curve(learn), 'training curve'),
              f"<h2>Test accuracy: {acc:.4f}</h2>"]
     fig, cm = _confusion(targets, preds, vocab)
-    parts.append(fig_to_img(fig, 'confusion matrix'))
+    rel, cal = _reliability(probs, targets)
+    parts.append(f"<div class='row'>{fig_to_img(fig, 'confusion matrix')}{fig_to_img(rel, 'reliability diagram')}</div>")
+    parts.append(f"<p>How far to trust the probabilities in the titles below: the expected calibration error (ECE) is "
+                 f"{cal['ece']:.3f}, the average gap between the model's confidence and its accuracy over the test series "
+                 "(0 is perfectly calibrated; points below the diagonal are overconfident).</p>")
+    scale = float(np.abs(maps).max()) or 1.
     parts.append("<h2>Best and worst series of each class</h2><p>For each class, the test series the model got right with the "
-                 "highest probability, and the one of that class it got most wrong; CAM and Grad-CAM explain the predicted class.</p>")
+                 f"highest probability, and the one of that class it got most wrong. Left: the {html.escape(method_name(get_method(method)))} "
+                 "map of the predicted class, on one colour scale for the whole report (divided by the largest |map| of the "
+                 "test set), so a weak map looks weak. Right: the map of every class (red: evidence for, blue: against). On a model "
+                 "that ends in global average pooling and a linear layer, CAM and Grad-CAM are equal up to scale, so only one is shown.</p>")
     for k, name in enumerate(vocab):
         p_true = probs[np.arange(len(probs)), targets]
         right, wrong = np.flatnonzero((targets == k) & (preds == k)), np.flatnonzero((targets == k) & (preds != k))
@@ -134,13 +165,10 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
         if not picks: parts.append("<p>No test series of this class.</p>")
         for what, i in picks:
             x = X[int(i):int(i) + 1]
-            imgs = []
-            for f in ('cam', 'grad_cam'):
-                try:
-                    fig = show_cam(x, learn.model, func_cam=f, multi_fig=True, force_scale=False, show=False,
-                                   titles=[f"#{i}: true {name}, predicted {vocab[preds[i]]} ({probs[i, preds[i]]:.2f}) - {method_name(get_method(f))}"])
-                    imgs.append(fig_to_img(fig, f'{what} {name} {f}'))
-                except ValueError: pass
+            fig = show_cam(x, learn.model, func_cam=method, multi_fig=True, map_scale=scale, show=False,
+                           titles=[f"#{i}: true {name}, predicted {vocab[preds[i]]} ({probs[i, preds[i]]:.2f})"])
+            imgs = [fig_to_img(fig, f'{what} {name} {method}'),
+                    fig_to_img(show_class_maps(x, learn.model, vocab=vocab, show=False), f'{what} {name} class maps')]
             parts.append(f"<h4>{what}: test series {int(i)}</h4><div class='row'>{''.join(imgs)}</div>")
     parts += ["<h2>Average map of each class</h2>", fig_to_img(_class_average_maps(X, maps, targets, vocab), 'class average maps')]
     rows = ''.join(f"<tr><td>{i}</td><td>{html.escape(vocab[t])}</td><td>{html.escape(vocab[p])}</td><td>{probs[i, p]:.3f}</td>"

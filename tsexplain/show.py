@@ -25,9 +25,88 @@ from .attribution import _explain_input
 from .core import TensorTS
 
 # %% auto #0
-__all__ = ['DISPLAY_NAMES', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name', 'compute_maps',
-           'scale_maps', 'draw_colored_series', 'padded_limits', 'draw_heatmap_behind', 'show_cam', 'show_class_maps',
-           'show_methods', 'show_attention', 'show_recording']
+__all__ = ['DISPLAY_NAMES', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name',
+           'compute_maps', 'scale_label', 'scale_maps', 'draw_colored_series', 'padded_limits', 'draw_heatmap_behind',
+           'show_class_maps', 'show_methods', 'show_attention', 'show_recording']
+
+# %% ../nbs/06_show.ipynb #9b86a10f
+def _label(y, i2o, vocab):
+    if y is None: return None
+    if i2o is not noop and i2o is not None: return str(i2o(y))
+    return str(vocab[int(y)]) if vocab is not None else str(int(y))
+
+def _probs(model, x):
+    with explaining(model), torch.no_grad(): lg = check_logits(model(x.to(model_device(model))))
+    p = lg.softmax(1) if lg.shape[1] > 1 else torch.cat([1 - lg.sigmoid(), lg.sigmoid()], 1)
+    return p.cpu()
+
+def _curve_styles(linestyles, n):
+    ls = listify(linestyles) if not isinstance(linestyles, str) else [linestyles]
+    return [ls[i % len(ls)] for i in range(n)]
+
+@delegates(LineCollection.__init__, but=['segments', 'cmap', 'norm', 'linewidths', 'linestyles', 'alpha'])
+def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', force_scale=True, scale_range=(0, 1),
+             cmap='Spectral_r', linewidth=4, linestyles='solid', alpha=1.0, scatter=False, i2o=noop, figsize=None,
+             multi_fig=False, confidence=None, savefig=None, style='heatmap', threshold=None, titles=None, vocab=None,
+             dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, **kwargs) -> Figure:
+    "Draw each series of `batch` in the colours of its `func_cam` map; returns the figure (shown once in Jupyter)"
+    x, y = as_batch(batch, dl)
+    if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
+    if x.ndim == 4:
+        return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
+                                savefig, show, titles, target, method_kwargs)
+    maps = compute_maps(model, x, func_cam, layer, reduction, target, **(method_kwargs or {}))
+    scaled, (lo, hi) = scale_maps(maps, force_scale, scale_range, map_scale)
+    bar = dict(label=scale_label(force_scale, map_scale))
+    norm = matplotlib.colors.Normalize(lo, hi)
+    B, C, L = x.shape
+    probs = _probs(model, x) if confidence else None
+    labels = [_label(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
+    def lab(i):
+        txt = labels[i] if labels[i] is not None else f'series {i}'
+        if probs is not None:
+            k = int(y[i]) if y is not None else int(probs[i].argmax())
+            txt += f' ({probs[i, k]:.2f})'
+        return txt
+    fname = method_name(get_method(func_cam))
+    red = f' - {reduction}' if _accepts(get_method(func_cam), 'reduction') else ''
+    xs, styles = x.numpy(), _curve_styles(linestyles, B)
+    kw = dict(cmap=cmap, norm=norm, alpha=alpha)
+
+    if C == 1 and not multi_fig:
+        fig, axs = new_figure(figsize=figsize or (8, 4))
+        ax = axs[0, 0]
+        for i in range(B):
+            art = draw_colored_series(ax, xs[i, 0], scaled[i, 0], linewidth=linewidth, linestyle=styles[i], scatter=scatter, **kw, **kwargs)
+        ax.set_ylim(*padded_limits(xs))
+        ax.set_title(titles if isinstance(titles, str) else f"[{' - '.join(lab(i) for i in range(B))}] - {fname}{red}")
+        ax.set_xlabel('time step'); ax.set_ylabel('value')
+        fig.colorbar(art, ax=ax, **bar)
+        return finish_figure(fig, savefig, show)
+
+    ncols = ncols or (min(B, 3) if C == 1 else min(B, 4))
+    nrows_series = int(np.ceil(B / ncols))
+    fig, axs = new_figure(nrows_series * C, ncols, figsize=figsize or (4.5 * ncols, (2.4 if C == 1 else 1.1 * C + 0.6) * nrows_series),
+                          sharex=True)
+    for i in range(nrows_series * ncols):
+        r0, c0 = (i // ncols) * C, i % ncols
+        if i >= B:
+            for c in range(C): axs[r0 + c, c0].axis('off')
+            continue
+        for c in range(C):
+            ax, m = axs[r0 + c, c0], scaled[i, c if scaled.shape[1] == C else 0]
+            if C > 1 and scaled.shape[1] == 1 and style == 'heatmap':
+                art = draw_heatmap_behind(ax, xs[i, c], m, **kw)
+            else:
+                art = draw_colored_series(ax, xs[i, c], m, linewidth=linewidth if C == 1 else min(linewidth, 2.5),
+                                          linestyle=styles[i], scatter=scatter, **kw, **kwargs)
+            ax.set_ylabel(f'ch {c}' if C > 1 else 'value', fontsize=8)
+            if c == C - 1 and i + ncols >= B: ax.set_xlabel('time step', fontsize=8)     # under the lowest axis of each column
+            ax.tick_params(labelsize=7)
+        axs[r0, c0].set_title(titles[i] if isinstance(titles, (list, tuple)) else lab(i), fontsize=10)
+    fig.colorbar(art, ax=axs.ravel().tolist(), fraction=0.04 if C == 1 else 0.03, pad=0.02, **bar)   # one scale for every series
+    fig.suptitle(f'{fname}{red}', fontsize=11)                     # which method drew the maps, once
+    return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #f54a3ec7
 class CMAP:
@@ -111,9 +190,18 @@ def compute_maps(model, x: Tensor, func_cam='grad_cam', layer=None, reduction='m
     if _accepts(f, 'reduction'): kwargs['reduction'] = reduction
     return f(model, x.to(model_device(model)), target=target, layer=layer, **kwargs).detach().cpu().float()
 
-def scale_maps(maps: Tensor, force_scale: bool = True, scale_range=(0, 1)) -> tuple[np.ndarray, tuple]:
-    "Each map scaled to `scale_range` (force_scale) or left as is; with the colour limits to draw them with"
+def scale_label(force_scale=True, map_scale: float = None) -> str:
+    "What the colour bar of maps scaled by `scale_maps` shows"
+    if map_scale is not None: return 'map / largest |map| of the set'
+    if force_scale == 'shared': return 'map / largest |map| in the figure'
+    return 'each map scaled to its own range' if force_scale else 'map value'
+
+def scale_maps(maps: Tensor, force_scale=True, scale_range=(0, 1), map_scale: float = None) -> tuple[np.ndarray, tuple]:
+    "Maps scaled for drawing and their colour limits: each to `scale_range` (True, the 2020 way), all by one scale ('shared': the figure's largest |value|, or `map_scale`), or as they are (False)"
     m = maps.numpy()
+    if force_scale == 'shared' or map_scale is not None:     # one scale for every map drawn: a flat map looks flat
+        lim = float(map_scale) if map_scale is not None else float(np.nanmax(np.abs(m))) or 1.
+        return m / (lim or 1.), (-1. if (m < 0).any() else 0., 1.)
     if not force_scale:
         lo, hi = float(np.nanmin(m)), float(np.nanmax(m))
         return m, (lo, hi if hi > lo else lo + 1)
@@ -150,83 +238,6 @@ def draw_heatmap_behind(ax, y: np.ndarray, m: np.ndarray, cmap='Spectral_r', nor
                     extent=(-0.5, len(y) - 0.5, *padded_limits(y)), origin='lower')
     ax.plot(np.arange(len(y)), y, color='k', linewidth=linewidth, **kwargs)
     return art
-
-# %% ../nbs/06_show.ipynb #9b86a10f
-def _label(y, i2o, vocab):
-    if y is None: return None
-    if i2o is not noop and i2o is not None: return str(i2o(y))
-    return str(vocab[int(y)]) if vocab is not None else str(int(y))
-
-def _probs(model, x):
-    with explaining(model), torch.no_grad(): lg = check_logits(model(x.to(model_device(model))))
-    p = lg.softmax(1) if lg.shape[1] > 1 else torch.cat([1 - lg.sigmoid(), lg.sigmoid()], 1)
-    return p.cpu()
-
-def _curve_styles(linestyles, n):
-    ls = listify(linestyles) if not isinstance(linestyles, str) else [linestyles]
-    return [ls[i % len(ls)] for i in range(n)]
-
-@delegates(LineCollection.__init__, but=['segments', 'cmap', 'norm', 'linewidths', 'linestyles', 'alpha'])
-def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', force_scale=True, scale_range=(0, 1),
-             cmap='Spectral_r', linewidth=4, linestyles='solid', alpha=1.0, scatter=False, i2o=noop, figsize=None,
-             multi_fig=False, confidence=None, savefig=None, style='heatmap', threshold=None, titles=None, vocab=None,
-             dl=None, target=None, show=True, ncols=None, method_kwargs=None, **kwargs) -> Figure:
-    "Draw each series of `batch` in the colours of its `func_cam` map; returns the figure (shown once in Jupyter)"
-    x, y = as_batch(batch, dl)
-    if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
-    if x.ndim == 4:
-        return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
-                                savefig, show, titles, target, method_kwargs)
-    maps = compute_maps(model, x, func_cam, layer, reduction, target, **(method_kwargs or {}))
-    scaled, (lo, hi) = scale_maps(maps, force_scale, scale_range)
-    norm = matplotlib.colors.Normalize(lo, hi)
-    B, C, L = x.shape
-    probs = _probs(model, x) if confidence else None
-    labels = [_label(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
-    def lab(i):
-        txt = labels[i] if labels[i] is not None else f'series {i}'
-        if probs is not None:
-            k = int(y[i]) if y is not None else int(probs[i].argmax())
-            txt += f' ({probs[i, k]:.2f})'
-        return txt
-    fname = method_name(get_method(func_cam))
-    red = f' - {reduction}' if _accepts(get_method(func_cam), 'reduction') else ''
-    xs, styles = x.numpy(), _curve_styles(linestyles, B)
-    kw = dict(cmap=cmap, norm=norm, alpha=alpha)
-
-    if C == 1 and not multi_fig:
-        fig, axs = new_figure(figsize=figsize or (8, 4))
-        ax = axs[0, 0]
-        for i in range(B):
-            art = draw_colored_series(ax, xs[i, 0], scaled[i, 0], linewidth=linewidth, linestyle=styles[i], scatter=scatter, **kw, **kwargs)
-        ax.set_ylim(*padded_limits(xs))
-        ax.set_title(titles if isinstance(titles, str) else f"[{' - '.join(lab(i) for i in range(B))}] - {fname}{red}")
-        fig.colorbar(art, ax=ax)
-        return finish_figure(fig, savefig, show)
-
-    ncols = ncols or (min(B, 3) if C == 1 else min(B, 4))
-    nrows_series = int(np.ceil(B / ncols))
-    fig, axs = new_figure(nrows_series * C, ncols, figsize=figsize or (4.5 * ncols, (2.4 if C == 1 else 1.1 * C + 0.6) * nrows_series),
-                          sharex=True)
-    for i in range(nrows_series * ncols):
-        r0, c0 = (i // ncols) * C, i % ncols
-        if i >= B:
-            for c in range(C): axs[r0 + c, c0].axis('off')
-            continue
-        for c in range(C):
-            ax, m = axs[r0 + c, c0], scaled[i, c if scaled.shape[1] == C else 0]
-            if C > 1 and scaled.shape[1] == 1 and style == 'heatmap':
-                art = draw_heatmap_behind(ax, xs[i, c], m, **kw)
-            else:
-                art = draw_colored_series(ax, xs[i, c], m, linewidth=linewidth if C == 1 else min(linewidth, 2.5),
-                                          linestyle=styles[i], scatter=scatter, **kw, **kwargs)
-            if C > 1: ax.set_ylabel(f'ch {c}', fontsize=8)
-            ax.tick_params(labelsize=7)
-        title = titles[i] if isinstance(titles, (list, tuple)) else lab(i) if C == 1 else f'{lab(i)} - {fname}'
-        axs[r0, c0].set_title(title, fontsize=10)
-        fig.colorbar(art, ax=[axs[r0 + c, c0] for c in range(C)], fraction=0.05, pad=0.02)
-    fig.suptitle(f'{fname}{red}', fontsize=11)                     # which method drew the maps, once
-    return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #7e9df7c8
 def _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize, savefig, show,
@@ -274,8 +285,8 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
         name = str(vocab[k]) if vocab is not None else f'class {k}'
         ax.set_yticks([0.5]); ax.set_yticklabels([f'{name} ({probs[k]:.2f})'], fontsize=8)
-    axs[-1, 0].set_xlabel('time step')
-    fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04)
+    axs[-1, 0].set_xlabel('time step'); axs[0, 0].set_ylabel('value')
+    fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
     return finish_figure(fig, savefig, show)
 
 def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients'), target=None,
@@ -354,6 +365,7 @@ def _vocab(dls):
 def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4, top_losses: bool = False,
              multi_fig: bool = True, **kwargs) -> Figure:
     "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), or of raw series (array, file, name)"
+    kwargs.setdefault('force_scale', 'shared')          # one colour scale for the figure: a weak map looks weak
     if top_losses:
         _, _, losses = self.get_preds(dl=self.dls[ds_idx].new(shuffle=False, drop_last=False), with_loss=True)
         idxs = losses.argsort(descending=True)[:n].tolist()
