@@ -121,11 +121,17 @@ def write_mkdocs_yml(pages):
     nav = "\n".join(["nav:", "  - Home: index.ipynb", "  - Tutorials:", *[entry(p) for p in tutorials], "  - API:", *[entry(p) for p in api]])
     (ROOT/'_proc'/'mkdocs.yml').write_text((ROOT/'mkdocs.yml').read_text() + '\n' + nav + '\n')
 
+# long code lines wrap instead of being cut off at the right edge of the page (code cells and outputs alike)
+WRAP_CSS = """.md-typeset pre > code, .jupyter-wrapper pre, .jupyter-wrapper .highlight pre {
+  white-space: pre-wrap !important; word-break: break-word; overflow-wrap: anywhere; }
+"""
+
 def main():
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'   # figures into the page, even when the caller set Agg
     only = sys.argv[1:]
     if PROC.exists(): shutil.rmtree(PROC)
     PROC.mkdir(parents=True)
+    (PROC/'extra.css').write_text(WRAP_CSS)
     nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name != 'index.ipynb', p.name.startswith('tutorial_'), p.name))
     pages = []
     for nb_path in nbs:
