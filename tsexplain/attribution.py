@@ -24,7 +24,7 @@ from .hooks import _rnn_grads_allowed
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
            'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
            'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch',
-           'learner_inputs', 'NpzStream', 'explain_recording']
+           'learner_inputs', 'maps_and_logits', 'prediction_record', 'NpzStream', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -414,6 +414,20 @@ def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None
     return get_method(method or default_method(self.model))(self.model, x, target=target, layer=layer, **kwargs)
 
 # %% ../nbs/05_attribution.ipynb #e056bf88
+def maps_and_logits(model, x, method, target=None, layer=None, **kwargs) -> tuple[Tensor, Tensor]:
+    "The maps of `method` and the model's logits for `x`: from the same pass when the method makes one over the whole batch"
+    x = x.as_subclass(Tensor) if isinstance(x, Tensor) else x
+    with keeping_logits() as kept:
+        maps = get_method(method)(model, x, target=target, layer=layer, **kwargs)
+    if kept and len(kept[0]) == len(x): return maps, kept[0]
+    with explaining(model), torch.no_grad(): return maps, check_logits(model(check_input(model, x)))
+
+def prediction_record(logits: Tensor, target=None) -> dict:
+    "Probabilities (softmax, or sigmoid for one logit) as float32, predictions and the explained classes, as numpy arrays"
+    probs = logits.softmax(1) if logits.shape[1] > 1 else torch.cat([1 - logits.sigmoid(), logits.sigmoid()], 1)
+    return dict(probs=probs.cpu().numpy().astype(np.float32), preds=probs.argmax(1).cpu().numpy(),
+                explained=resolve_targets(logits, target).cpu().numpy())
+
 class NpzStream:
     "Write arrays batch by batch into an .npz without holding them in memory; the file appears complete or not at all"
     def __init__(self, fname):
@@ -461,11 +475,8 @@ def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=N
     try:
         for b in (progress_bar(dl, leave=False) if progress else dl):
             xb, yb = b[0], b[1] if len(b) > 1 else None
-            maps = f(self.model, xb, target=target, layer=layer, **kwargs)
-            with explaining(self.model), torch.no_grad(): logits = check_logits(self.model(xb.as_subclass(Tensor)))
-            probs = logits.softmax(1) if logits.shape[1] > 1 else torch.cat([1 - logits.sigmoid(), logits.sigmoid()], 1)
-            rec = dict(maps=maps.cpu().numpy(), probs=probs.cpu().numpy().astype(np.float32),
-                       preds=probs.argmax(1).cpu().numpy(), explained=resolve_targets(logits, target).cpu().numpy())
+            maps, logits = maps_and_logits(self.model, xb, f, target=target, layer=layer, **kwargs)
+            rec = dict(maps=maps.cpu().numpy(), **prediction_record(logits, target))
             if yb is not None: rec['targets'] = torch.as_tensor(yb).cpu().numpy().astype(np.int64)
             if sink: sink.add(**rec)
             else: parts.append(rec)

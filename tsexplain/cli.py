@@ -35,8 +35,8 @@ METHOD_SUMMARIES = {
 }
 
 # %% auto #0
-__all__ = ['TRAIN_DEFAULTS', 'ARCH_NAMES', 'METHOD_SUMMARIES', 'build_parser', 'parse_labels', 'prepare_out', 'publish_run',
-           'main']
+__all__ = ['TRAIN_DEFAULTS', 'ARCH_NAMES', 'METHOD_SUMMARIES', 'build_parser', 'parse_labels', 'build_explain_parser',
+           'explain_main', 'prepare_out', 'publish_run', 'main']
 
 # %% ../nbs/08_cli.ipynb #f465a026
 def _arch_choice(name: str) -> str:
@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "accuracy, and save the model, the maps of the test set, figures and report.html under --out. The model "
                     "is saved twice: model.safetensors + model.json (no pickle; tsexplain.load_ts_model) and learner.pkl "
                     "(a pickle: open it with fastai's load_learner only if you trust where it came from).",
-        epilog="methods (--method):\n" + '\n'.join(f"  {k:<{width}}  {v}" for k, v in METHOD_SUMMARIES.items()))
+        epilog="methods (--method):\n" + '\n'.join(f"  {k:<{width}}  {v}" for k, v in METHOD_SUMMARIES.items()) +
+               "\n\nexplain a whole archive with a saved model, on one process or under torchrun: tsexplain explain --help")
     p.add_argument('dataset', nargs='?', default='ECG200',
                    help="UCR/UEA dataset name, e.g. ECG200, GunPoint, BasicMotions (bundled) or any other archive name (downloaded once)")
     p.add_argument('--arch', default=d['arch'], type=_arch_choice, choices=list(ARCH_NAMES), help='model architecture (any case)')
@@ -90,6 +91,54 @@ def parse_labels(spec: str | None) -> dict | None:
         raise ValueError(f"--labels {spec!r}: expected label=name pairs separated by commas, e.g. '-1=Myocardial infarction,1=Normal'")
     return {k.strip(): v.strip() for k, v in pairs}
 
+# %% ../nbs/08_cli.ipynb #4d459901
+def build_explain_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='tsexplain explain', formatter_class=_HelpFormatter,
+        description="Explain every series of DATA with a saved model, into a Zarr store written chunk by chunk: a rerun after an "
+                    "interruption resumes where it stopped. Runs as it is, or under torchrun / accelerate launch, where each "
+                    "process takes its own share of the chunks (gloo on CPUs, NCCL on GPUs, one device per process).")
+    p.add_argument('model', help='a run folder of the command (holding model.safetensors) or a .safetensors file of save_ts_model')
+    p.add_argument('--data', required=True,
+                   help='the series: a .npy file (memory-mapped), a Zarr array or store (array X), an archive file, or a dataset name (its TEST file)')
+    p.add_argument('--method', default=None, choices=list(METHOD_SUMMARIES), metavar='METHOD',
+                   help='explanation method (default: grad_cam for CNNs, attention_relevance for transformers)')
+    p.add_argument('--out', type=Path, required=True, help='the Zarr store to write (e.g. maps.zarr)')
+    p.add_argument('--chunk', type=int, default=1024, help='series per chunk of the store (the unit of resuming and of sharing)')
+    p.add_argument('--bs', type=int, default=256, help='series per forward pass')
+    p.add_argument('--cpu', action='store_true', help='stay on the CPU even when GPUs are available')
+    return p
+
+def explain_main(argv) -> int:
+    "`tsexplain explain ...`: a saved model's maps of a whole archive into a Zarr store, on one process or many"
+    parser = build_explain_parser()
+    args = parser.parse_args(argv)
+    if args.chunk < 1 or args.bs < 1: parser.error("--chunk and --bs must be at least 1")
+    model_file = Path(args.model)/'model.safetensors' if Path(args.model).is_dir() else Path(args.model)
+    if not model_file.with_suffix('.json').exists(): parser.error(f"{args.model}: no model saved by save_ts_model there (model.safetensors + model.json)")
+    import torch, torch.distributed as dist
+    gpu = torch.cuda.is_available() and not args.cpu
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if gpu else 'gloo')
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if gpu else 'cpu')
+    from tsexplain.models import load_ts_model
+    from tsexplain.scale import explain_to_zarr, dist_info
+    from tsexplain.data import dataset_files, dataset_name
+    data = args.data
+    if not Path(data).exists():
+        try: data = dataset_files(dataset_name(data))[1]
+        except ValueError as e: parser.error(f"--data {data}: no such file, and {e}")
+    rank = dist_info()[0]
+    try:
+        learn = load_ts_model(model_file, device=device)
+        explain_to_zarr(learn, data, args.out, method=args.method, chunk=args.chunk, bs=args.bs, progress=sys.stdout.isatty())
+    except ValueError as e:
+        print(f"tsexplain explain: error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if dist.is_initialized(): dist.destroy_process_group()
+    if rank == 0: print(f"saved maps: {args.out}")
+    return 0
+
 # %% ../nbs/08_cli.ipynb #9913574e
 def prepare_out(out) -> Path:
     "Check `out` before any training and return the hidden folder the run is written into until it is complete"
@@ -115,6 +164,8 @@ def publish_run(tmp: Path, out, manifest: dict) -> Path:
 
 def main(argv=None) -> int:
     "Entry point of the `tsexplain` command"
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['explain']: return explain_main(argv[1:])     # tsexplain explain MODEL --data ... --out maps.zarr
     parser = build_parser()
     args = parser.parse_args(argv)                          # before torch and fastai are imported: --help and errors are instant
     if args.epochs < 1: parser.error(f"--epochs must be at least 1, got {args.epochs}")

@@ -6,12 +6,13 @@
 __all__ = []
 
 # %% ../nbs/10_explain.ipynb #7c36b569
-from . import hooks as _hooks, cam as _cam, attribution as _attribution, show as _show, evaluate as _evaluate
+from . import hooks as _hooks, cam as _cam, attribution as _attribution, show as _show, evaluate as _evaluate, scale as _scale
 from .hooks import *
 from .cam import *
 from .attribution import *
 from .show import *
 from .evaluate import *
+from .scale import *
 from .models import save_ts_model, load_ts_model, binary_accuracy
-_modules = (_hooks, _cam, _attribution, _show, _evaluate)
+_modules = (_hooks, _cam, _attribution, _show, _evaluate, _scale)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy']

@@ -16,8 +16,8 @@ from .models import GAP1d
 # %% auto #0
 __all__ = ['METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input', 'is_global_pool',
            'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'target_probs',
-           'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'layer_pass', 'input_grads',
-           'resize_to', 'normalize_maps', 'register_method', 'get_method']
+           'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits', 'layer_pass',
+           'input_grads', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -255,6 +255,15 @@ class LayerResult:
         "The time (or image) axes of the activations"
         return tuple(range(2, self.acts.ndim))
 
+_kept = threading.local()
+
+@contextmanager
+def keeping_logits():
+    "Collect the logits of the engine's passes over whole batches in the block (a list), so a caller needs no second forward"
+    prev, _kept.logits = getattr(_kept, 'logits', None), []
+    try: yield _kept.logits
+    finally: _kept.logits = prev
+
 def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True) -> LayerResult:
     "One forward (and one backward when `grads`) of the whole batch, capturing `layer`"
     x = check_input(model, x)
@@ -264,6 +273,7 @@ def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True)
             logits = check_logits(model(x))
             t = resolve_targets(logits.detach(), target)
             g = torch.autograd.grad(target_scores(logits, t).sum(), cap.acts)[0] if grads else None
+    if getattr(_kept, 'logits', None) is not None: _kept.logits.append(logits.detach())
     return LayerResult(cap.acts.detach(), g, logits.detach(), t, tuple(x.shape[2:]), lyr)
 
 def input_grads(model: nn.Module, x, target=None, create_graph: bool = False) -> tuple[Tensor, Tensor, Tensor]:

@@ -1,0 +1,71 @@
+"""Explaining at scale: the Zarr store equals learn.explain, resumes after kill -9, refuses to mix jobs, and the same job on
+2 processes (torchrun, gloo) equals the 1-process store."""
+import os, signal, subprocess, sys, time
+import numpy as np
+import pytest
+import torch
+zarr = pytest.importorskip('zarr')
+from tsexplain.all import *
+
+@pytest.fixture(scope='module')
+def run_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp('run')
+    learn = ts_learner(TSDataLoaders.from_dsname('ECG200', bs=16), FCN, seed=0)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(1, 1e-3)
+    save_ts_model(learn, d/'model.safetensors')
+    X = np.concatenate([read_series(untar_ts('ECG200')/f'ECG200_{s}.arff')[0] for s in ('TRAIN', 'TEST')])
+    np.save(d/'series.npy', np.concatenate([X] * 3))                              # 600 series, memory-mapped when read
+    np.save(d/'small.npy', X[:160])
+    return d
+
+def cli(*args, torchrun=None, **kw):
+    pre = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(torchrun)] if torchrun else [sys.executable]
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    return subprocess.run(pre + ['-m', 'tsexplain.cli', 'explain', *map(str, args)], capture_output=True, text=True, env=env, timeout=600, **kw)
+
+def read(store):
+    g = zarr.open_group(str(store), mode='r')
+    return {k: g[k][:] for k in ('maps', 'probs', 'preds', 'explained', 'done')}, dict(g.attrs)
+
+def test_store_equals_learn_explain(run_dir, tmp_path):
+    learn = load_ts_model(run_dir/'model.safetensors')
+    out = explain_to_zarr(learn, run_dir/'series.npy', tmp_path/'m.zarr', chunk=64, bs=32, progress=False)
+    got, attrs = read(out)
+    assert got['done'].all() and got['maps'].shape == (600, 1, 96) and attrs['method'] == 'grad_cam'
+    X = np.load(run_dir/'series.npy')[:100]
+    ref = learn.cam(X)
+    torch.testing.assert_close(torch.as_tensor(got['maps'][:100]), ref.cpu(), atol=1e-5, rtol=1e-4)
+    import xarray as xr
+    ds = xr.open_zarr(str(out), consolidated=False)
+    assert ds['maps'].dims == ('series', 'map_channel', 'time') and ds.attrs['model_fingerprint'] == attrs['model_fingerprint']
+    with pytest.raises(ValueError, match='refusing to mix'): explain_to_zarr(learn, run_dir/'series.npy', out, method='saliency', chunk=64)
+
+def test_kill_and_resume_gives_the_uninterrupted_store(run_dir, tmp_path):
+    ref = cli(run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'ref.zarr', '--chunk', 16, '--method', 'integrated_gradients')
+    assert ref.returncode == 0, ref.stderr[-2000:]
+    out = tmp_path/'killed.zarr'
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    p = subprocess.Popen([sys.executable, '-m', 'tsexplain.cli', 'explain', str(run_dir), '--data', str(run_dir/'small.npy'),
+                          '--out', str(out), '--chunk', '16', '--method', 'integrated_gradients'], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(1200):
+        time.sleep(0.05)
+        try:
+            if 0 < zarr.open_group(str(out), mode='r')['done'][:].sum(): break
+        except Exception: pass
+    p.send_signal(signal.SIGKILL); p.wait()
+    done = zarr.open_group(str(out), mode='r')['done'][:]
+    assert 0 < done.sum() < len(done), 'the kill came too late to test resuming'
+    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', out, '--chunk', 16, '--method', 'integrated_gradients')
+    assert r.returncode == 0, r.stderr[-2000:]
+    (a, _), (b, _) = read(out), read(tmp_path/'ref.zarr')
+    for k in a: np.testing.assert_array_equal(a[k], b[k])
+
+def test_two_processes_equal_one(run_dir, tmp_path):
+    one = cli(run_dir, '--data', run_dir/'series.npy', '--out', tmp_path/'one.zarr', '--chunk', 64)
+    two = cli(run_dir, '--data', run_dir/'series.npy', '--out', tmp_path/'two.zarr', '--chunk', 64, torchrun=2)
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr[-1500:], two.stderr[-1500:])
+    (a, attrs_a), (b, attrs_b) = read(tmp_path/'one.zarr'), read(tmp_path/'two.zarr')
+    np.testing.assert_allclose(a['maps'], b['maps'], atol=1e-6, rtol=0)
+    for k in ('probs', 'preds', 'explained', 'done'): np.testing.assert_array_equal(a[k], b[k])
+    assert attrs_a == attrs_b
