@@ -501,20 +501,18 @@ def explain_recording(model, signal, fs: float, model_fs: float, window_s: float
     L = seq_len or int(round(window_s * model_fs))
     starts = list(range(0, N - win + 1, step))
     if starts[-1] + win < N: starts.append(N - win)                      # cover the end too
-    windows = torch.stack([sig[:, s:s + win] for s in starts])            # (W, C, win)
-    xs = F.interpolate(windows, size=L, mode='linear', align_corners=False)
-    if standardize: xs = (xs - xs.mean(-1, keepdim=True)) / (xs.std(-1, keepdim=True) + 1e-8)
     dev, f = model_device(model), get_method(method)
-    maps, probs = [], []
-    for s, e in _chunks(len(xs), batch_size, None, 'windows'):
-        xb = xs[s:e].to(dev)
-        maps.append(f(model, xb, target=target, **kwargs).cpu())
-        with explaining(model), torch.no_grad(): lg = check_logits(model(xb))
-        probs.append((lg.softmax(1) if lg.shape[1] > 1 else torch.cat([1 - lg.sigmoid(), lg.sigmoid()], 1)).cpu())
-    maps, probs = torch.cat(maps), torch.cat(probs)                        # (W, K, L), (W, n_classes)
-    back = F.interpolate(maps, size=win, mode='linear', align_corners=False)
-    total, count = torch.zeros(maps.shape[1], N), torch.zeros(N)
-    for w, s in enumerate(starts):
-        total[:, s:s + win] += back[w]; count[s:s + win] += 1
+    total, count, probs = None, torch.zeros(N), []
+    for a, b in _chunks(len(starts), batch_size, None, 'windows'):          # window by window-chunk: memory bounded by batch_size
+        windows = torch.stack([sig[:, s:s + win] for s in starts[a:b]])     # (w, C, win)
+        xb = F.interpolate(windows, size=L, mode='linear', align_corners=False)
+        if standardize: xb = (xb - xb.mean(-1, keepdim=True)) / (xb.std(-1, keepdim=True) + 1e-8)
+        maps, lg = maps_and_logits(model, xb.to(dev), f, target=target, **kwargs)
+        probs.append(torch.as_tensor(prediction_record(lg)['probs']))
+        back = F.interpolate(maps.cpu().float(), size=win, mode='linear', align_corners=False)   # (w, K, win) in recording time
+        if total is None: total = torch.zeros(back.shape[1], N)
+        for w, s in enumerate(starts[a:b]):
+            total[:, s:s + win] += back[w]; count[s:s + win] += 1
+    probs = torch.cat(probs)                                                 # (W, n_classes)
     return RecordingMaps(np.arange(N) / fs, sig.numpy(), (total / count.clamp_min(1)).numpy(), np.array(starts) / fs,
                          probs.argmax(1).numpy(), probs.numpy())

@@ -15,14 +15,35 @@ from .hooks import *
 from .attribution import maps_and_logits, prediction_record, learner_inputs, default_method
 
 # %% auto #0
-__all__ = ['open_series', 'weights_fingerprint', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
+__all__ = ['NpyReader', 'open_series', 'weights_fingerprint', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
 
 # %% ../nbs/11_scale.ipynb #b8e1bc11
+class NpyReader:
+    "A .npy file read slice by slice with plain file reads: unlike a memory map, what was read does not stay in the process's RSS"
+    def __init__(self, path):
+        self.path = Path(path)
+        with open(self.path, 'rb') as f:
+            major, _ = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            self.shape, fortran, self.dtype = read(f)
+            self.offset = f.tell()
+        if fortran: raise ValueError(f"{path}: Fortran-ordered arrays are not supported; save it with np.ascontiguousarray")
+        self.row = int(np.prod(self.shape[1:]))
+    def __len__(self): return self.shape[0]
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)): return self[int(i):int(i) + 1][0]
+        s, e, step = i.indices(len(self))
+        if step != 1: raise IndexError("NpyReader reads contiguous slices")
+        with open(self.path, 'rb') as f:
+            f.seek(self.offset + s * self.row * self.dtype.itemsize)
+            a = np.fromfile(f, dtype=self.dtype, count=max(e - s, 0) * self.row)
+        return a.reshape(max(e - s, 0), *self.shape[1:])
+
 def open_series(data):
-    "Raw series (N, C, L) without reading them all: a .npy file (memory-mapped), a Zarr array or store (its array 'X'), or an array"
+    "Raw series (N, C, L) without reading them all: a .npy file (read slice by slice), a Zarr array or store (its array 'X'), or an array"
     if isinstance(data, (str, Path)):
         p = Path(data)
-        if p.suffix == '.npy': return np.load(p, mmap_mode='r')
+        if p.suffix == '.npy': return NpyReader(p)
         if p.suffix == '.zarr' or (p / 'zarr.json').exists():
             import zarr
             z = zarr.open(str(p), mode='r')
