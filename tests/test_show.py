@@ -207,3 +207,18 @@ def test_report_calibration_and_class_average_colour_bar():
     assert cal['ece'] == pytest.approx((0.1 + 0.8 + 0.4 + 0.3) / 4)
     fig = _class_average_maps(np.random.randn(4, 1, 20), np.random.rand(4, 1, 20), targets, ['a', 'b'])
     assert _colorbar_labels(fig) == ['mean map', 'mean map']
+
+def test_many_channels_and_long_recordings_stay_readable():
+    import torch.nn as nn
+    m = nn.Sequential(nn.Conv1d(12, 8, 5, padding=2), nn.ReLU(), GAP1d(), nn.Linear(8, 3)).eval()
+    x = torch.randn(1, 12, 80)
+    fig = show_class_maps(x, m, show=False)                  # 12 channels piled into one panel before
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f'ch {c}' for c in range(12)]
+    fig = show_methods(x, m, methods=['grad_cam', 'occlusion', 'saliency', 'input_x_grad', 'channel_cam'], show=False)
+    assert fig.get_size_inches()[1] * fig.dpi <= 1200        # 2,500 px tall before
+    m1 = nn.Sequential(nn.Conv1d(1, 4, 5, padding=2), nn.ReLU(), GAP1d(), nn.Linear(4, 2)).eval()
+    rec = explain_recording(m1, np.random.default_rng(0).standard_normal(360 * 300), fs=360, model_fs=36, window_s=2)
+    over = show_recording(rec, show=False)                   # 150 windows: the overview (a solid block of labels before)
+    assert 'overview of 300 s' in over.axes[1].get_title() and over.axes[0].get_legend() is not None
+    detail = show_recording(rec, seconds=(100, 110), show=False)
+    assert 'overview' not in detail.axes[0].get_title() and detail.axes[0].get_xlabel() == 'time (s)'

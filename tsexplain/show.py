@@ -27,7 +27,7 @@ from .core import TensorTS
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name',
            'compute_maps', 'scale_label', 'scale_maps', 'draw_colored_series', 'padded_limits', 'draw_heatmap_behind',
-           'show_class_maps', 'show_methods', 'show_attention', 'show_recording']
+           'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention', 'show_recording']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _label(y, i2o, vocab):
@@ -265,6 +265,15 @@ def _one_series(x) -> Tensor:
     if len(x) != 1: raise ValueError(f"this view draws one series; got a batch of {len(x)}: pass x[i:i+1]")
     return x
 
+def draw_channel_bands(ax, x: np.ndarray, color='k', lw=1.0):
+    "Each channel of one series (C, L) scaled into its own horizontal band of `ax` (channel 0 on top), labelled on the y axis"
+    C, L = x.shape
+    for c in range(C):
+        y = x[c]; y = (y - np.nanmin(y)) / (np.ptp(y[~np.isnan(y)]) if np.ptp(y[~np.isnan(y)]) else 1)
+        ax.plot(np.arange(L), c + 0.9 - 0.8 * y, color=color, lw=lw)
+    ax.set_ylim(C, 0); ax.set_yticks(np.arange(C) + 0.5)
+    ax.set_yticklabels([f'ch {c}' for c in range(C)] if C > 1 else [''], fontsize=7 if C > 6 else 8)
+
 def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=None, savefig=None, show=True) -> Figure:
     "The series on top, then one strip per class with that class's map (CAM when exact, else Grad-CAM without ReLU)"
     x = _one_series(x)
@@ -274,10 +283,11 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         maps = torch.cat([grad_cam(model, x.to(model_device(model)), target=k, layer=layer, relu=False).cpu() for k in range(K)], 1)
     K, (C, L) = maps.shape[1], x.shape[1:]
     probs = _probs(model, x)[0]
-    fig, axs = new_figure(1 + K, 1, figsize=figsize or (9, 2.2 + 0.7 * K), sharex=True,
-                          gridspec_kw=dict(height_ratios=[3] + [1] * K))
-    for c in range(C): axs[0, 0].plot(x[0, c].numpy(), lw=1.5, label=f'ch {c}' if C > 1 else None)
-    if C > 1: axs[0, 0].legend(fontsize=7, ncol=min(C, 6), loc='upper right')
+    top = 3 if C == 1 else min(0.45 * C + 1, 6)          # several channels: one band each, not curves piled in one panel
+    fig, axs = new_figure(1 + K, 1, figsize=figsize or (9, top + 0.8 + 0.7 * K), sharex=True,
+                          gridspec_kw=dict(height_ratios=[top] + [1] * K))
+    if C == 1: axs[0, 0].plot(x[0, 0].numpy(), lw=1.5, color='k'); axs[0, 0].set_ylabel('value')
+    else: draw_channel_bands(axs[0, 0], x[0].numpy())
     axs[0, 0].set_title('map of each class: red = evidence for, blue = against')
     lim = float(maps.abs().max()) or 1.
     for k in range(K):
@@ -285,7 +295,7 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
         name = str(vocab[k]) if vocab is not None else f'class {k}'
         ax.set_yticks([0.5]); ax.set_yticklabels([f'{name} ({probs[k]:.2f})'], fontsize=8)
-    axs[-1, 0].set_xlabel('time step'); axs[0, 0].set_ylabel('value')
+    axs[-1, 0].set_xlabel('time step')
     fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
     return finish_figure(fig, savefig, show)
 
@@ -298,7 +308,8 @@ def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion',
     for m in methods:
         try: rows.append((method_name(get_method(m)), compute_maps(model, x, m, layer, target=target)[0].numpy()))
         except ValueError: rows.append((f'{method_name(get_method(m))}: n/a', None))
-    fig, axs = new_figure(len(rows), 1, figsize=figsize or (9, 1.2 + (0.5 + 0.35 * C) * len(rows)), sharex=True)
+    row_h = min(0.5 + 0.35 * C, 2.0)                      # 12 channels x 5 methods stays about 1,100 px tall
+    fig, axs = new_figure(len(rows), 1, figsize=figsize or (9, 1.2 + row_h * len(rows)), sharex=True)
     xs = x[0].numpy()
     for (name, m), ax in zip(rows, axs[:, 0]):
         if m is not None:   # signed maps on a diverging scale centred at 0, others from 0 to their maximum
@@ -307,10 +318,7 @@ def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion',
             art = ax.imshow(m / lim, aspect='auto', cmap=signed_cmap if signed else cmap, vmin=-1 if signed else 0, vmax=1,
                             extent=(-0.5, L - 0.5, C, 0), interpolation='nearest')
             fig.colorbar(art, ax=ax, fraction=0.03, pad=0.01, ticks=[-1, 0, 1] if signed else [0, 1])
-        for c in range(C):   # each channel scaled into its own band of the row
-            y = xs[c]; y = (y - y.min()) / (np.ptp(y) or 1)
-            ax.plot(np.arange(L), c + 0.9 - 0.8 * y, color='k', lw=1)
-        ax.set_ylim(C, 0); ax.set_yticks(np.arange(C) + 0.5); ax.set_yticklabels([f'ch {c}' for c in range(C)] if C > 1 else [''], fontsize=7)
+        draw_channel_bands(ax, xs, lw=0.8 if C > 6 else 1)
         ax.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
     axs[-1, 0].set_xlabel('time step')
     axs[0, 0].set_title('each map scaled by its largest absolute value', fontsize=9)
@@ -335,10 +343,43 @@ def show_attention(x, model, layer=None, head=None, cmap='viridis', figsize=None
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #11832c0f
-def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectral_r', figsize=None, savefig=None, show=True) -> Figure:
-    "The recording (one channel) coloured by its stitched map, with each window's predicted class; `seconds` = (start, end)"
+def _show_recording_overview(rec, lo, hi, vocab, channel, cmap, figsize, bins: int = 1500):
+    "Many windows in view: a band of each window's predicted class above the signal's envelope coloured by the map"
+    t, sig, maps = rec.time, rec.signal[channel], rec.maps[channel if len(rec.maps) > 1 else 0]
+    sel = np.flatnonzero((t >= lo) & (t <= hi))
+    edges = np.linspace(0, len(sel), min(bins, len(sel)) + 1).astype(int)
+    mid = np.array([t[sel[a:b]].mean() for a, b in zip(edges[:-1], edges[1:])])
+    env = np.array([(sig[sel[a:b]].min(), sig[sel[a:b]].max(), maps[sel[a:b]].max()) for a, b in zip(edges[:-1], edges[1:])])
+    fig, axs = new_figure(2, 1, figsize=figsize or (12, 3.8), sharex=True, gridspec_kw=dict(height_ratios=[1, 5]))
+    win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
+    K = int(rec.window_probs.shape[1])
+    colors = matplotlib.colormaps['tab10'].resampled(max(K, 2))
+    for s0, p in zip(rec.window_starts, rec.window_preds):
+        if s0 + win >= lo and s0 <= hi: axs[0, 0].axvspan(s0, s0 + win, color=colors(int(p)), lw=0)
+    axs[0, 0].set_yticks([])
+    name = lambda k: str(vocab[k]) if vocab is not None else f'class {k}'
+    handles = [matplotlib.patches.Patch(color=colors(k), label=name(k)) for k in sorted(set(map(int, rec.window_preds)))]
+    axs[0, 0].legend(handles=handles, ncol=min(len(handles), 6), fontsize=7, loc='lower left', bbox_to_anchor=(0, 1.02), frameon=False)
+    axs[0, 0].set_ylabel('class', fontsize=8)
+    ax = axs[1, 0]
+    ax.fill_between(mid, env[:, 0], env[:, 1], color='0.8', lw=0)
+    norm = matplotlib.colors.Normalize(float(env[:, 2].min()), float(env[:, 2].max()) if np.ptp(env[:, 2]) > 0 else float(env[:, 2].min()) + 1)
+    art = draw_colored_series(ax, env[:, 1], env[:, 2], cmap=cmap, norm=norm, linewidth=1.5, t=mid)
+    ax.set_ylim(*padded_limits(env[:, :2], 0.1)); ax.set_xlim(lo, hi)
+    ax.set_xlabel('time (s)'); ax.set_ylabel('value (min-max per bin)')
+    ax.set_title(f'overview of {hi - lo:,.0f} s: envelope coloured by the largest map value per bin; '
+                 'pass seconds=(start, end) for the detail', fontsize=9)
+    fig.colorbar(art, ax=axs[:, 0].tolist(), fraction=0.03, label='map (max per bin)')
+    return fig
+
+def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectral_r', figsize=None, savefig=None, show=True,
+                   max_windows: int = 60) -> Figure:
+    "The recording (one channel) coloured by its map with each window's class; an overview when over `max_windows` are in view"
     t, sig, maps = rec.time, rec.signal, rec.maps
     lo, hi = seconds if seconds is not None else (t[0], t[-1])
+    win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
+    if (hi - lo) / max(win, 1e-12) > max_windows:
+        return finish_figure(_show_recording_overview(rec, lo, hi, vocab, channel, cmap, figsize), savefig, show)
     sel = (t >= lo) & (t <= hi)
     m = maps[channel if len(maps) > 1 else 0][sel]
     fig, axs = new_figure(figsize=figsize or (12, 3.2))
