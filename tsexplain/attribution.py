@@ -5,7 +5,8 @@ attention weights and SHAP values; `learn.cam` and `learn.explain` for whole dat
 
 # %% ../nbs/05_attribution.ipynb #b957eb17
 from __future__ import annotations
-import os, shutil, tempfile, zipfile
+import hashlib, json, os, shutil, tempfile, zipfile
+from importlib.metadata import version as _pkg_version
 from collections import namedtuple
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,8 @@ from .hooks import _rnn_grads_allowed
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
            'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
            'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch',
-           'learner_inputs', 'maps_and_logits', 'prediction_record', 'NpzStream', 'explain_recording']
+           'learner_inputs', 'maps_and_logits', 'prediction_record', 'NpzStream', 'weights_fingerprint', 'job_meta',
+           'create_maps_store', 'check_maps_store', 'write_chunk', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -464,13 +466,80 @@ class NpzStream:
 
     def abort(self): shutil.rmtree(self.tmpdir, ignore_errors=True)
 
+# %% ../nbs/05_attribution.ipynb #99b6aacb
+def weights_fingerprint(model) -> str:
+    "sha256 of the model's parameters and buffers (names and values): the same model, the same fingerprint"
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+def _json_safe(d: dict) -> dict:
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)) for k, v in d.items()}
+
+def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: str, chunk: int, n_series: int, classes=()) -> dict:
+    "What identifies an explain job: a store made by one job refuses to be filled by another"
+    return dict(method=name, method_kwargs=json.loads(json.dumps(_json_safe(kwargs))), layer=None if layer is None else str(layer),
+                target=None if target is None else json.loads(json.dumps(np.asarray(target).tolist())),
+                model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint, chunk=int(chunk),
+                n_series=int(n_series), classes=[str(v) for v in classes], tsexplain_version=_pkg_version('tsexplain'))
+
+def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool):
+    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag per chunk"
+    import zarr
+    g = zarr.open_group(str(out), mode='w')
+    arr = lambda name, shape, dtype, dims: g.create_array(name, shape=shape, chunks=(min(chunk, N), *shape[1:]), dtype=dtype,
+                                                         fill_value=0, dimension_names=dims)
+    arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
+    arr('probs', (N, n_classes), 'float32', ('series', 'class'))
+    for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
+    g.create_array('done', shape=(-(-N // chunk),), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
+    g.attrs.update(meta)
+    return g
+
+def check_maps_store(out: Path, meta: dict):
+    "Refuse to add to a store that another job (model, method, data, chunking) made"
+    import zarr
+    old = dict(zarr.open_group(str(out), mode='r').attrs)
+    diff = [k for k in ('method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk', 'n_series')
+            if old.get(k) != meta.get(k)]
+    if diff: raise ValueError(f"{out} holds maps of another job (different {', '.join(diff)}): refusing to mix them; "
+                              "write to a new store, or delete this one")
+
+def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None):
+    "Write the records of series s.. into the store (the chunk's done flag is set by the caller, once all is written)"
+    g['maps'][s:s + len(maps)] = maps
+    for k in ('probs', 'preds', 'explained'): g[k][s:s + len(maps)] = rec[k]
+    if targets is not None and 'targets' in g: g['targets'][s:s + len(maps)] = targets
+
+def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
+    "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
+    N, bs = len(dl.dataset), dl.bs
+    first = next(iter(dl))
+    fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
+    meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
+    import zarr
+    if (out/'zarr.json').exists(): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
+    else:
+        maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
+        g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
+    done = g['done'][:]
+    for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
+        if done[c]: continue
+        maps, logits = maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs)
+        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
+                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None)
+        g['done'][c] = True
+    return out
+
 # %% ../nbs/05_attribution.ipynb #6c50c9b2
 @patch
 def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=None, progress: bool = True, **kwargs):
-    "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz) or returned as a dict"
+    "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz, or a resumable .zarr store) or returned as a dict"
     dl = ifnone(dl, self.dls.valid)
     dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
     f = get_method(method or default_method(self.model))
+    if save is not None and Path(save).suffix == '.zarr': return _explain_to_store(self, dl, f, Path(save), target, layer, progress, **kwargs)
     sink, parts = (NpzStream(save) if save else None), []
     try:
         for b in (progress_bar(dl, leave=False) if progress else dl):

@@ -13,9 +13,10 @@ from torch import Tensor
 from fastprogress.fastprogress import progress_bar
 from .hooks import *
 from .attribution import maps_and_logits, prediction_record, learner_inputs, default_method
+from .attribution import job_meta, create_maps_store, check_maps_store, write_chunk, weights_fingerprint
 
 # %% auto #0
-__all__ = ['NpyReader', 'open_series', 'weights_fingerprint', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
+__all__ = ['NpyReader', 'open_series', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
 
 # %% ../nbs/11_scale.ipynb #b8e1bc11
 class NpyReader:
@@ -52,13 +53,6 @@ def open_series(data):
         return read_series(p)[0]
     return data if hasattr(data, 'shape') and hasattr(data, '__getitem__') else np.asarray(data, dtype=np.float32)
 
-def weights_fingerprint(model) -> str:
-    "sha256 of the model's parameters and buffers (names and values): the same model, the same fingerprint"
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()):
-        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
 def data_fingerprint(X, samples: int = 64) -> str:
     "sha256 of the shape and of `samples` series spread over the set (cheap on a memory-mapped million)"
     h = hashlib.sha256(str((tuple(X.shape), str(X.dtype))).encode())
@@ -75,49 +69,27 @@ def _barrier():
     if dist.is_available() and dist.is_initialized(): dist.barrier()
 
 # %% ../nbs/11_scale.ipynb #61667b19
-def _json_safe(d: dict) -> dict:
-    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)) for k, v in d.items()}
-
-def _create_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool):
-    import zarr
-    g = zarr.open_group(str(out), mode='w')
-    series = min(chunk, N)
-    arr = lambda name, shape, dtype, dims, fill=0: g.create_array(name, shape=shape, chunks=(series, *shape[1:]), dtype=dtype,
-                                                                   fill_value=fill, dimension_names=dims)
-    arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
-    arr('probs', (N, n_classes), 'float32', ('series', 'class'))
-    for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
-    g.create_array('done', shape=(-(-N // chunk),), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
-    g.attrs.update(meta)
-
-def _check_store(out: Path, meta: dict):
-    import zarr
-    g = zarr.open_group(str(out), mode='r')
-    old = dict(g.attrs)
-    diff = [k for k in ('method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk', 'n_series')
-            if old.get(k) != meta.get(k)]
-    if diff: raise ValueError(f"{out} holds maps of another job (different {', '.join(diff)}): refusing to mix them; "
-                              "write to a new store, or delete this one")
-
 def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 256, target=None, layer=None, labels=None,
-                    progress: bool = True, **kwargs) -> Path:
+                    progress: bool = True, autocast=None, **kwargs) -> Path:
     "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable, and shared by ranks"
     out, X = Path(out), open_series(data)
-    N, (C, L) = len(X), tuple(X.shape[1:])
+    N, L = len(X), X.shape[-1]
     model, name = learn.model, method or default_method(learn.model)
     rank, world = dist_info()
-    meta = dict(method=name, method_kwargs=json.loads(json.dumps(_json_safe(kwargs))), layer=None if layer is None else str(layer),
-                target=None if target is None else json.loads(json.dumps(np.asarray(target).tolist())),
-                model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint(X), chunk=int(chunk),
-                n_series=int(N), classes=[str(v) for v in getattr(learn.dls, 'vocab', [])],
-                tsexplain_version=_version('tsexplain'))
+    meta = job_meta(model, name, {**kwargs, **({'autocast': str(autocast)} if autocast else {})}, layer, target,
+                    data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []))
+    def explain(xraw, t):
+        xb = learner_inputs(learn, np.asarray(xraw, dtype=np.float32))
+        with torch.autocast(model_device(model).type, dtype=autocast, enabled=autocast is not None):
+            m, lg = maps_and_logits(model, xb, name, t, layer, **kwargs)
+        return m.float(), lg.float()
     if rank == 0:
-        if (out / 'zarr.json').exists(): _check_store(out, meta)
+        if (out / 'zarr.json').exists(): check_maps_store(out, meta)
         else:
-            probe, logits = maps_and_logits(model, learner_inputs(learn, np.asarray(X[:1])), name, target, layer, **kwargs)
-            _create_store(out, meta, N, chunk, probe.shape[1], L, prediction_record(logits)['probs'].shape[1], labels is not None)
+            probe, logits = explain(X[:1], None if target is None or np.ndim(target) == 0 else np.asarray(target)[:1])
+            create_maps_store(out, meta, N, chunk, probe.shape[1], L, prediction_record(logits)['probs'].shape[1], labels is not None)
     _barrier()                                        # every rank opens the store rank 0 made or checked
-    if rank: _check_store(out, meta)
+    if rank: check_maps_store(out, meta)
     import zarr
     g = zarr.open_group(str(out), mode='r+')
     done = g['done'][:]
@@ -125,14 +97,13 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
     for c in (progress_bar(mine, leave=False) if progress and mine else mine):
         s, e = c * chunk, min((c + 1) * chunk, N)
         maps, recs = [], []
-        for bs0 in range(s, e, bs):
-            xb = learner_inputs(learn, np.asarray(X[bs0:min(bs0 + bs, e)], dtype=np.float32))
-            t = None if target is None or np.ndim(target) == 0 else np.asarray(target)[bs0:min(bs0 + bs, e)]
-            m, lg = maps_and_logits(model, xb, name, target if t is None else t, layer, **kwargs)
-            maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, target if t is None else t))
-        g['maps'][s:e] = np.concatenate(maps)
-        for k in ('probs', 'preds', 'explained'): g[k][s:e] = np.concatenate([r[k] for r in recs])
-        if labels is not None: g['targets'][s:e] = np.asarray(labels[s:e], dtype=np.int64)
+        for a in range(s, e, bs):
+            b = min(a + bs, e)
+            t = target if target is None or np.ndim(target) == 0 else np.asarray(target)[a:b]
+            m, lg = explain(X[a:b], t)
+            maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t))
+        write_chunk(g, s, np.concatenate(maps), {k: np.concatenate([r[k] for r in recs]) for k in recs[0]},
+                    None if labels is None else np.asarray(labels[s:e], dtype=np.int64))
         g['done'][c] = True                               # marked only once the chunk is written whole
     _barrier()
     return out
