@@ -189,7 +189,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'tsexplain.evaluate': { 'tsexplain.evaluate.Learner.evaluate_cams': ( 'evaluate.html#learner.evaluate_cams',
                                                                                   'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._auc': ('evaluate.html#_auc', 'tsexplain/evaluate.py'),
-                                    'tsexplain.evaluate._dl_batches': ('evaluate.html#_dl_batches', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._interp_fill': ('evaluate.html#_interp_fill', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._motif': ('evaluate.html#_motif', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._orders': ('evaluate.html#_orders', 'tsexplain/evaluate.py'),

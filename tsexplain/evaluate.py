@@ -212,16 +212,6 @@ def make_planted_dataset(n: int = 500, channels: int = 6, length: int = 100, n_c
     return X, y.astype(str), mask
 
 # %% ../nbs/07_evaluate.ipynb #a9429852
-def _dl_batches(dl, n):
-    "Model-ready (x, y) of the first `n` series of `dl`, in order"
-    dl = dl.new(shuffle=False, drop_last=False)
-    xs, ys, seen = [], [], 0
-    for b in dl:
-        xs.append(b[0].as_subclass(Tensor)); ys.append(torch.as_tensor(b[1]).as_subclass(Tensor)); seen += len(b[0])
-        if n is not None and seen >= n: break
-    x, y = torch.cat(xs), torch.cat(ys)
-    return (x[:n], y[:n]) if n is not None else (x, y)
-
 @patch
 def evaluate_cams(self: Learner, methods=None,
                   dl=None, n: int = 128, steps: int = 20, baseline='zero', mask=None, randomization: bool = False,
@@ -231,7 +221,7 @@ def evaluate_cams(self: Learner, methods=None,
         methods = (('attention_relevance', 'attention_rollout', 'occlusion', 'integrated_gradients')
                    if default_method(self.model) == 'attention_relevance' else
                    ('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients', 'channel_cam'))
-    x, _ = _dl_batches(ifnone(dl, self.dls.valid), n)
+    x, _ = dl_batch(ifnone(dl, self.dls.valid), n=n)
     rows, curves = [], {}
     for name in methods:
         f, kw = get_method(name), (method_kwargs or {}).get(name, {})
