@@ -136,3 +136,11 @@ def test_images_are_refused_by_name():
     with pytest.raises(ValueError, match='threshold= is for images'): show_cam(torch.randn(2, 1, 30), FCN(1, 2).eval(), threshold=0.5, show=False)
     fig = show_cam(img, m, func_cam='grad_cam', threshold=0.5, show=False)
     assert fig.axes[-1].get_ylabel() == 'map / its largest |value|'
+
+def test_padding_is_not_coloured_by_the_map():
+    dls = TSDataLoaders.from_files([DATA/'PickupGestureWiimoteZ_TRAIN.ts', DATA/'PickupGestureWiimoteZ_TEST.ts'], pad=True, bs=8)
+    learn = quiet_fit(ts_learner(dls, FCN, seed=0))
+    length = int((~torch.isnan(dls.valid.dataset[0][0])).sum())             # 267 of 361 steps are data
+    fig = learn.show_cam(idxs=[0], show=False)
+    colours = np.ma.filled(fig.axes[0].collections[0].get_array(), np.nan)   # one value per segment
+    assert np.isnan(colours[length:]).all() and not np.isnan(colours[:length - 1]).any()

@@ -318,6 +318,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show._class_indices': ('show.html#_class_indices', 'tsexplain/show.py'),
                                 'tsexplain.show._curve_styles': ('show.html#_curve_styles', 'tsexplain/show.py'),
                                 'tsexplain.show._label': ('show.html#_label', 'tsexplain/show.py'),
+                                'tsexplain.show._missing_mask': ('show.html#_missing_mask', 'tsexplain/show.py'),
                                 'tsexplain.show._one_series': ('show.html#_one_series', 'tsexplain/show.py'),
                                 'tsexplain.show._probs': ('show.html#_probs', 'tsexplain/show.py'),
                                 'tsexplain.show._pyplot_owns': ('show.html#_pyplot_owns', 'tsexplain/show.py'),

@@ -48,7 +48,7 @@ def _curve_styles(linestyles, n):
 def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', force_scale=True, scale_range=(0, 1),
              cmap='Spectral_r', linewidth=4, linestyles='solid', alpha=1.0, scatter=False, i2o=noop, figsize=None,
              multi_fig=False, confidence=None, savefig=None, style='heatmap', threshold=None, titles=None, vocab=None,
-             dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, **kwargs) -> Figure:
+             dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, missing=None, **kwargs) -> Figure:
     "Draw each series of `batch` in the colours of its `func_cam` map; returns the figure (shown once in Jupyter)"
     x, y = as_batch(batch, dl)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
@@ -57,6 +57,10 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
                                 savefig, show, titles, target, method_kwargs)
     maps = compute_maps(model, x, func_cam, layer, reduction, target, **(method_kwargs or {}))
     scaled, (lo, hi) = scale_maps(maps, force_scale, scale_range, map_scale)
+    if missing is not None:                              # padding and missing values (B, C, L): no map is drawn there (grey)
+        miss = torch.as_tensor(missing).bool()
+        scaled = np.where((miss if scaled.shape[1] == miss.shape[1] else miss.all(1, keepdim=True)).numpy(), np.nan, scaled)
+    cmap = matplotlib.colormaps[cmap].with_extremes(bad='0.8') if isinstance(cmap, str) else cmap
     bar = dict(label=scale_label(force_scale, map_scale))
     norm = matplotlib.colors.Normalize(lo, hi)
     B, C, L = x.shape
@@ -401,6 +405,14 @@ def _vocab(dls):
     try: return getattr(dls, 'vocab', None)
     except Exception: return None                        # plain DataLoaders without a Categorize transform
 
+def _missing_mask(dl, idxs, x) -> Tensor | None:
+    "Where the raw items of `dl` at `idxs` hold NaN (missing values, the padding of unequal lengths): (B, C, L) bool, or None"
+    try: raw = [torch.as_tensor(np.asarray(dl.dataset[i][0], dtype=np.float32)) for i in idxs]
+    except Exception: return None                        # a dataset whose items are not (series, label)
+    if any(r.shape != x.shape[1:] for r in raw): return None
+    m = torch.stack([torch.isnan(r) for r in raw])
+    return m if m.any() else None
+
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
 def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4, top_losses: bool = False,
@@ -411,6 +423,7 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
         _, _, losses = self.get_preds(dl=self.dls[ds_idx].new(shuffle=False, drop_last=False), with_loss=True)
         idxs = losses.argsort(descending=True)[:n].tolist()
     x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
+    if y is not None: kwargs.setdefault('missing', _missing_mask(self.dls[ds_idx], idxs, x))
     probs = _probs(self.model, x).cpu()
     vocab = _vocab(self.dls)
     name = lambda k: str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
