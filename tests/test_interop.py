@@ -93,6 +93,8 @@ def test_plain_fastai_dataloaders_single_logit():
     fig = show_cam((xb, yb), model, func_cam='grad_cam', multi_fig=True, show=False)   # 'stack expects each tensor...' before
     assert fig is not None
     expect_eq(learn.cam([0, 1]).shape, (2, 1, 96))
+    expect_eq(learn.explain(progress=False)['maps'].shape, (20, 1, 96))
+    expect_eq(list(learn.evaluate_cams(methods=('grad_cam', 'occlusion'), n=16).index), ['grad_cam', 'occlusion'])
 
 def test_single_logit_learner_offers_the_right_loss_and_metric():
     dls = TSDataLoaders.from_dsname('ECG200', bs=16)

@@ -47,10 +47,13 @@ def test_xcm_multichannel():
     assert learn.cam([0, 1]).shape == (2, 1, 100)        # refused: 'expects 1 input channel(s) but x has 6'
     assert learn.cam([0, 1], layer='conv2dblock').shape == (2, 6, 100)   # one map per channel from the 2D block
     assert learn.cam([0, 1], method='channel_cam').shape == (2, 6, 100)
+    assert learn.explain(progress=False)['maps'].shape == (40, 1, 100)
+    assert list(learn.evaluate_cams(methods=('grad_cam', 'channel_cam'), n=8).index) == ['grad_cam', 'channel_cam']
 
 def test_tst_transformer():
     learn, _ = tsai_learner('BasicMotions', 'TST')
     fig = learn.show_cam(n=2, show=False)                 # 'Could not find a convolutional layer' before: now attention relevance
+    assert list(learn.evaluate_cams(n=8).index) == ['attention_relevance', 'attention_rollout', 'occlusion', 'integrated_gradients']
     assert fig._suptitle.get_text() == 'Attention relevance'
     maps = learn.cam([0, 1])
     assert maps.shape == (2, 1, 100) and torch.isfinite(maps).all()
