@@ -91,3 +91,14 @@ def test_bf16_autocast_maps_close_to_fp32(run_dir, tmp_path):
     corr = np.mean([np.corrcoef(x.ravel(), y.ravel())[0, 1] for x, y in zip(a, b) if x.std() > 0 and y.std() > 0])
     assert corr > 0.98, corr                                                # bf16 keeps about 3 significant digits
     assert zarr.open_group(str(bf16), mode='r').attrs['method_kwargs'] == {'autocast': 'torch.bfloat16'}
+
+def test_a_folder_of_archive_files(run_dir, tmp_path):
+    import shutil
+    folder = tmp_path/'archive'; folder.mkdir()
+    for split in ('TRAIN', 'TEST'): shutil.copy(untar_ts('GunPoint')/f'GunPoint_{split}.arff', folder/f'part_{split}.arff')
+    X = np.concatenate([read_series(folder/f'part_{s}.arff')[0] for s in ('TEST', 'TRAIN')])   # files are taken by name
+    series = open_series(folder)
+    assert series.shape == (200, 1, 150) and np.array_equal(series[140:160], X[140:160]) and np.array_equal(series[7], X[7])
+    learn = load_ts_model(run_dir/'model.safetensors')
+    out = explain_to_zarr(learn, folder, tmp_path/'f.zarr', chunk=64, progress=False)
+    np.testing.assert_allclose(zarr.open_group(str(out), mode='r')['maps'][:], learn.cam(X).cpu().numpy(), atol=1e-5, rtol=1e-4)

@@ -99,7 +99,7 @@ def build_explain_parser() -> argparse.ArgumentParser:
                     "process takes its own share of the chunks (gloo on CPUs, NCCL on GPUs, one device per process).")
     p.add_argument('model', help='a run folder of the command (holding model.safetensors) or a .safetensors file of save_ts_model')
     p.add_argument('--data', required=True,
-                   help='the series: a .npy file (memory-mapped), a Zarr array or store (array X), an archive file, or a dataset name (its TEST file)')
+                   help='the series: a .npy file, a Zarr array or store (array X), a folder of archive files, an archive file, or a dataset name (its TEST file)')
     p.add_argument('--method', default=None, choices=list(METHOD_SUMMARIES), metavar='METHOD',
                    help='explanation method (default: grad_cam for CNNs, attention_relevance for transformers)')
     p.add_argument('--out', type=Path, required=True, help='the Zarr store to write (e.g. maps.zarr)')

@@ -16,7 +16,7 @@ from .attribution import maps_and_logits, prediction_record, learner_inputs, def
 from .attribution import job_meta, create_maps_store, check_maps_store, write_chunk, weights_fingerprint
 
 # %% auto #0
-__all__ = ['NpyReader', 'open_series', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
+__all__ = ['NpyReader', 'FolderSeries', 'open_series', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
 
 # %% ../nbs/11_scale.ipynb #b8e1bc11
 class NpyReader:
@@ -40,11 +40,36 @@ class NpyReader:
             a = np.fromfile(f, dtype=self.dtype, count=max(e - s, 0) * self.row)
         return a.reshape(max(e - s, 0), *self.shape[1:])
 
+class FolderSeries:
+    "The series of every archive file in a folder (by name), read one file at a time: (N, C, L) without holding them all"
+    def __init__(self, folder):
+        from tsexplain.data import READERS, read_series
+        self.read = lambda f: read_series(f)[0]
+        self.files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in READERS)
+        if not self.files: raise ValueError(f"{folder} holds no archive files ({', '.join(READERS)})")
+        counts, shapes = [], set()
+        for f in self.files:                               # a first pass, one file in memory at a time
+            X = self.read(f); counts.append(len(X)); shapes.add(X.shape[1:])
+        if len(shapes) > 1: raise ValueError(f"the files of {folder} hold series of different shapes {sorted(shapes)}: "
+                                             "give them one length (e.g. pad_to) before explaining them together")
+        self.starts, self.dtype, self._cache = np.concatenate([[0], np.cumsum(counts)]), np.dtype('float32'), (None, None)
+        self.shape = (int(self.starts[-1]), *shapes.pop())
+    def __len__(self): return self.shape[0]
+    def _file(self, k):
+        if self._cache[0] != k: self._cache = (k, self.read(self.files[k]))
+        return self._cache[1]
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)): return self[int(i):int(i) + 1][0]
+        s, e, _ = i.indices(len(self))
+        parts = [self._file(k)[max(s, a) - a:min(e, b) - a] for k, (a, b) in enumerate(zip(self.starts[:-1], self.starts[1:])) if a < e and b > s]
+        return np.concatenate(parts) if parts else np.zeros((0, *self.shape[1:]), np.float32)
+
 def open_series(data):
-    "Raw series (N, C, L) without reading them all: a .npy file (read slice by slice), a Zarr array or store (its array 'X'), or an array"
+    "Raw series (N, C, L) without reading them all: a .npy file (read slice by slice), a Zarr array or store (its array 'X'), a folder of archive files, or an array"
     if isinstance(data, (str, Path)):
         p = Path(data)
         if p.suffix == '.npy': return NpyReader(p)
+        if p.is_dir() and p.suffix != '.zarr' and not (p / 'zarr.json').exists(): return FolderSeries(p)
         if p.suffix == '.zarr' or (p / 'zarr.json').exists():
             import zarr
             z = zarr.open(str(p), mode='r')
