@@ -227,6 +227,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'tsexplain.hooks.candidate_layers': ('hooks.html#candidate_layers', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks.check_input': ('hooks.html#check_input', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks.check_logits': ('hooks.html#check_logits', 'tsexplain/hooks.py'),
+                                 'tsexplain.hooks.class_probs': ('hooks.html#class_probs', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks.expected_channels': ('hooks.html#expected_channels', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks.explaining': ('hooks.html#explaining', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks.find_layer': ('hooks.html#find_layer', 'tsexplain/hooks.py'),

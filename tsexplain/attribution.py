@@ -287,9 +287,9 @@ def attention_pass(model, x, target=None, grads: bool = False):
                                    "(attention modules that return their weights, or nn.MultiheadAttention)")
     return [a.detach() for a in found], [grad_of.get(i) for i in range(len(found))], logits.detach(), t
 
-def _tokens_to_time(rel: Tensor, x: Tensor) -> Tensor:
-    "Token relevance (B', q) in input time: (B, 1, L), or (B, C, L) for channel-independent models (B' = B x C)"
-    B, C, L = x.shape
+def _tokens_to_time(rel: Tensor, shape) -> Tensor:
+    "Token relevance (B', q) in the input time of series of `shape` (B, C, L): (B, 1, L), or (B, C, L) when B' = B x C"
+    B, C, L = shape
     maps = resize_to(rel[:, None].float(), L)                                  # tokens cover the series evenly (steps, patches)
     return maps.view(B, C, L) if len(rel) == B * C and C > 1 else maps.view(B, -1, L)[:, :1]
 
@@ -308,7 +308,7 @@ def attention_rollout(model, x, target=None, layer=None, residual: float = 0.5) 
     for a in attns:
         A = residual * eye(a) + (1 - residual) * a.mean(1)
         mats.append(A / A.sum(-1, keepdim=True))
-    return _tokens_to_time(_rollout(mats).mean(1), check_input(model, x)).float()   # attention each token receives, on average
+    return _tokens_to_time(_rollout(mats).mean(1), np.shape(x)).float()   # attention each token receives, on average
 
 @register_method('length')
 def attention_relevance(model, x, target=None, layer=None) -> Tensor:
@@ -322,7 +322,7 @@ def attention_relevance(model, x, target=None, layer=None) -> Tensor:
         R = R + A @ R
     if R is None: raise ValueError("The target's score does not depend on any attention matrix found")
     rel = (R - torch.eye(R.shape[-1], device=R.device, dtype=R.dtype)).clamp_min(0).mean(1)
-    return _tokens_to_time(rel, check_input(model, x)).float()
+    return _tokens_to_time(rel, np.shape(x)).float()
 
 def default_method(model) -> str:
     "The method `learn.show_cam()` uses when none is named: Grad-CAM for CNNs, attention relevance for transformers, else IG"
@@ -426,7 +426,7 @@ def maps_and_logits(model, x, method, target=None, layer=None, **kwargs) -> tupl
 
 def prediction_record(logits: Tensor, target=None) -> dict:
     "Probabilities (softmax, or sigmoid for one logit) as float32, predictions and the explained classes, as numpy arrays"
-    probs = logits.softmax(1) if logits.shape[1] > 1 else torch.cat([1 - logits.sigmoid(), logits.sigmoid()], 1)
+    probs = class_probs(logits)
     return dict(probs=probs.cpu().numpy().astype(np.float32), preds=probs.argmax(1).cpu().numpy(),
                 explained=resolve_targets(logits, target).cpu().numpy())
 
@@ -518,18 +518,19 @@ def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs
     first = next(iter(dl))
     fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
     meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
+    def record(c, b, maps, logits):
+        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
+                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None)
+        g['done'][c] = True
     import zarr
     if (out/'zarr.json').exists(): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
     else:
         maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
         g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
+        record(0, first, maps, lg)                     # the batch that gave the store its shapes is written, not explained again
     done = g['done'][:]
     for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
-        if done[c]: continue
-        maps, logits = maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs)
-        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
-                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None)
-        g['done'][c] = True
+        if not done[c]: record(c, b, *maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs))
     return out
 
 # %% ../nbs/05_attribution.ipynb #6c50c9b2

@@ -15,9 +15,9 @@ from .models import GAP1d
 
 # %% auto #0
 __all__ = ['METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input', 'is_global_pool',
-           'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'target_probs',
-           'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits', 'layer_pass',
-           'input_grads', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
+           'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'class_probs',
+           'target_probs', 'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits',
+           'layer_pass', 'input_grads', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -171,6 +171,10 @@ def target_scores(logits: Tensor, targets: Tensor) -> Tensor:
     "The score explained for each series (B,): the target's logit, or ±logit for a single-logit model"
     if logits.shape[1] == 1: return torch.where(targets == 1, logits[:, 0], -logits[:, 0])
     return logits.gather(1, targets[:, None])[:, 0]
+
+def class_probs(logits: Tensor) -> Tensor:
+    "Probability of every class (B, n_classes): softmax, or (1 - sigmoid, sigmoid) for a single-logit model"
+    return logits.softmax(1) if logits.shape[1] > 1 else torch.cat([1 - logits.sigmoid(), logits.sigmoid()], 1)
 
 def target_probs(logits: Tensor, targets: Tensor) -> Tensor:
     "Probability of each series' target class (B,): softmax, or sigmoid for a single-logit model"

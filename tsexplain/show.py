@@ -36,9 +36,7 @@ def _label(y, i2o, vocab):
     return str(vocab[int(y)]) if vocab is not None else str(int(y))
 
 def _probs(model, x):
-    with explaining(model), torch.no_grad(): lg = check_logits(model(x.to(model_device(model))))
-    p = lg.softmax(1) if lg.shape[1] > 1 else torch.cat([1 - lg.sigmoid(), lg.sigmoid()], 1)
-    return p.cpu()
+    with explaining(model), torch.no_grad(): return class_probs(check_logits(model(x.to(model_device(model))))).cpu()
 
 def _curve_styles(linestyles, n):
     ls = listify(linestyles) if not isinstance(linestyles, str) else [linestyles]
