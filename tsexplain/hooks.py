@@ -70,12 +70,17 @@ def check_input(model: nn.Module, x) -> Tensor:
                          f"{_shortest_length(model, x)}: pad or resample the series")
     return x
 
+_accepted = weakref.WeakKeyDictionary()   # model -> the series shapes (C, L) it has taken: probed once, not on every call
+
 def _forward_works(model, x) -> bool:
     "Whether one series of `x` goes through the model (eval mode, no gradients, model left as it was)"
+    shape = tuple(x.shape[1:])
+    if shape in _accepted.get(model, ()): return True
     try:
         with explaining(model), torch.no_grad(): model(x[:1])
-        return True
     except (RuntimeError, ValueError, IndexError): return False
+    _accepted.setdefault(model, set()).add(shape)
+    return True
 
 def _shortest_length(model, x, longest: int = 64):
     "The shortest length (up to `longest`) of a series like `x`'s that goes through the model"
