@@ -1,4 +1,5 @@
 """Classic nbdev setup: every fact about the package comes from settings.ini."""
+import re
 from configparser import ConfigParser
 from pathlib import Path
 import setuptools
@@ -15,13 +16,24 @@ py_versions = ['3.10', '3.11', '3.12', '3.13']
 min_python = cfg['min_python']
 readme = here/'README.md'
 
+
+def long_description() -> str:
+    "The README with its relative links made absolute, so figures and pages resolve on PyPI"
+    if not readme.exists(): return cfg['description']
+    text = readme.read_text(encoding='utf-8')
+    raw, blob = cfg['git_url'].replace('github.com', 'raw.githubusercontent.com') + '/main/', cfg['git_url'] + '/blob/main/'
+    text = re.sub(r'\]\((README_files/[^)\s]+)\)', lambda m: f']({raw}{m.group(1)})', text)
+    return re.sub(r'\]\(((?:nbs|tsexplain|bench|tests)/[^)\s]+)\)', lambda m: f']({blob}{m.group(1)})', text)
+
+
 setuptools.setup(
     name=cfg['lib_name'],
     version=cfg['version'],
     description=cfg['description'],
-    long_description=readme.read_text(encoding='utf-8') if readme.exists() else cfg['description'],
+    long_description=long_description(),
     long_description_content_type='text/markdown',
     license=cfg['license'],
+    license_files=['LICENSE'],
     author=cfg['author'], author_email=cfg['author_email'],
     url=cfg['git_url'],
     keywords=cfg['keywords'].split(),

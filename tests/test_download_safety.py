@@ -95,7 +95,9 @@ def test_bomb_is_refused_before_writing(server, fastai_home, tmp_path):
     _zip(root/'good'/'Bomb.zip', {'zeros.bin': bytes(80 * 2**20)})
     assert (root/'good'/'Bomb.zip').stat().st_size < 2**20                      # < 1 MB that expands to 80 MB
     _refused(f'{url}/good/Bomb.zip', fastai_home, tmp_path/'none', 'archive bomb')
-    _refused(f'{url}/good/Coffee.zip', fastai_home, tmp_path/'none', 'max_bytes', max_bytes=1000)
+    with pytest.raises(DatasetDownloadError, match=r'over the limit of 1,000 \(max_bytes\)'):     # refused before downloading it
+        untar_ts(f'{url}/good/Coffee.zip', max_bytes=1000)
+    assert cache_files(fastai_home) == []
 
 def test_safe_extract_keeps_links_inside(tmp_path):
     _tar(tmp_path/'ok.tar.gz', [(_member('alias.arff', tarfile.SYMTYPE, 'Coffee_TRAIN.arff'), None)])
@@ -144,3 +146,118 @@ def test_digest_recorded_and_checked(server, fastai_home):
     archive.write_bytes(bytes(data))                                  # tampered with after its first download
     with pytest.raises(DatasetDownloadError, match='changed since it was downloaded'): untar_ts(f'{url}/good/Coffee.zip')
     with pytest.raises(DatasetDownloadError, match='not the 00'): untar_ts(f'{url}/good/Coffee.zip', sha256='00' * 32)
+
+
+# --- downloads that work from scripts, at any size, in any archive format, under races and kills ---------------------------
+
+def _big_zip(path, mib: int = 3):
+    "The Coffee files plus incompressible padding: a multi-MiB archive, as every non-bundled dataset is"
+    _zip(path, {'padding.bin': os.urandom(mib * 2**20)})
+
+class _Drip(_Handler):
+    def do_GET(self):
+        if self.path.startswith('/nolength/'):          # no Content-Length, an endless body
+            self.send_response(200); self.end_headers()
+            try:
+                while True: self.wfile.write(b'\0' * 65536)
+            except (BrokenPipeError, ConnectionResetError): return
+        if self.path.startswith('/drip/'):             # one byte every 20 ms: never stalls, never ends in time
+            self.send_response(200); self.send_header('Content-Length', str(10**6)); self.end_headers()
+            try:
+                for _ in range(10**6):
+                    self.wfile.write(b'\0'); self.wfile.flush(); time.sleep(0.02)
+            except (BrokenPipeError, ConnectionResetError): return
+        super().do_GET()
+
+@pytest.fixture
+def drip_server(tmp_path):
+    root = tmp_path/'www'; root.mkdir()
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), partial(_Drip, directory=str(root)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_address[1]}'
+    httpd.shutdown(); httpd.server_close()
+
+def test_multi_mib_download_from_a_plain_script(server, fastai_home):
+    "The default progress bar, outside a notebook and without a terminal (a script's log): one line, no \\r frames"
+    url, root = server
+    _big_zip(root/'good'/'Coffee.zip')
+    code = f"from tsexplain.data import untar_ts, read_series; p = untar_ts('{url}/good/Coffee.zip'); print(read_series(p/'Coffee_TRAIN.arff')[0].shape)"
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert '(50, 1, 150)' in r.stdout and 'downloading Coffee.zip (3.' in r.stdout and '\r' not in r.stdout + r.stderr
+
+def test_progress_bar_on_a_terminal_and_off(server, fastai_home, tmp_path, monkeypatch, capsys):
+    "On a terminal the bar is fastprogress' console bar over the chunks; progress=False prints nothing"
+    url, root = server
+    _big_zip(root/'good'/'Coffee.zip')
+    monkeypatch.setattr(sys.stderr, 'isatty', lambda: True, raising=False)
+    download_file(f'{url}/good/Coffee.zip', tmp_path/'a.zip')
+    download_file(f'{url}/good/Coffee.zip', tmp_path/'b.zip', progress=False)
+    assert (tmp_path/'a.zip').read_bytes() == (tmp_path/'b.zip').read_bytes() == (root/'good'/'Coffee.zip').read_bytes()
+
+@pytest.mark.parametrize('suffix', ['.zip', '.tar.gz', '.tgz', '.tar', '.tar.bz2', '.tar.xz'])
+def test_every_archive_suffix_works_end_to_end(server, fastai_home, suffix):
+    url, root = server
+    mode = {'.zip': None, '.tar.gz': 'w:gz', '.tgz': 'w:gz', '.tar': 'w', '.tar.bz2': 'w:bz2', '.tar.xz': 'w:xz'}[suffix]
+    name = f'GoodT{suffix}'
+    if mode is None: _zip(root/'good'/name)
+    else:
+        with tarfile.open(root/'good'/name, mode) as t:
+            for fname, data in _series_bytes().items():
+                info = tarfile.TarInfo(fname.replace('Coffee', 'GoodT')); info.size = len(data); t.addfile(info, io.BytesIO(data))
+    if mode is None:
+        with zipfile.ZipFile(root/'good'/name, 'w') as z:
+            for fname, data in _series_bytes().items(): z.writestr(fname.replace('Coffee', 'GoodT'), data)
+    path = untar_ts(f'{url}/good/{name}')
+    assert path.name == 'GoodT' and read_series(path/'GoodT_TEST.arff')[0].shape == (150, 1, 150)
+
+def test_concurrent_untar_of_one_url(server, fastai_home):
+    "8 staggered processes on one URL: every one returns the complete folder, none replaces another's extraction"
+    url, root = server
+    _big_zip(root/'good'/'Coffee.zip', mib=2)
+    code = (f"import time, sys; time.sleep(float(sys.argv[1])); from tsexplain.data import untar_ts, read_series; "
+            f"p = untar_ts('{url}/good/Coffee.zip', progress=False); time.sleep(0.3); "
+            f"print(read_series(p/'Coffee_TRAIN.arff')[0].shape, read_series(p/'Coffee_TEST.arff')[0].shape)")
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    procs = [subprocess.Popen([sys.executable, '-c', code, str(0.05 * i)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) for i in range(8)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [e[-800:] for _, e in outs if e]
+    assert all('(50, 1, 150) (150, 1, 150)' in o for o, _ in outs)
+    assert not list((fastai_home/'data').glob('.Coffee.extracting-*'))
+
+def test_extraction_killed_leaves_nothing_after_a_rerun(server, fastai_home):
+    "kill -9 while an archive of many entries extracts: the rerun succeeds and removes the dead process' folder"
+    url, root = server
+    _zip(root/'good'/'Coffee.zip', {f'many/{i}.txt': b'x' * 100 for i in range(15_000)})
+    code = f"from tsexplain.data import untar_ts; untar_ts('{url}/good/Coffee.zip', progress=False)"
+    p = subprocess.Popen([sys.executable, '-c', code], env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    data = fastai_home/'data'
+    for _ in range(1200):
+        tmp = list(data.glob('.Coffee.extracting-*')) if data.exists() else []
+        if tmp and len(list(tmp[0].glob('many/*'))) > 50: break
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert list(data.glob('.Coffee.extracting-*')), 'the extraction was not caught in progress'
+    path = untar_ts(f'{url}/good/Coffee.zip')
+    assert read_series(path/'Coffee_TRAIN.arff')[0].shape == (50, 1, 150)
+    assert not list(data.glob('.Coffee.extracting-*'))
+
+def test_endless_body_without_length_is_capped_while_streaming(drip_server, fastai_home, tmp_path):
+    with pytest.raises(DatasetDownloadError, match=r'passed 3,145,728 bytes \(max_bytes\)'):
+        download_file(f'{drip_server}/nolength/x.zip', tmp_path/'dl'/'x.zip', max_bytes=3 * 2**20)
+    assert not list((tmp_path/'dl').iterdir())
+    with pytest.raises(DatasetDownloadError, match='max_bytes'): untar_ts(f'{drip_server}/nolength/X.zip', max_bytes=2**20)
+    assert cache_files(fastai_home) == []
+
+def test_slow_drip_is_refused(drip_server, fastai_home, tmp_path):
+    t0 = time.time()
+    with pytest.raises(DatasetDownloadError, match='too slow'): download_file(f'{drip_server}/drip/x.zip', tmp_path/'dl'/'x.zip', timeout=1.)
+    assert time.time() - t0 < 5 and not list((tmp_path/'dl').iterdir())
+
+def test_too_many_entries_refused_before_writing(server, fastai_home, tmp_path):
+    url, root = server
+    _zip(root/'good'/'Many.zip', {f'e{i}': b'' for i in range(300)})
+    _refused(f'{url}/good/Many.zip', fastai_home, tmp_path/'none', r'302 entries, over the limit of 100 \(max_entries\)', max_entries=100)

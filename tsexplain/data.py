@@ -18,10 +18,11 @@ def fastai_path(folder: str) -> Path:
     return _fastai_path(folder)
 
 # %% auto #0
-__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'CLASS_NAMES', 'ARCHIVE_URL', 'EXTRACT_LIMITS', 'unzip_data',
-           'MISSING', 'READERS', 'fastai_path', 'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name',
-           'URLs_TS', 'DatasetDownloadError', 'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract',
-           'download_file', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files']
+__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'CLASS_NAMES', 'ARCHIVE_URL', 'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS',
+           'unzip_data', 'MISSING', 'READERS', 'fastai_path', 'get_UCR_univariate_list', 'get_UCR_multivariate_list',
+           'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path', 'dataset_name', 'UnsafeArchiveError',
+           'safe_extract', 'download_file', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series',
+           'dataset_files']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -83,11 +84,16 @@ def bundled_path(dsname: str = None) -> Path:
 
 def _all_names(): return UCR_UNIVARIATE + UEA_MULTIVARIATE
 
+ARCHIVE_SUFFIXES = ('.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tbz2', '.txz', '.tar', '.zip')  # what safe_extract opens
+
+def _archive_stem(fname: str) -> str:
+    "An archive's file name without its archive suffix: 'GoodT.tar.gz' -> 'GoodT'"
+    return next((fname[:-len(s)] for s in ARCHIVE_SUFFIXES if fname.lower().endswith(s)), fname)
+
 def dataset_name(name_or_url: str) -> str:
     "The archive's spelling of a dataset given by name (any case) or by its `URLs_TS` address"
     s = str(name_or_url)
-    stem = s.rstrip('/').split('/')[-1]
-    stem = stem[:-4] if stem.lower().endswith('.zip') else stem
+    stem = _archive_stem(s.rstrip('/').split('/')[-1])
     by_key = {n.lower(): n for n in _all_names()}
     by_key.update({constant_name(n).lower(): n for n in _all_names()})
     by_key.update({'uni_' + constant_name(n).lower(): n for n in UCR_UNIVARIATE})
@@ -121,7 +127,7 @@ def _remove_partial(archive: Path, dest: Path, existed_before: bool):
 class UnsafeArchiveError(DatasetDownloadError):
     "An archive entry would be written outside the target folder, is a link or a device, or the archive expands too much"
 
-EXTRACT_LIMITS = dict(max_bytes=4 * 2**30, max_ratio=200, ratio_from=64 * 2**20)
+EXTRACT_LIMITS = dict(max_bytes=4 * 2**30, max_ratio=200, ratio_from=64 * 2**20, max_entries=20_000)
 
 def _unsafe_name(name: str) -> str | None:
     "Why an entry name may not be extracted (None when it is safe)"
@@ -139,7 +145,10 @@ def _link_escapes(name: str, target: str) -> bool:
         if depth < 0: return True
     return False
 
-def _check_sizes(total: int, packed: int, archive: Path, max_bytes: int, max_ratio: float, ratio_from: int):
+def _check_sizes(total: int, packed: int, archive: Path, max_bytes: int, max_ratio: float, ratio_from: int, n_entries: int,
+                 max_entries: int):
+    if n_entries > max_entries:
+        raise UnsafeArchiveError(f"{archive.name} holds {n_entries:,} entries, over the limit of {max_entries:,} (max_entries): refused")
     if total > max_bytes:
         raise UnsafeArchiveError(f"{archive.name} expands to {total:,} bytes, over the limit of {max_bytes:,} (max_bytes): refused")
     if total > ratio_from and total > max_ratio * max(packed, 1):
@@ -157,7 +166,7 @@ def _zip_plan(z: zipfile.ZipFile, archive: Path, limits: dict) -> list:
         if why: raise UnsafeArchiveError(f"{archive.name}: entry {info.filename!r} refused: {why}")
         total += info.file_size
         if not info.is_dir(): files.append(info)
-    _check_sizes(total, archive.stat().st_size, archive, **limits)
+    _check_sizes(total, archive.stat().st_size, archive, n_entries=len(z.infolist()), **limits)
     return files
 
 def _tar_plan(t: tarfile.TarFile, archive: Path, limits: dict) -> list:
@@ -170,7 +179,7 @@ def _tar_plan(t: tarfile.TarFile, archive: Path, limits: dict) -> list:
         elif why is None and (m.ischr() or m.isblk() or m.isfifo()): why = 'it is a device or FIFO'
         if why: raise UnsafeArchiveError(f"{archive.name}: entry {m.name!r} refused: {why}")
         total += m.size if m.isfile() else 0
-    _check_sizes(total, archive.stat().st_size, archive, **limits)
+    _check_sizes(total, archive.stat().st_size, archive, n_entries=len(members), **limits)
     return members
 
 def _copy_capped(src, dst: Path, cap: int, what: str):
@@ -182,12 +191,25 @@ def _copy_capped(src, dst: Path, cap: int, what: str):
             if n > cap: raise UnsafeArchiveError(f"{what} holds more bytes than its header declares: refused")
             out.write(chunk)
 
-def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None) -> Path:
-    "Extract a .zip or .tar(.gz/.bz2/.xz) into `dest`, whole or not at all; refuses unsafe entries and bombs before writing"
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                  # alive, but another user's
+    return True
+
+def _remove_stale_extractions(dest: Path):
+    "Delete the hidden extraction folders beside `dest` that processes which have since died (kill -9) left behind"
+    for tmp in dest.parent.glob(f'.{dest.name}.extracting-*'):
+        pid = tmp.name.rsplit('-', 1)[-1]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))): shutil.rmtree(tmp, ignore_errors=True)
+
+def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None, max_entries: int = None) -> Path:
+    "Extract a .zip or .tar(.gz/.bz2/.xz) into `dest`, whole or not at all; refuses unsafe entries, bombs and floods of entries before writing"
     archive, dest = Path(archive), Path(dest)
-    limits = {**EXTRACT_LIMITS, **{k: v for k, v in dict(max_bytes=max_bytes, max_ratio=max_ratio).items() if v is not None}}
+    asked = dict(max_bytes=max_bytes, max_ratio=max_ratio, max_entries=max_entries)
+    limits = {**EXTRACT_LIMITS, **{k: v for k, v in asked.items() if v is not None}}
+    if dest.parent.exists(): _remove_stale_extractions(dest)
     tmp = dest.with_name(f'.{dest.name}.extracting-{os.getpid()}')
-    if tmp.exists(): shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     try:
         if zipfile.is_zipfile(archive):
@@ -209,22 +231,50 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None) 
     return dest
 
 # %% ../nbs/00_data.ipynb #e930557f
-def download_file(url: str, dest, timeout: float = 30., progress: bool = True) -> Path:
-    "Download `url` to `dest` through `dest.part`; an error when no byte arrives for `timeout` s or the body is short"
+_CHUNK = 1 << 16
+
+def _body_chunks(r, size: int, max_bytes: int, timeout: float, min_rate: float):
+    "The response body in chunks; refused as soon as it passes `max_bytes` or `size`, or arrives slower than `min_rate` B/s"
+    n, t0 = 0, time.monotonic()
+    while chunk := r.read1(_CHUNK):                           # what has arrived: read() would wait for a whole chunk
+        n += len(chunk)
+        if n > max_bytes:
+            raise DatasetDownloadError(f"the download passed {max_bytes:,} bytes (max_bytes) and was stopped; pass a larger max_bytes "
+                                       "if the archive is really that large")
+        if size and n > size: raise DatasetDownloadError(f"the server sent more than the {size:,} bytes it announced")
+        elapsed = time.monotonic() - t0
+        if elapsed > timeout and n / elapsed < min_rate:
+            raise DatasetDownloadError(f"the download is too slow: {n:,} bytes in {elapsed:.0f} s, under the {min_rate:,.0f} bytes/s "
+                                       "(min_rate) it must keep after its first `timeout` seconds")
+        yield chunk
+
+def _with_progress(chunks, size: int, name: str, progress: bool):
+    "A progress bar over the chunks in a notebook or on a terminal; in logs, one line when the download starts"
+    if not progress or 0 < size <= 1 << 20: return chunks
+    from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
+    import sys
+    if size and (IN_NOTEBOOK or sys.stderr.isatty()):
+        bar = progress_bar(chunks, total=-(-size // _CHUNK), leave=False)
+        bar.comment = f'downloading {name}'
+        return bar
+    print(f"downloading {name}" + (f" ({size / 2**20:.1f} MiB)" if size else ''), flush=True)
+    return chunks
+
+def download_file(url: str, dest, timeout: float = 30., progress: bool = True, max_bytes: int = None,
+                  min_rate: float = 1024.) -> Path:
+    "Download `url` to `dest` through `dest.part`: refused when no byte arrives for `timeout` s, the body passes `max_bytes`, is short, or trickles"
     dest = Path(dest)
     part = _archive_files(dest)[0]
+    max_bytes = EXTRACT_LIMITS['max_bytes'] if max_bytes is None else max_bytes
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r, open(part, 'wb') as out:
             size = int(r.headers.get('Content-Length') or 0)
-            bar = None
-            if progress and size > 1 << 20:
-                from fastprogress.fastprogress import progress_bar
-                bar = progress_bar(range(size), leave=False)
+            if size > max_bytes:
+                raise DatasetDownloadError(f"the server announces {size:,} bytes, over the limit of {max_bytes:,} (max_bytes)")
             n = 0
-            while chunk := r.read(1 << 16):
+            for chunk in _with_progress(_body_chunks(r, size, max_bytes, timeout, min_rate), size, dest.name, progress):
                 out.write(chunk); n += len(chunk)
-                if bar is not None: bar.update(n)
         if size and n < size: raise DatasetDownloadError(f"the server sent {n:,} of the {size:,} bytes it announced")
         os.replace(part, dest)
     except (socket.timeout, TimeoutError) as e:
@@ -274,7 +324,7 @@ def _download_lock(archive: Path):
 
 # %% ../nbs/00_data.ipynb #9ff55764
 def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30., sha256: str = None, max_bytes: int = None,
-             max_ratio: float = None) -> Path:
+             max_ratio: float = None, max_entries: int = None, progress: bool = True) -> Path:
     "Folder holding the TRAIN and TEST files of a UCR/UEA dataset, given by name or `URLs_TS` address; downloads once"
     dsname = dataset_name(name_or_url)
     if dsname in BUNDLED and not force_download: return bundled_path(dsname)
@@ -282,12 +332,17 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
     cached = fastai_path('data')/dsname
     if cached.exists() and not force_download and _has_split_files(cached, dsname): return cached
     archive = fastai_path('archive')/url.rstrip('/').split('/')[-1]
+    started = time.time()
     with _download_lock(archive):
+        # checked again under the lock: another process may have finished this dataset while we waited for it
+        done_meanwhile = _has_split_files(cached, dsname) and (not force_download or cached.stat().st_mtime >= started)
+        if done_meanwhile: return cached
         existed_before = cached.exists()
         try:
-            if force_download or not archive.exists(): download_file(url, archive, timeout=timeout)
+            if force_download or not archive.exists():
+                download_file(url, archive, timeout=timeout, progress=progress, max_bytes=max_bytes)
             _check_digest(archive, url, sha256)
-            safe_extract(archive, cached, max_bytes=max_bytes, max_ratio=max_ratio)
+            safe_extract(archive, cached, max_bytes=max_bytes, max_ratio=max_ratio, max_entries=max_entries)
             if not _has_split_files(cached, dsname):
                 raise DatasetDownloadError(f"the archive holds no {dsname}_TRAIN.* and {dsname}_TEST.* files")
         except (Exception, KeyboardInterrupt) as e:
