@@ -175,6 +175,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.data._txt_label': ('data.html#_txt_label', 'tsexplain/data.py'),
                                 'tsexplain.data._unsafe_name': ('data.html#_unsafe_name', 'tsexplain/data.py'),
                                 'tsexplain.data._values': ('data.html#_values', 'tsexplain/data.py'),
+                                'tsexplain.data._whole_chunks': ('data.html#_whole_chunks', 'tsexplain/data.py'),
                                 'tsexplain.data._with_progress': ('data.html#_with_progress', 'tsexplain/data.py'),
                                 'tsexplain.data._zip_plan': ('data.html#_zip_plan', 'tsexplain/data.py'),
                                 'tsexplain.data.bundled_path': ('data.html#bundled_path', 'tsexplain/data.py'),

@@ -248,13 +248,21 @@ def _body_chunks(r, size: int, max_bytes: int, timeout: float, min_rate: float):
                                        "(min_rate) it must keep after its first `timeout` seconds")
         yield chunk
 
+def _whole_chunks(chunks):
+    "The same bytes regrouped into chunks of exactly `_CHUNK` bytes (the last one shorter): one progress step each"
+    buf = b''
+    for c in chunks:
+        buf += c
+        while len(buf) >= _CHUNK: yield buf[:_CHUNK]; buf = buf[_CHUNK:]
+    if buf: yield buf
+
 def _with_progress(chunks, size: int, name: str, progress: bool):
     "A progress bar over the chunks in a notebook or on a terminal; in logs, one line when the download starts"
     if not progress or 0 < size <= 1 << 20: return chunks
     from fastprogress.fastprogress import progress_bar, IN_NOTEBOOK
     import sys
     if size and (IN_NOTEBOOK or sys.stderr.isatty()):
-        bar = progress_bar(chunks, total=-(-size // _CHUNK), leave=False)
+        bar = progress_bar(_whole_chunks(chunks), total=-(-size // _CHUNK), leave=False)
         bar.comment = f'downloading {name}'
         return bar
     print(f"downloading {name}" + (f" ({size / 2**20:.1f} MiB)" if size else ''), flush=True)
