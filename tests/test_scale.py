@@ -102,3 +102,66 @@ def test_a_folder_of_archive_files(run_dir, tmp_path):
     learn = load_ts_model(run_dir/'model.safetensors')
     out = explain_to_zarr(learn, folder, tmp_path/'f.zarr', chunk=64, progress=False)
     np.testing.assert_allclose(zarr.open_group(str(out), mode='r')['maps'][:], learn.cam(X).cpu().numpy(), atol=1e-5, rtol=1e-4)
+
+
+# --- nothing lost, nothing mixed ---------------------------------------------------------------------------------------------
+
+def test_out_that_is_not_a_store_is_refused_and_kept(run_dir, tmp_path):
+    "A folder of the user's files, a file, a truncated .npy, infinities, complex numbers: exit 2, a clear message, nothing touched"
+    folder = tmp_path/'results'; folder.mkdir(); (folder/'thesis.tex').write_text('years of work')
+    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', folder)
+    assert r.returncode == 2 and 'not a tsexplain maps store' in r.stderr and (folder/'thesis.tex').read_text() == 'years of work'
+    assert sorted(p.name for p in folder.iterdir()) == ['thesis.tex']
+    afile = tmp_path/'maps.zarr'; afile.write_text('x')
+    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', afile)
+    assert r.returncode == 2 and 'is an existing file' in r.stderr and 'Traceback' not in r.stderr
+    cut = tmp_path/'cut.npy'; cut.write_bytes((run_dir/'small.npy').read_bytes()[:5000])
+    r = cli(run_dir, '--data', cut, '--out', tmp_path/'a.zarr')
+    assert r.returncode == 2 and 'cut.npy is cut' in r.stderr and not (tmp_path/'a.zarr').exists()
+    X = np.load(run_dir/'small.npy'); X[37, 0, 5] = np.inf
+    np.save(tmp_path/'inf.npy', X)
+    r = cli(run_dir, '--data', tmp_path/'inf.npy', '--out', tmp_path/'b.zarr', '--chunk', 16)
+    assert r.returncode == 2 and 'series 37 of the data holds an infinite value' in r.stderr
+    np.save(tmp_path/'complex.npy', np.load(run_dir/'small.npy').astype(np.complex64))
+    r = cli(run_dir, '--data', tmp_path/'complex.npy', '--out', tmp_path/'c.zarr')
+    assert r.returncode == 2 and 'complex numbers' in r.stderr and not (tmp_path/'c.zarr').exists()
+    empty = tmp_path/'empty.zarr'; empty.mkdir()                            # an empty folder is fine: it becomes the store
+    assert cli(run_dir, '--data', run_dir/'small.npy', '--out', empty, '--chunk', 64).returncode == 0 and is_maps_store(empty)
+
+def test_a_changed_input_is_not_mixed_into_a_finished_store(run_dir, tmp_path):
+    learn = load_ts_model(run_dir/'model.safetensors')
+    X = np.load(run_dir/'small.npy')
+    np.save(tmp_path/'x.npy', X)
+    out = explain_to_zarr(learn, tmp_path/'x.npy', tmp_path/'m.zarr', chunk=16, progress=False)
+    X2 = X.copy(); X2[1, 0, 3] += 1.0                                          # one value of series 1: not among the sampled
+    np.save(tmp_path/'x.npy', X2)
+    assert data_fingerprint(np.load(tmp_path/'x.npy')) == data_fingerprint(X)    # the cheap fingerprint cannot see it...
+    with pytest.raises(ValueError, match=r'series 0\.\.15 of the data changed since the store explained it \(chunk 0\)'):
+        explain_to_zarr(learn, tmp_path/'x.npy', out, chunk=16, progress=False)   # ...the per-chunk digest does
+    np.save(tmp_path/'x.npy', X)
+    assert explain_to_zarr(learn, tmp_path/'x.npy', out, chunk=16, bs=7, progress=False) == out   # a different bs: same digests
+
+def test_two_jobs_on_one_store_at_once(run_dir, tmp_path):
+    "The second job is refused at once with a clear message; the first one's store is complete and readable"
+    out = tmp_path/'m.zarr'
+    args = [sys.executable, '-m', 'tsexplain.cli', 'explain', str(run_dir), '--data', str(run_dir/'small.npy'), '--out', str(out),
+            '--chunk', '16', '--method', 'integrated_gradients']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    p1 = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(1200):
+        if out.with_name('.m.zarr.lock').exists() and is_maps_store(out): break
+        time.sleep(0.05)
+    p2 = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    p1.communicate(timeout=600)
+    assert p1.returncode == 0
+    assert p2.returncode == 2 and 'is being written by another job (pid' in p2.stderr
+    assert zarr.open_group(str(out), mode='r')['done'][:].all()
+
+def test_kill_during_store_creation_is_redone(run_dir, tmp_path):
+    "A creation killed half-way leaves a hidden folder, never a half-made store: the rerun creates it and removes the leftover"
+    out = tmp_path/'m.zarr'
+    dead = subprocess.Popen([sys.executable, '-c', 'pass']); dead.wait()          # a pid that no longer runs
+    half = tmp_path/f'.m.zarr.creating-{dead.pid}'; half.mkdir(); (half/'zarr.json').write_text('{"attributes": {}}')
+    learn = load_ts_model(run_dir/'model.safetensors')
+    explain_to_zarr(learn, run_dir/'small.npy', out, chunk=64, progress=False)
+    assert is_maps_store(out) and not half.exists() and zarr.open_group(str(out), mode='r')['done'][:].all()

@@ -26,7 +26,8 @@ __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_b
            'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
            'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch',
            'learner_inputs', 'maps_and_logits', 'prediction_record', 'NpzStream', 'weights_fingerprint', 'job_meta',
-           'create_maps_store', 'check_maps_store', 'write_chunk', 'explain_recording']
+           'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input',
+           'check_maps_store', 'write_chunk', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -484,33 +485,99 @@ def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: st
                 model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint, chunk=int(chunk),
                 n_series=int(n_series), classes=[str(v) for v in classes], tsexplain_version=_pkg_version('tsexplain'))
 
+def is_maps_store(out: Path) -> bool:
+    "Whether `out` is a Zarr store that tsexplain made (its attributes name a model fingerprint; it has a done flag per chunk)"
+    out = Path(out)
+    if not (out/'zarr.json').is_file() or not (out/'done').is_dir(): return False
+    try: return 'model_fingerprint' in json.loads((out/'zarr.json').read_text()).get('attributes', {})
+    except (OSError, ValueError, AttributeError): return False
+
+def check_store_path(out: Path):
+    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store: nothing of the user's is overwritten"
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is an existing file: give the path of a Zarr store to write (a folder, e.g. maps.zarr)")
+    if out.is_dir() and any(out.iterdir()) and not is_maps_store(out):
+        raise ValueError(f"{out} holds files that are not a tsexplain maps store: nothing was changed; choose a new or empty folder")
+
+@contextmanager
+def store_lock(out: Path):
+    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside it, released by the kernel even after kill -9"
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: fcntl = None                                    # Windows: no lock
+    with open(out.with_name(f'.{out.name}.lock'), 'a+') as f:
+        if fcntl:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                raise ValueError(f"{out} is being written by another job ({f.read().strip() or 'another process'}): wait for it "
+                                 "to finish, or write to another store") from None
+        f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
+        try: yield out
+        finally:
+            if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
+
 def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool):
-    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag per chunk"
+    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; made in a hidden sibling and moved into place whole"
     import zarr
-    g = zarr.open_group(str(out), mode='w')
-    arr = lambda name, shape, dtype, dims: g.create_array(name, shape=shape, chunks=(min(chunk, N), *shape[1:]), dtype=dtype,
-                                                         fill_value=0, dimension_names=dims)
-    arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
-    arr('probs', (N, n_classes), 'float32', ('series', 'class'))
-    for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
-    g.create_array('done', shape=(-(-N // chunk),), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
-    g.attrs.update(meta)
-    return g
+    from .data import _remove_stale
+    out = Path(out).absolute()
+    check_store_path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out, 'creating')                                       # left by a creation killed half-way
+    tmp = out.with_name(f'.{out.name}.creating-{os.getpid()}')
+    try:
+        g = zarr.open_group(str(tmp), mode='w')
+        arr = lambda name, shape, dtype, dims: g.create_array(name, shape=shape, chunks=(min(chunk, N), *shape[1:]), dtype=dtype,
+                                                             fill_value=0, dimension_names=dims)
+        arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
+        arr('probs', (N, n_classes), 'float32', ('series', 'class'))
+        for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
+        n_chunks = -(-N // chunk)
+        g.create_array('done', shape=(n_chunks,), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
+        g.create_array('input_sha256', shape=(n_chunks, 32), chunks=(1, 32), dtype='uint8', fill_value=0,
+                       dimension_names=('chunk', 'byte'))
+        g.attrs.update(meta)
+        if out.is_dir(): out.rmdir()                                     # an empty folder (check_store_path let it through)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return zarr.open_group(str(out), mode='r+')
+
+def input_digest(x) -> np.ndarray:
+    "sha256 (32 uint8) of the input as read: one array (N, ...), or a list of consecutive slices of it (the same digest however it is split)"
+    h = hashlib.sha256()
+    for i, p in enumerate(x if isinstance(x, (list, tuple)) else [x]):
+        a = np.ascontiguousarray(p.cpu().numpy() if isinstance(p, Tensor) else np.asarray(p))
+        if i == 0: h.update(str((a.shape[1:], a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+def verify_chunk_input(g, c: int, x, where: str):
+    "Refuse to keep a finished chunk whose input changed since it was explained"
+    if 'input_sha256' in g and not np.array_equal(g['input_sha256'][c], input_digest(x)):
+        raise ValueError(f"{where} changed since the store explained it (chunk {c}): the store holds maps of other data. Nothing was "
+                         "written; explain into a new store, or delete this one")
 
 def check_maps_store(out: Path, meta: dict):
     "Refuse to add to a store that another job (model, method, data, chunking) made"
     import zarr
+    check_store_path(out)
     old = dict(zarr.open_group(str(out), mode='r').attrs)
     diff = [k for k in ('method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk', 'n_series')
             if old.get(k) != meta.get(k)]
     if diff: raise ValueError(f"{out} holds maps of another job (different {', '.join(diff)}): refusing to mix them; "
                               "write to a new store, or delete this one")
 
-def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None):
-    "Write the records of series s.. into the store (the chunk's done flag is set by the caller, once all is written)"
+def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None, c: int = None, digest=None):
+    "Write the records of series s.. into the store, then (given chunk `c`) its input's digest and its done flag, last"
     g['maps'][s:s + len(maps)] = maps
     for k in ('probs', 'preds', 'explained'): g[k][s:s + len(maps)] = rec[k]
     if targets is not None and 'targets' in g: g['targets'][s:s + len(maps)] = targets
+    if c is None: return
+    if digest is not None and 'input_sha256' in g: g['input_sha256'][c] = digest
+    g['done'][c] = True                                                   # marked only once the chunk is written whole
 
 def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
     "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
@@ -520,17 +587,19 @@ def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs
     meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
     def record(c, b, maps, logits):
         write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
-                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None)
-        g['done'][c] = True
+                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None, c, input_digest(b[0]))
     import zarr
-    if (out/'zarr.json').exists(): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
-    else:
-        maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
-        g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
-        record(0, first, maps, lg)                     # the batch that gave the store its shapes is written, not explained again
-    done = g['done'][:]
-    for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
-        if not done[c]: record(c, b, *maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs))
+    with store_lock(out):
+        if is_maps_store(out): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
+        else:
+            check_store_path(out)
+            maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
+            g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
+            record(0, first, maps, lg)                 # the batch that gave the store its shapes is written, not explained again
+        done = g['done'][:]
+        for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
+            if done[c]: verify_chunk_input(g, c, b[0], f'batch {c} of the DataLoader')
+            else: record(c, b, *maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs))
     return out
 
 # %% ../nbs/05_attribution.ipynb #6c50c9b2

@@ -131,9 +131,9 @@ def explain_main(argv) -> int:
     try:
         learn = load_ts_model(model_file, device=device)
         explain_to_zarr(learn, data, args.out, method=args.method, chunk=args.chunk, bs=args.bs, progress=sys.stdout.isatty())
-    except ValueError as e:
+    except ValueError as e:                          # bad data, a foreign --out, a store of another job: exit 2, like a bad option
         print(f"tsexplain explain: error: {e}", file=sys.stderr)
-        return 1
+        return 2
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
     if rank == 0: print(f"saved maps: {args.out}")

@@ -197,9 +197,9 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError: return True                  # alive, but another user's
     return True
 
-def _remove_stale_extractions(dest: Path):
-    "Delete the hidden extraction folders beside `dest` that processes which have since died (kill -9) left behind"
-    for tmp in dest.parent.glob(f'.{dest.name}.extracting-*'):
+def _remove_stale(dest: Path, tag: str = 'extracting'):
+    "Delete the hidden work folders `.NAME.<tag>-<pid>` beside `dest` that processes which have since died (kill -9) left behind"
+    for tmp in dest.parent.glob(f'.{dest.name}.{tag}-*'):
         pid = tmp.name.rsplit('-', 1)[-1]
         if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))): shutil.rmtree(tmp, ignore_errors=True)
 
@@ -208,7 +208,7 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None, 
     archive, dest = Path(archive), Path(dest)
     asked = dict(max_bytes=max_bytes, max_ratio=max_ratio, max_entries=max_entries)
     limits = {**EXTRACT_LIMITS, **{k: v for k, v in asked.items() if v is not None}}
-    if dest.parent.exists(): _remove_stale_extractions(dest)
+    if dest.parent.exists(): _remove_stale(dest, 'extracting')
     tmp = dest.with_name(f'.{dest.name}.extracting-{os.getpid()}')
     tmp.mkdir(parents=True)
     try:

@@ -12,6 +12,8 @@ import torch
 from torch import Tensor
 from fastprogress.fastprogress import progress_bar
 from .hooks import *
+from .attribution import check_store_path, is_maps_store, store_lock, input_digest, verify_chunk_input
+from contextlib import nullcontext
 from .attribution import maps_and_logits, prediction_record, learner_inputs, default_method
 from .attribution import job_meta, create_maps_store, check_maps_store, write_chunk, weights_fingerprint
 
@@ -30,6 +32,10 @@ class NpyReader:
             self.offset = f.tell()
         if fortran: raise ValueError(f"{path}: Fortran-ordered arrays are not supported; save it with np.ascontiguousarray")
         self.row = int(np.prod(self.shape[1:]))
+        size, needed = self.path.stat().st_size, self.offset + int(np.prod(self.shape)) * self.dtype.itemsize
+        if size < needed:
+            raise ValueError(f"{path} is cut: its header announces an array of shape {self.shape} ({needed:,} bytes with the "
+                             f"header) but the file holds {size:,} bytes. Write it again (np.save)")
     def __len__(self): return self.shape[0]
     def __getitem__(self, i):
         if isinstance(i, (int, np.integer)): return self[int(i):int(i) + 1][0]
@@ -66,6 +72,16 @@ class FolderSeries:
 
 def open_series(data):
     "Raw series (N, C, L) without reading them all: a .npy file (read slice by slice), a Zarr array or store (its array 'X'), a folder of archive files, or an array"
+    X = _open_series(data)
+    kind = np.dtype(X.dtype).kind
+    if kind not in 'fiu':
+        what = 'complex numbers' if kind == 'c' else f'values of type {X.dtype}'
+        raise ValueError(f"{data if isinstance(data, (str, Path)) else 'the data'} holds {what}: series must be real numbers "
+                         "(for complex signals, explain their magnitude or their real and imaginary parts as channels)")
+    if len(X.shape) != 3: raise ValueError(f"the series must be an array (N, C, L); got shape {tuple(X.shape)}")
+    return X
+
+def _open_series(data):
     if isinstance(data, (str, Path)):
         p = Path(data)
         if p.suffix == '.npy': return NpyReader(p)
@@ -96,39 +112,48 @@ def _barrier():
 # %% ../nbs/11_scale.ipynb #61667b19
 def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 256, target=None, layer=None, labels=None,
                     progress: bool = True, autocast=None, **kwargs) -> Path:
-    "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable, and shared by ranks"
-    out, X = Path(out), open_series(data)
+    "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable (finished chunks are verified against the input), locked against a second job, and shared by ranks"
+    out = Path(out)
+    check_store_path(out)                             # before anything is read: never write over a user's folder or file
+    X = open_series(data)
     N, L = len(X), X.shape[-1]
     model, name = learn.model, method or default_method(learn.model)
     rank, world = dist_info()
     meta = job_meta(model, name, {**kwargs, **({'autocast': str(autocast)} if autocast else {})}, layer, target,
                     data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []))
-    def explain(xraw, t):
-        xb = learner_inputs(learn, np.asarray(xraw, dtype=np.float32))
+    def explain(xraw, t, first: int):
+        x = np.asarray(xraw, dtype=np.float32)
+        bad = np.isinf(x).reshape(len(x), -1).any(1)  # NaN may be padding the pipeline fills; an infinity never is
+        if bad.any():
+            raise ValueError(f"series {first + int(bad.argmax())} of the data holds an infinite value (or one beyond float32's "
+                             f"range), {int(bad.sum())} series of {first}..{first + len(x) - 1} do: fix or drop them; nothing of them was written")
         with torch.autocast(model_device(model).type, dtype=autocast, enabled=autocast is not None):
-            m, lg = maps_and_logits(model, xb, name, t, layer, **kwargs)
+            m, lg = maps_and_logits(model, learner_inputs(learn, x), name, t, layer, **kwargs)
         return m.float(), lg.float()
-    if rank == 0:
-        if (out / 'zarr.json').exists(): check_maps_store(out, meta)
-        else:
-            probe, logits = explain(X[:1], None if target is None or np.ndim(target) == 0 else np.asarray(target)[:1])
-            create_maps_store(out, meta, N, chunk, probe.shape[1], L, prediction_record(logits)['probs'].shape[1], labels is not None)
-    _barrier()                                        # every rank opens the store rank 0 made or checked
-    if rank: check_maps_store(out, meta)
+    pieces = lambda s, e: ((a, min(a + bs, e), X[a:min(a + bs, e)]) for a in range(s, e, bs))
     import zarr
-    g = zarr.open_group(str(out), mode='r+')
-    done = g['done'][:]
-    mine = [c for c in range(len(done)) if c % world == rank and not done[c]]   # disjoint shards, no padding
-    for c in (progress_bar(mine, leave=False) if progress and mine else mine):
-        s, e = c * chunk, min((c + 1) * chunk, N)
-        maps, recs = [], []
-        for a in range(s, e, bs):
-            b = min(a + bs, e)
-            t = target if target is None or np.ndim(target) == 0 else np.asarray(target)[a:b]
-            m, lg = explain(X[a:b], t)
-            maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t))
-        write_chunk(g, s, np.concatenate(maps), {k: np.concatenate([r[k] for r in recs]) for k in recs[0]},
-                    None if labels is None else np.asarray(labels[s:e], dtype=np.int64))
-        g['done'][c] = True                               # marked only once the chunk is written whole
-    _barrier()
+    with store_lock(out) if rank == 0 else nullcontext():   # the job's ranks share the store; another job is refused
+        if rank == 0:
+            if is_maps_store(out): check_maps_store(out, meta)
+            else:
+                probe, logits = explain(X[:1], None if target is None or np.ndim(target) == 0 else np.asarray(target)[:1], 0)
+                create_maps_store(out, meta, N, chunk, probe.shape[1], L, prediction_record(logits)['probs'].shape[1], labels is not None)
+        _barrier()                                    # every rank opens the store rank 0 made or checked
+        if rank: check_maps_store(out, meta)
+        g = zarr.open_group(str(out), mode='r+')
+        done = g['done'][:]
+        for c in range(rank, len(done), world):       # finished chunks are kept only if their input is unchanged
+            if done[c]: verify_chunk_input(g, c, [p for *_, p in pieces(c * chunk, min((c + 1) * chunk, N))],
+                                           f"series {c * chunk}..{min((c + 1) * chunk, N) - 1} of the data")
+        mine = [c for c in range(len(done)) if c % world == rank and not done[c]]   # disjoint shards, no padding
+        for c in (progress_bar(mine, leave=False) if progress and mine else mine):
+            s, e = c * chunk, min((c + 1) * chunk, N)
+            maps, recs, raws = [], [], []
+            for a, b, xraw in pieces(s, e):
+                t = target if target is None or np.ndim(target) == 0 else np.asarray(target)[a:b]
+                m, lg = explain(xraw, t, a)
+                maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t)); raws.append(xraw)
+            write_chunk(g, s, np.concatenate(maps), {k: np.concatenate([r[k] for r in recs]) for k in recs[0]},
+                        None if labels is None else np.asarray(labels[s:e], dtype=np.int64), c, input_digest(raws))
+        _barrier()
     return out
