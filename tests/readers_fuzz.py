@@ -65,7 +65,12 @@ def _value_spans(text: str, fmt: str) -> list:
         spans.append((s, e))
     return spans
 
-MUTATIONS = ('bad_token', 'missing_token', 'truncate', 'bom', 'form_feed', 'not_utf8', 'byte_flip', 'drop_line_end', 'drop_channel')
+MUTATIONS = ('bad_token', 'missing_token', 'truncate', 'truncate_last_row', 'bom', 'control_char', 'not_utf8', 'byte_flip',
+             'drop_line_end', 'drop_channel', 'cr_only', 'unicode_digit', 'unicode_space', 'header_tab')
+# every C0 control character but tab and newline (separators), DEL, a C1 control and the Unicode line separators
+CONTROLS = [chr(c) for c in range(32) if c not in (9, 10)] + ['\x7f', '\x85', '\u2028', '\u2029']
+UNICODE_DIGITS = {'0': '٠', '1': '١', '2': '２', '3': '𝟑', '4': '४', '5': '５', '6': '٦', '7': '７', '8': '８', '9': '٩'}
+UNICODE_SPACES = ['\u00a0', '\u2003', '\u3000', '\u200b']
 
 def mutate(rng, text: str, fmt: str, X, y):
     "One mutation of a valid file: (new bytes, expected) with expected 'error', an (X, y) answer, or 'prefix'/None (judged later)"
@@ -80,10 +85,35 @@ def mutate(rng, text: str, fmt: str, X, y):
     if kind == 'truncate':
         cut = int(rng.integers(len(text) // 2, len(text) - 1))
         return kind, text[:cut].encode(), 'prefix'
-    if kind == 'bom': return kind, b'\xef\xbb\xbf' + text.encode(), (X, y)
-    if kind == 'form_feed' and spans:
+    if kind == 'truncate_last_row':                  # a cut at any byte of the last row
+        start = text.rstrip('\n').rfind('\n') + 1
+        cut = int(rng.integers(start, len(text) - 1)) if len(text) - 1 > start else start
+        return kind, text[:cut].encode(), 'prefix'
+    if kind == 'control_char' and spans:
+        s, e = spans[int(rng.integers(len(spans)))]
+        ch = CONTROLS[int(rng.integers(len(CONTROLS)))]
+        at = int(rng.integers(s, e + 1))
+        if ch == '\r' and text[at:at + 1] == '\n': return kind, (text[:at] + ch + text[at:]).encode(), (X, y)   # a CRLF line end
+        return kind, (text[:at] + ch + text[at:]).encode(), 'error'
+    if kind == 'cr_only':                            # old Mac line ends: every \n becomes \r
+        return kind, text.replace('\n', '\r').encode(), 'error' if text.count('\n') > 1 else (X, y)
+    if kind == 'unicode_digit' and spans:
+        cands = [(s, e) for s, e in spans if any(c.isdigit() for c in text[s:e])]
+        if cands:
+            s, e = cands[int(rng.integers(len(cands)))]
+            tok = text[s:e]
+            i = next(i for i, c in enumerate(tok) if c.isdigit())
+            return kind, (text[:s] + tok[:i] + UNICODE_DIGITS[tok[i]] + tok[i + 1:] + text[e:]).encode(), 'error'
+    if kind == 'unicode_space' and spans:
         s, _ = spans[int(rng.integers(len(spans)))]
-        return kind, (text[:s] + '\x0c' + text[s:]).encode(), (X, y)              # whitespace before a number: same data
+        return kind, (text[:s] + UNICODE_SPACES[int(rng.integers(len(UNICODE_SPACES)))] + text[s:]).encode(), 'error'
+    if kind == 'header_tab' and fmt == 'ts':         # '@classLabel<TAB>true a b': a tab separates a header key as a space does
+        lines = text.split('\n')
+        hdr = [i for i, l in enumerate(lines) if l.startswith('@') and ' ' in l]
+        i = hdr[int(rng.integers(len(hdr)))]
+        lines[i] = lines[i].replace(' ', '\t', 1)
+        return kind, '\n'.join(lines).encode(), (X, y)
+    if kind == 'bom': return kind, b'\xef\xbb\xbf' + text.encode(), (X, y)
     if kind == 'not_utf8':
         b = text.encode(); i = int(rng.integers(len(b)))
         return kind, b[:i] + b'\xff' + b[i:], 'error'
@@ -97,11 +127,20 @@ def mutate(rng, text: str, fmt: str, X, y):
     b = bytearray(text.encode()); i = int(rng.integers(len(b))); b[i] = int(rng.integers(1, 256))
     return 'byte_flip', bytes(b), None
 
-OUTCOMES = ('ok', 'clean_error', 'raw_exception', 'error_without_file_or_line', 'silent_change', 'false_rejection', 'accepted')
+OUTCOMES = ('ok', 'clean_error', 'raw_exception', 'error_without_file_or_line', 'silent_change', 'false_rejection', 'warned',
+            'accepted')
 BAD = ('raw_exception', 'error_without_file_or_line', 'silent_change', 'false_rejection')
 
 def judge(path: Path, fmt: str, kind: str, expected, original) -> str:
-    "Read the mutated file and classify the outcome (one of OUTCOMES)"
+    "Read the mutated file and classify the outcome (one of OUTCOMES); an accepted file whose cut the reader warned about is 'warned'"
+    import warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        outcome = _judge(path, fmt, kind, expected, original)
+    warned = any('does not end with a newline' in str(w.message) for w in caught)
+    return 'warned' if outcome == 'accepted' and warned else outcome
+
+def _judge(path: Path, fmt: str, kind: str, expected, original) -> str:
     try: got = READ[fmt](path)
     except ValueError as e:
         if str(path) not in str(e): return 'error_without_file_or_line'

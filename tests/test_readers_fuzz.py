@@ -76,11 +76,11 @@ def test_tsv_bom_utf8_formfeed(tmp_path):
     assert list(read_ucr_tsv(f)[1]) == ['A', 'B']                             # the BOM was part of the first label
     f.write_bytes(b'A\t1\t2\nB\xff\t3\t4\n')
     with pytest.raises(ValueError, match=r'line 2: byte 0xff is not UTF-8'): read_ucr_tsv(f)   # was U+FFFD in the label
-    f.write_bytes(b'A\t1\t2\nB\t3\x0c\t4\n')
-    X, y = read_ucr_tsv(f)
-    assert X.shape == (2, 1, 2) and list(y) == ['A', 'B']                     # \x0c split the line into two series
+    f.write_bytes(b'A\t1\t2\nB\t3\x0c\t4\n')                                   # \x0c split the line into two series, then was
+    with pytest.raises(ValueError, match=r"line 2: control character '\\x0c'"): read_ucr_tsv(f)   # stripped as whitespace: refused
     f.write_bytes(b'A\t1\t2\t3\nB\t3\t4')
-    with pytest.raises(ValueError, match='line 2: .*it looks cut'): read_ucr_tsv(f)
+    with pytest.raises(ValueError, match='line 2: .*it looks cut'), pytest.warns(UserWarning, match='does not end with a newline'):
+        read_ucr_tsv(f)
 
 TS = "% a comment, as aeon's own files have\n@problemName t\n@timeStamps false\n@univariate true\n@equalLength true\n@seriesLength 3\n@classLabel true a b\n@data\n"
 
@@ -107,3 +107,60 @@ def test_aeon_files_with_percent_comments_and_unequal_lengths():
 def test_regression_ts_is_refused(tmp_path):
     f = tmp_path/'r.ts'; f.write_text("@problemName r\n@timestamps false\n@univariate true\n@equalLength true\n@targetlabel true\n@data\n1,2,3:0.5\n")
     with pytest.raises(ValueError, match='regression'): read_ts(f)
+
+
+# ---- the second fuzz round's findings: each was accepted with wrong values, or a valid file was refused -----------------------
+
+def test_cr_only_line_ends_refused(tmp_path):
+    f = tmp_path/'x.txt'; f.write_bytes(b'1  1.5  2.5\r2  3.5  4.5\r')   # was one row [1.5, 2.5, 2.0, 3.5, 4.5]
+    with pytest.raises(ValueError, match=r"line 1: control character '\\r' .*carriage return inside a line.*old Macs"): read_series(f)
+    f.write_bytes(b'1  1.5  2.5\r\n2  3.5  4.5\r\n')                      # CRLF is fine
+    X, y = read_series(f)
+    assert X.shape == (2, 1, 2) and list(y) == ['1', '2']
+
+def test_tab_after_a_ts_header_key(tmp_path):
+    f = tmp_path/'f.ts'
+    f.write_text(TS.replace('@classLabel true', '@classLabel\ttrue').replace('@seriesLength 3', '@seriesLength\t3') + "1,2,3:a\n4,5,6:b\n")
+    X, y = read_ts(f)                                                     # the labels became a channel, y = ['', '']
+    assert X.shape == (2, 1, 3) and list(y) == ['a', 'b']
+    f.write_text(TS.replace('@seriesLength 3', '@seriesLength\t9') + "1,2,3:a\n")
+    with pytest.raises(ValueError, match='the header declares 9'): read_ts(f)   # was ignored
+
+@pytest.mark.parametrize('code', [c for c in range(32) if c not in (9, 10)] + [0x7f, 0x85, 0x2028])
+def test_every_control_character_is_refused_by_line(tmp_path, code):
+    f = tmp_path/'f.tsv'
+    f.write_text(f'a\t1\t2\nb\t{chr(code)}7.5\t3\n', encoding='utf-8')   # '\x1d7.5' was 7.5: a corrupted '-' flips the sign
+    if code == 13: f.write_text('a\t1\t2\nb\t\r7.5\t3\n')
+    with pytest.raises(ValueError, match='line 2: control character') as e: read_ucr_tsv(f)
+    assert str(f) in str(e.value)
+
+def test_nul_in_a_label_is_refused(tmp_path):
+    f = tmp_path/'f.tsv'; f.write_bytes(b'a\x00\t1\t2\nb\t3\t4\n')         # numpy dropped the NUL: y = ['a', 'b']
+    with pytest.raises(ValueError, match=r"line 1: control character '\\x00'"): read_ucr_tsv(f)
+
+@pytest.mark.parametrize('tok', ['١٢', '１２', '𝟏', '1\u00a0', '\u20031.5', '1\u200b'])
+def test_non_ascii_digits_and_spaces_are_not_numbers(tmp_path, tok):
+    f = tmp_path/'f.tsv'; f.write_text(f'a\t1\t2\nb\t{tok}\t3\n', encoding='utf-8')
+    with pytest.raises(ValueError, match='line 2: expected a number.*only ASCII digits'): read_ucr_tsv(f)
+
+@pytest.mark.parametrize('fmt', FORMATS)
+def test_a_file_cut_in_its_last_token_warns(tmp_path, fmt):
+    "At every byte of the last row: an error, or the file is read and the reader warns that its last line may be cut"
+    X = np.array([[[1.25, 2.5, 4.75]], [[5.5, 6.25, 7.75]]], dtype=np.float32); y = np.array(['10', '20'])
+    text = write(tmp_path/f'full.{fmt}', X, y, fmt).read_text()
+    start = text.rstrip('\n').rfind('\n') + 1
+    for cut in range(start + 1, len(text) - 1):
+        f = tmp_path/f'cut.{fmt}'; f.write_text(text[:cut])
+        try:
+            with pytest.warns(UserWarning, match='does not end with a newline'): READ[fmt](f)
+        except ValueError as e: assert str(f) in str(e)
+
+def test_valid_files_that_were_refused(tmp_path):
+    f = tmp_path/'f.tsv'; f.write_text('a\t3.4028235e+38\t-3.4028235e+38\n')   # float32's max as numpy prints it
+    X, _ = read_ucr_tsv(f)
+    assert X[0, 0, 0] == np.finfo(np.float32).max and X[0, 0, 1] == -np.finfo(np.float32).max
+    f.write_text('a\t3.4028236e+38\t1\n')                                   # rounds to inf in float32
+    with pytest.raises(ValueError, match='does not fit in float32'): read_ucr_tsv(f)
+    g = tmp_path/'f.arff'; g.write_text("@relation t\n@attribute a numeric\n@attribute target {'a b',c}\n@data\n1,'a b' \n2,c\n")
+    X, y = read_arff(g)                                                    # "',' expected" after the quote
+    assert list(y) == ['a b', 'c'] and X[:, 0, 0].tolist() == [1, 2]

@@ -163,6 +163,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.data._copy_capped': ('data.html#_copy_capped', 'tsexplain/data.py'),
                                 'tsexplain.data._cut': ('data.html#_cut', 'tsexplain/data.py'),
                                 'tsexplain.data._download_lock': ('data.html#_download_lock', 'tsexplain/data.py'),
+                                'tsexplain.data._fits_float32': ('data.html#_fits_float32', 'tsexplain/data.py'),
                                 'tsexplain.data._has_split_files': ('data.html#_has_split_files', 'tsexplain/data.py'),
                                 'tsexplain.data._is_comment': ('data.html#_is_comment', 'tsexplain/data.py'),
                                 'tsexplain.data._link_escapes': ('data.html#_link_escapes', 'tsexplain/data.py'),

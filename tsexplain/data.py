@@ -365,7 +365,10 @@ unzip_data = untar_ts  # the name used by the 2020 fastai2 timeseries tutorials
 # %% ../nbs/00_data.ipynb #3657a26a
 MISSING = ('?', 'NaN', 'nan')                   # the tokens read as a missing value; every other non-number is an error
 _F32_MAX = float(np.finfo(np.float32).max)
-_NUMBER = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?')
+_NUMBER = re.compile(r'[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?', re.ASCII)   # ASCII digits only: '١٢' or '１２' is not a number here
+# control characters (C0 but tab, DEL, C1) and Unicode line separators: never part of a valid file, and str.strip() would hide them
+_CONTROL = re.compile('[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]')
+_WS = ' \t'                                     # the only whitespace between fields: str.strip() would also eat '\xa0' or '\u3000'
 
 class _Lines:
     "Raise errors that name the file and the line"
@@ -373,38 +376,55 @@ class _Lines:
     def error(self, lineno, msg): return ValueError(f"{self.path}, line {lineno}: {msg}")
 
 def _read_lines(path) -> tuple[list[str], bool]:
-    "The file's lines (split at \\n only, \\r and a BOM removed) and whether its last line is complete"
+    "The file's lines (split at \\n only; a \\r before it and a BOM removed) and whether its last line is complete; control characters refused by line"
     raw = Path(path).read_bytes()
     try: text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
         raise _Lines(path).error(raw[:e.start].count(b'\n') + 1, f"byte {raw[e.start]:#04x} is not UTF-8 text: save the file as UTF-8") from None
-    return [l[:-1] if l.endswith('\r') else l for l in text.split('\n')], text.endswith('\n')
+    lines = [l[:-1] if l.endswith('\r') else l for l in text.split('\n')]
+    for lineno, l in enumerate(lines, 1):
+        if m := _CONTROL.search(l):
+            ch = m.group()
+            why = (" (a carriage return inside a line: the file ends its lines with \\r only, as old Macs did; convert them to \\n)"
+                   if ch == '\r' else ': a corrupted byte? Only tabs, spaces and printable text belong in the file')
+            raise _Lines(path).error(lineno, f"control character {ch!r} at column {m.start() + 1}{why}")
+    complete = text.endswith('\n')
+    if not complete and text.strip():
+        warnings.warn(f"{path} does not end with a newline, as UCR/UEA files do: its last line may be cut (a last value such as "
+                      f"{lines[-1].strip()[-12:]!r} may have lost digits). Check the last series, or end the file with a newline.",
+                      stacklevel=3)
+    return lines, complete
 
 def _cut(is_last: bool, complete: bool) -> str:
     return ' The file ends in the middle of this line: it looks cut.' if is_last and not complete else ''
 
+def _fits_float32(v) -> np.ndarray:
+    "Whether float64 values stay finite as float32 (numpy's own print of float32's max, 3.4028235e+38, does)"
+    with np.errstate(over='ignore'): return np.isfinite(np.asarray(v, dtype=np.float64).astype(np.float32))
+
 def _to_float(tok: str, where: _Lines, lineno: int) -> float:
-    t = tok.strip()
+    t = tok.strip(_WS)
     if t in MISSING: return np.nan
     if not _NUMBER.fullmatch(t):
         what = 'an empty field' if not t else repr(t[:40])
-        raise where.error(lineno, f"expected a number or a missing value ({' '.join(MISSING)}), got {what}")
+        hint = ' (only ASCII digits are read as numbers)' if not t.isascii() else ''
+        raise where.error(lineno, f"expected a number or a missing value ({' '.join(MISSING)}), got {what}{hint}")
     v = float(t)
-    if abs(v) > _F32_MAX: raise where.error(lineno, f"{t} does not fit in float32 (largest {_F32_MAX:.4g})")
+    if not _fits_float32(v): raise where.error(lineno, f"{t} does not fit in float32 (largest {_F32_MAX:.8g})")
     return v
 
 def _values(toks: list, where: _Lines, lineno: int) -> np.ndarray:
-    "The tokens as float32 values (L,); missing values NaN, anything else that is not a plain number an error"
+    "The tokens as float32 values (L,); missing values NaN, anything else that is not a plain ASCII number an error"
     try:
+        if not all(t.isascii() for t in toks): raise ValueError      # numpy would read '١٢' or a no-break space
         v = np.array(toks, dtype=np.float64)
-        odd = ~np.isfinite(v) | (np.abs(v) > _F32_MAX)
-        if odd.any() or any('_' in t or 'x' in t or 'X' in t for t in toks): raise ValueError
+        if not (np.isfinite(v) & _fits_float32(v)).all() or any('_' in t or 'x' in t or 'X' in t for t in toks): raise ValueError
     except ValueError: v = np.array([_to_float(t, where, lineno) for t in toks], dtype=np.float64)
     return v.astype(np.float32)
 
 def _txt_label(s: str) -> str:
     "A label of the archive's whitespace .txt files: '-1.0000000e+00' is '-1'; anything else as written"
-    s = s.strip()
+    s = s.strip(_WS)
     if re.fullmatch(r'[-+]?\d+\.\d*[eE][-+]?\d+', s) and float(s).is_integer(): return str(int(float(s)))
     return s
 
@@ -472,12 +492,12 @@ def read_arff(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     for lineno, l in enumerate(lines[start:], start + 1):
         if _is_comment(l): continue
         if l.lstrip().startswith('{'): raise where.error(lineno, "sparse ARFF rows ({index value, ...}) are not supported")
-        try: fields = next(csv.reader([l], quotechar="'", skipinitialspace=True, strict=True))
+        try: fields = next(csv.reader([l.rstrip(' \t')], quotechar="'", skipinitialspace=True, strict=True))
         except csv.Error as e: raise where.error(lineno, f"this row could not be split into fields: {e}") from None
         if len(fields) != (2 if relational else len(names)):
             cut = _cut(lineno == len(lines), complete)
             raise where.error(lineno, f"expected {2 if relational else len(names)} comma-separated values, got {len(fields)}.{cut}")
-        label = fields[-1].strip()
+        label = fields[-1].strip(_WS)
         if label not in allowed: raise where.error(lineno, f"expected a class label in {sorted(allowed)}, got {label!r}")
         chans = [_values(c.split(','), where, lineno) for c in fields[0].split('\\n')] if relational else [_values(fields[:-1], where, lineno)]
         for c in chans:
@@ -497,7 +517,7 @@ def _ts_header(lines, where):
         t = l.strip()
         if _is_comment(t): continue
         if not t.startswith('@'): raise where.error(i + 1, f"expected a '@' header line or '@data', got {t[:40]!r}")
-        key, _, val = t[1:].partition(' ')
+        key, val = (re.split(r'[ \t]+', t[1:], maxsplit=1) + [''])[:2]   # a tab after the key separates it too
         if key.lower() == 'data': return hdr, i + 1
         hdr[key.lower()] = (val.strip(), i + 1)
     raise where.error(len(lines), "expected an '@data' line after the header")
@@ -533,9 +553,9 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     series, y, linenos = [], [], []
     for lineno, l in enumerate(lines[start:], start + 1):
         if _is_comment(l): continue
-        parts = l.strip().split(':')
+        parts = l.strip(_WS).split(':')
         if has_label:
-            label = parts.pop().strip()
+            label = parts.pop().strip(_WS)
             if classes and label not in classes:
                 raise where.error(lineno, f"expected a class label in {classes}, got {label!r}")
             y.append(label)
@@ -566,10 +586,10 @@ def read_ucr_tsv(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     lines, complete = _read_lines(path)
     txt = path.suffix.lower() == '.txt'
     for lineno, l in enumerate(lines, 1):
-        if not l.strip(): continue
-        toks = l.split() if txt else l.strip(' \r').split('\t')
+        if not l.strip(_WS): continue
+        toks = re.split(r'[ \t]+', l.strip(_WS)) if txt else l.strip(' ').split('\t')
         if len(toks) < 2: raise where.error(lineno, f"expected a label followed by the series values, got {len(toks)} field(s)")
-        y.append(_txt_label(toks[0]) if txt else toks[0].strip())
+        y.append(_txt_label(toks[0]) if txt else toks[0].strip(_WS))
         series.append(_values(toks[1:], where, lineno)[None]); linenos.append(lineno)
     if not series: raise ValueError(f"{path}: the file holds no series")
     return _stack(series, where, pad, linenos, complete=complete), np.array(y, dtype=str)
