@@ -13,6 +13,6 @@ from .attribution import *
 from .show import *
 from .evaluate import *
 from .scale import *
-from .models import save_ts_model, load_ts_model, binary_accuracy
+from .models import save_ts_model, load_ts_model, binary_accuracy, ModelFileError
 _modules = (_hooks, _cam, _attribution, _show, _evaluate, _scale)
-__all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy']
+__all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']

@@ -16,9 +16,10 @@ from .data import *
 from .core import *
 
 # %% auto #0
-__all__ = ['ARCHS', 'MODEL_FORMAT', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN',
-           'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'ts_learner', 'get_arch',
-           'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'load_ts_model']
+__all__ = ['ARCHS', 'MODEL_FORMAT', 'HPARAMS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime',
+           'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'ts_learner', 'get_arch',
+           'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'ModelFileError', 'read_model_json',
+           'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -256,18 +257,97 @@ def _lazy_learner_method(name: str, module: str):
 for _name, _module in dict(show_cam='show', cam='attribution', explain='attribution', evaluate_cams='evaluate').items():
     _lazy_learner_method(_name, _module)
 
+class ModelFileError(ValueError):
+    "A model file of `save_ts_model` that cannot be trusted to rebuild its model; the message names the file and the field"
+
+# the hyper-parameters each built-in architecture takes, with their types and ranges (c_in and c_out are checked for all)
+HPARAMS = {'InceptionTime': dict(nf=(int, 1, 1024), depth=(int, 1, 64), ks=(int, 1, 4096), bottleneck=(int, 0, 1024)),
+           'FCN': dict(layers=('ints', 1, 4096), kss=('ints', 1, 4096)),
+           'ResNet': dict(nf=(int, 1, 1024)),
+           'CNNLSTMAttention': dict(cnn_channels=(int, 1, 1024), lstm_hidden=(int, 1, 4096), lstm_layers=(int, 1, 16),
+                                    heads=(int, 1, 64), dropout=(float, 0, 1), ks=(int, 1, 4096))}
+_SIZES = dict(c_in=(int, 1, 100_000), c_out=(int, 1, 100_000))
+
+def _check_value(v, spec, where: str):
+    kind, lo, hi = spec
+    if kind == 'ints':
+        if not isinstance(v, list) or not 1 <= len(v) <= 64: raise ModelFileError(f"{where} must be a list of 1 to 64 whole numbers, got {v!r:.80}")
+        for x in v: _check_value(x, (int, lo, hi), where)
+        return
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) if kind is float else isinstance(v, int) and not isinstance(v, bool)
+    if not ok: raise ModelFileError(f"{where} must be {'a number' if kind is float else 'a whole number'}, got {v!r:.80}")
+    if not lo <= v <= hi: raise ModelFileError(f"{where} = {v} is out of range ({lo} to {hi})")
+
+def _check_scale(rec, c_in: int, where: str):
+    "The normalisation record: Standardize or Normalize, and statistics of one value per channel (or one for all)"
+    if rec is None: return
+    if not isinstance(rec, dict) or rec.get('kind') not in ('Standardize', 'Normalize'):
+        raise ModelFileError(f"{where}: 'scale' must be null or a record of kind Standardize or Normalize, got {str(rec)[:80]}")
+    for i, s in enumerate(rec.get('stats') or []):
+        try: a = np.asarray(s, dtype=np.float64)
+        except (ValueError, TypeError): raise ModelFileError(f"{where}: scale.stats[{i}] is not an array of numbers") from None
+        if a.ndim != 3 or a.shape[0] != 1 or a.shape[2] != 1 or a.shape[1] not in (1, c_in) or not np.isfinite(a).all():
+            raise ModelFileError(f"{where}: scale.stats[{i}] has shape {a.shape}; a model of {c_in} channel(s) needs (1, {c_in}, 1) "
+                                 "or (1, 1, 1) finite values")
+
+def read_model_json(jf: Path) -> dict:
+    "`save_ts_model`'s JSON file, validated field by field before anything is built from it"
+    try: meta = json.loads(jf.read_text(encoding='utf-8'))
+    except (ValueError, RecursionError, UnicodeDecodeError) as e: raise ModelFileError(f"{jf} is not valid JSON: {str(e)[:120]}") from None
+    if not isinstance(meta, dict): raise ModelFileError(f"{jf} must hold a JSON object, not a {type(meta).__name__}")
+    if meta.get('format') != MODEL_FORMAT: raise ModelFileError(f"{jf} is not a tsexplain model file (format {str(meta.get('format'))[:40]!r})")
+    for k in ('arch', 'hparams', 'c_in', 'c_out', 'vocab', 'weights_sha256'):
+        if k not in meta: raise ModelFileError(f"{jf}: the field {k!r} is missing")
+    if not isinstance(meta['arch'], str) or meta['arch'] not in ARCHS:
+        raise ModelFileError(f"{jf}: arch {str(meta['arch'])[:40]!r} is not one of {', '.join(ARCHS)} (register your own in ARCHS first)")
+    for k, spec in _SIZES.items(): _check_value(meta[k], spec, f"{jf}: {k}")
+    hp = meta['hparams']
+    if not isinstance(hp, dict): raise ModelFileError(f"{jf}: hparams must be an object, got {type(hp).__name__}")
+    known = {**_SIZES, **HPARAMS.get(meta['arch'], {})}
+    for k, v in hp.items():
+        if meta['arch'] in HPARAMS and k not in known: raise ModelFileError(f"{jf}: hparams.{k} is not a parameter of {meta['arch']}")
+        if k in known: _check_value(v, known[k], f"{jf}: hparams.{k}")
+        elif not isinstance(v, (int, float, str, bool, type(None))): raise ModelFileError(f"{jf}: hparams.{k} must be a plain value")
+    for k in ('c_in', 'c_out'):
+        if hp.get(k, meta[k]) != meta[k]: raise ModelFileError(f"{jf}: hparams.{k} = {hp[k]} but {k} = {meta[k]}")
+    vocab = meta['vocab']
+    if not isinstance(vocab, list) or not all(isinstance(v, str) for v in vocab):
+        raise ModelFileError(f"{jf}: vocab must be a list of class names (strings)")
+    if len(vocab) != max(meta['c_out'], 2) or len(set(vocab)) != len(vocab):
+        raise ModelFileError(f"{jf}: vocab has {len(vocab)} class names{' (some repeated)' if len(set(vocab)) != len(vocab) else ''} "
+                             f"but the model has c_out = {meta['c_out']} output(s): they must agree")
+    if meta.get('seq_len') is not None: _check_value(meta['seq_len'], (int, 1, 10**9), f"{jf}: seq_len")
+    _check_scale(meta.get('scale'), meta['c_in'], str(jf))
+    if not isinstance(meta['weights_sha256'], str): raise ModelFileError(f"{jf}: weights_sha256 must be a string")
+    return meta
+
+def _check_weight_shapes(model_cls, hparams: dict, wf: Path):
+    "Compare the shapes the safetensors header announces with those the architecture builds (on the meta device: no memory)"
+    from safetensors import safe_open
+    try:
+        with safe_open(str(wf), framework='pt') as f: found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as e: raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:160]}") from None
+    with torch.device('meta'): want = {k: tuple(v.shape) for k, v in model_cls(**hparams).state_dict().items()}
+    missing, extra = sorted(set(want) - set(found)), sorted(set(found) - set(want))
+    wrong = [k for k in want if k in found and want[k] != found[k]]
+    if missing or extra or wrong:
+        detail = '; '.join(filter(None, [f"missing {missing[:3]}" if missing else '', f"unexpected {extra[:3]}" if extra else '',
+                                         ', '.join(f"{k} is {found[k]}, the architecture needs {want[k]}" for k in wrong[:3])]))
+        raise ModelFileError(f"{wf} does not hold the weights of {model_cls.__name__}({', '.join(f'{k}={v}' for k, v in hparams.items())}): {detail}")
+
 def load_ts_model(fname, device=None) -> Learner:
-    "A learner rebuilt from `save_ts_model`'s files, ready to explain new series; reads no pickle"
+    "A learner rebuilt from `save_ts_model`'s files, ready to explain new series; reads no pickle. Raises `ModelFileError` (a ValueError) naming the file and field for any file that does not check out"
     from safetensors.torch import load_file
     fname = Path(fname)
     jf, wf = fname.with_suffix('.json'), fname.with_suffix('.safetensors')
     for f in (jf, wf):
         if not f.exists(): raise FileNotFoundError(f"No {f.name} beside {fname}: save_ts_model writes a .safetensors and a .json file")
-    meta = json.loads(jf.read_text())
-    if meta.get('format') != MODEL_FORMAT: raise ValueError(f"{jf} is not a tsexplain model file (format {meta.get('format')!r})")
+    meta = read_model_json(jf)
     digest = hashlib.sha256(wf.read_bytes()).hexdigest()
-    if digest != meta['weights_sha256']: raise ValueError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256']})")
-    model = get_arch(meta['arch'])(**meta['hparams'])
+    if digest != meta['weights_sha256']: raise ModelFileError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256'][:64]})")
+    model_cls = get_arch(meta['arch'])
+    _check_weight_shapes(model_cls, meta['hparams'], wf)
+    model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
     model.load_state_dict(load_file(str(wf)), strict=True)
     dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))

@@ -1,0 +1,83 @@
+"""Hostile and broken model files: `load_ts_model` validates model.json against the architectures' schema and the
+safetensors header's shapes before building anything, and raises one error type (ModelFileError, a ValueError) that names
+the file and the field; never a raw KeyError/TypeError/RecursionError, never gigabytes allocated."""
+import copy, json, resource, shutil, time
+from pathlib import Path
+import numpy as np
+import pytest
+import torch
+from tsexplain.all import *
+from tsexplain.models import ModelFileError
+
+@pytest.fixture(scope='module')
+def saved(tmp_path_factory):
+    d = tmp_path_factory.mktemp('model')
+    learn = ts_learner(TSDataLoaders.from_dsname('ECG200', bs=16), FCN, seed=0, model_kwargs=dict(layers=(8, 16, 8)))
+    return save_ts_model(learn, d/'m.safetensors')
+
+def _variant(saved, tmp_path, edit=None, raw: str = None, weights: bytes = None):
+    d = tmp_path/'v'; d.mkdir(exist_ok=True)
+    wf = d/'m.safetensors'
+    shutil.copy(saved, wf)
+    if weights is not None: wf.write_bytes(weights)
+    meta = json.loads(saved.with_suffix('.json').read_text())
+    if weights is not None: meta['weights_sha256'] = __import__('hashlib').sha256(weights).hexdigest()
+    if edit: edit(meta)
+    (d/'m.json').write_text(raw if raw is not None else json.dumps(meta))
+    return wf
+
+def _set(path, value):
+    def edit(meta):
+        *keys, last = path.split('.')
+        target = meta
+        for k in keys: target = target[k]
+        if value is KeyError: del target[last]
+        else: target[last] = value
+    return edit
+
+HOSTILE = {
+    'no arch': _set('arch', KeyError), 'arch unknown': _set('arch', 'os.system'), 'arch a list': _set('arch', ['FCN']),
+    'c_in a string': _set('c_in', '2'), 'c_in negative': _set('c_in', -1), 'c_in bool': _set('c_in', True),
+    'c_out zero': _set('c_out', 0), 'hparams a list': _set('hparams', [1, 2]), 'hparams unknown key': _set('hparams.evil', 1),
+    'layers huge': _set('hparams.layers', [12000] * 3), 'layers nested': _set('hparams.layers', [[8]]),
+    'layers float': _set('hparams.layers', [8.5, 16, 8]), 'kss empty': _set('hparams.kss', []),
+    'hparams c_in disagrees': _set('hparams.c_in', 3), 'vocab of 4 for c_out 2': _set('vocab', ['a', 'b', 'c', 'd']),
+    'vocab ints': _set('vocab', [1, 2]), 'vocab repeated': _set('vocab', ['a', 'a']), 'no vocab': _set('vocab', KeyError),
+    'stats wrong shape': _set('scale.stats', [[[[0.0]] * 3], [[[1.0]] * 3]]), 'stats text': _set('scale.stats', ['a', 'b']),
+    'stats nan': _set('scale.stats', [[[[float('nan')]]], [[[1.0]]]]), 'scale kind unknown': _set('scale.kind', 'Eval'),
+    'seq_len string': _set('seq_len', '96'), 'sha wrong': _set('weights_sha256', '0' * 64), 'sha a number': _set('weights_sha256', 5),
+    'format wrong': _set('format', 'pickle'), 'layers match nothing': _set('hparams.layers', [8, 16, 9]),
+}
+RAW = {'a JSON list': '[1, 2, 3]', 'deeply nested': '[' * 100_000 + ']' * 100_000, 'not JSON': '{"arch": ', 'a number': '5',
+       'not UTF-8': '\udcff'}
+
+@pytest.mark.parametrize('name', list(HOSTILE) + list(RAW) + ['weights not safetensors', 'weights of another shape'])
+def test_hostile_model_file_raises_one_error_naming_the_file(saved, tmp_path, name):
+    if name in HOSTILE: wf = _variant(saved, tmp_path, HOSTILE[name])
+    elif name in RAW:
+        wf = _variant(saved, tmp_path)
+        wf.with_suffix('.json').write_bytes(RAW[name].encode('utf-8', 'surrogateescape'))
+    elif name == 'weights not safetensors': wf = _variant(saved, tmp_path, weights=b'\x00' * 64)
+    else:
+        from safetensors.torch import save_file
+        other = tmp_path/'other.safetensors'
+        save_file({k: torch.zeros(3) for k in ['0.0.weight']}, str(other))
+        wf = _variant(saved, tmp_path, weights=other.read_bytes())
+    rss0, t0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.time()
+    with pytest.raises(ModelFileError) as e: load_ts_model(wf)
+    assert 'm.json' in str(e.value) or 'm.safetensors' in str(e.value), str(e.value)
+    assert time.time() - t0 < 5 and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 200_000   # KiB: nothing built big
+    assert isinstance(e.value, ValueError)
+
+def test_the_field_is_named(saved, tmp_path):
+    with pytest.raises(ModelFileError, match=r'hparams\.layers = 12000 is out of range'): load_ts_model(_variant(saved, tmp_path, HOSTILE['layers huge']))
+    with pytest.raises(ModelFileError, match=r"vocab has 4 class names but the model has c_out = 2"):
+        load_ts_model(_variant(saved, tmp_path, HOSTILE['vocab of 4 for c_out 2']))
+    with pytest.raises(ModelFileError, match=r"scale\.stats\[0\] has shape \(1, 3, 1\)"):
+        load_ts_model(_variant(saved, tmp_path, HOSTILE['stats wrong shape']))
+    with pytest.raises(ModelFileError, match=r"2\.0\.weight is \(8, 16, 3\), the architecture needs \(9, 16, 3\)"):
+        load_ts_model(_variant(saved, tmp_path, HOSTILE['layers match nothing']))
+
+def test_a_good_file_still_loads(saved):
+    learn = load_ts_model(saved)
+    assert learn.model.c_in == 1 and list(learn.dls.vocab) == ['-1', '1']
