@@ -103,3 +103,17 @@ def test_occlusion_streams_its_masks():
         occlusion(small, x_long, window=20, stride=20, batch_size=16)
     biggest = max(e.cpu_memory_usage for e in prof.events())
     assert biggest < 20e6, f'{biggest / 1e6:.0f} MB allocated by one operation'
+
+
+def test_perturbation_chunks_bounded_by_a_memory_budget():
+    "batch_size=None: as many perturbed copies per forward as fit in the budget (long series -> few), and the same maps"
+    from tsexplain.all import FCN, occlusion, integrated_gradients, auto_batch_size, series_cost, MEMORY_BUDGET
+    torch.manual_seed(0)
+    m = FCN(2, 2).eval()
+    short, long = torch.randn(3, 2, 64), torch.randn(1, 2, 20_000)
+    assert auto_batch_size(m, long) * series_cost(m, long) <= MEMORY_BUDGET < 256 * series_cost(m, long)   # 256 did not fit
+    assert auto_batch_size(m, short) >= 256 and auto_batch_size(m, short, 7) == 7
+    assert auto_batch_size(m, short, grads=True) <= auto_batch_size(m, short)
+    for f in (occlusion, integrated_gradients):
+        torch.testing.assert_close(f(m, short), f(m, short, batch_size=5), atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match='batch_size must be at least 1'): occlusion(m, short, batch_size=0)

@@ -55,11 +55,12 @@ def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
     return torch.as_tensor(baseline, dtype=x.dtype, device=x.device).expand_as(x).clone()
 
 @register_method('channel')
-def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_steps: int = 50, batch_size: int = 256,
+def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_steps: int = 50, batch_size: int = None,
                          progress=None, seed: int = 0) -> Tensor:
     "Integrated gradients from `baseline` to `x`, Gauss-Legendre with `n_steps` points: (B, C, L)"
     x = check_input(model, x)
     if n_steps < 1: raise ValueError(f"n_steps must be at least 1, got {n_steps}")
+    batch_size = auto_batch_size(model, x, batch_size, grads=True)
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
     base = make_baseline(x, baseline, seed)
     nodes, weights = np.polynomial.legendre.leggauss(n_steps)
@@ -78,9 +79,10 @@ def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_
 # %% ../nbs/05_attribution.ipynb #c7f817ac
 @register_method('channel')
 def smooth_grad(model, x, target=None, layer=None, n_samples: int = 25, noise_level: float = 0.15, abs: bool = True,
-                batch_size: int = 256, progress=None, seed: int = 0) -> Tensor:
+                batch_size: int = None, progress=None, seed: int = 0) -> Tensor:
     "SmoothGrad: saliency averaged over `n_samples` noisy copies of each series (noise std = noise_level × range): (B, C, L)"
     x = check_input(model, x)
+    batch_size = auto_batch_size(model, x, batch_size, grads=True)
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
     span = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).view(-1, 1, 1)
     gen = torch.Generator(device=x.device).manual_seed(seed)
@@ -139,9 +141,10 @@ def _window_counts(L: int, starts: Tensor, window: int) -> Tensor:
 
 @register_method('channel')
 def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = None, baseline=0., per_channel: bool = True,
-              batch_size: int = 256, progress=None) -> Tensor:
-    "Mean drop of the target logit when windows of each channel are replaced by `baseline`: (B, C, L), or (B, 1, L)"
+              batch_size: int = None, progress=None) -> Tensor:
+    "Mean drop of the target logit when windows of each channel are replaced by `baseline`: (B, C, L), or (B, 1, L); `batch_size` None: as many perturbed copies per forward as fit in MEMORY_BUDGET"
     x = series_only(check_input(model, x), 'occlusion')
+    batch_size = auto_batch_size(model, x, batch_size)
     B, C, L = x.shape
     stride = stride or max(1, window // 2)
     if not 1 <= window <= L: raise ValueError(f"window must be between 1 and the series length {L}; got {window}")
@@ -171,9 +174,10 @@ def _smooth(x: Tensor, width: int) -> Tensor:
 
 @register_method('channel')
 def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int = None, refine: bool = True,
-                batch_size: int = 256, progress=None) -> Tensor:
+                batch_size: int = None, progress=None) -> Tensor:
     "Per-channel map: Grad-CAM's time profile × channel weights from channel fading × smoothed input × gradient: (B, C, L)"
     x = series_only(check_input(model, x), 'channel_cam')
+    batch_size = auto_batch_size(model, x, batch_size)
     B, C, L = x.shape
     temporal = normalize_maps(grad_cam(model, x, target, layer))                           # (B, 1, L)
     with explaining(model), torch.no_grad():

@@ -126,10 +126,11 @@ def _channel_masks(r: LayerResult) -> Tensor:
     return ((flat - lo) / (hi - lo).clamp_min(1e-12)).view_as(up)
 
 @register_method('length')
-def score_cam(model, x, target=None, layer=None, relu: bool = True, batch_size: int = 256, progress=None) -> Tensor:
+def score_cam(model, x, target=None, layer=None, relu: bool = True, batch_size: int = None, progress=None) -> Tensor:
     "Score-CAM: channels weighted by the softmax of the target probability on the input masked by each channel (B, 1, L)"
     r = layer_pass(model, x, target, layer, grads=False)
     x = check_input(model, x)
+    batch_size = auto_batch_size(model, x, batch_size)
     masks, (B, K) = _channel_masks(r), r.acts.shape[:2]
     scores = torch.empty(B * K, device=x.device)
     with explaining(model), torch.no_grad():
@@ -159,7 +160,7 @@ def _ablated_scores(model, x, r: LayerResult, batch_size: int, progress) -> Tens
     return scores.view(B, K)
 
 @register_method('length')
-def ablation_cam(model, x, target=None, layer=None, relu: bool = True, batch_size: int = 256, progress=None,
+def ablation_cam(model, x, target=None, layer=None, relu: bool = True, batch_size: int = None, progress=None,
                  closed_form: bool = None, eps: float = 1e-7) -> Tensor:
     "Ablation-CAM: channels weighted by the relative score drop when each is zeroed; closed form behind GAP + linear (B, 1, L)"
     r = layer_pass(model, x, target, layer, grads=False)
@@ -170,7 +171,9 @@ def ablation_cam(model, x, target=None, layer=None, relu: bool = True, batch_siz
     if closed_form:
         if before is not r.layer: raise ValueError("closed_form=True needs the layer just before global average pooling")
         drop = class_weights(head).to(r.acts)[r.targets] * r.acts.flatten(2).mean(2)
-    else: drop = score - _ablated_scores(model, check_input(model, x), r, batch_size, progress)
+    else:
+        x = check_input(model, x)
+        drop = score - _ablated_scores(model, x, r, auto_batch_size(model, x, batch_size), progress)
     return weighted_map(r, drop / torch.where(score.abs() > eps, score, torch.full_like(score, eps)), relu)
 
 # %% ../nbs/04_cam.ipynb #3c6e8090

@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input', 'is_global_pool',
-           'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'class_probs',
-           'target_probs', 'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits',
-           'layer_pass', 'input_grads', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
+__all__ = ['MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input',
+           'is_global_pool', 'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores',
+           'class_probs', 'target_probs', 'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult',
+           'keeping_logits', 'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to',
+           'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -296,6 +297,34 @@ def input_grads(model: nn.Module, x, target=None, create_graph: bool = False) ->
     return g, logits.detach(), t
 
 # %% ../nbs/03_hooks.ipynb #48c2b08c
+MEMORY_BUDGET = 512 * 2**20      # bytes the perturbed copies of one chunk may take, when a method's batch_size is None
+
+_costs = weakref.WeakKeyDictionary()   # model -> {series shape: bytes}
+
+def series_cost(model: nn.Module, x: Tensor, grads: bool = False) -> int:
+    "Bytes one series shaped like `x[0]` takes in a forward (every leaf module's output, the input and its copies); twice with gradients"
+    cache = _costs.setdefault(model, {})
+    key = tuple(x.shape[1:])
+    if key not in cache:
+        total = [4 * x[:1].numel() * x.element_size()]                         # the series, its mask, its perturbed copy, ...
+        def rec(m, i, o):
+            for t in (o if isinstance(o, (tuple, list)) else [o]):
+                if isinstance(t, Tensor): total[0] += t.numel() * t.element_size()
+        hooks = [m.register_forward_hook(rec) for m in model.modules() if not list(m.children())]
+        try:
+            with explaining(model), torch.no_grad(): model(x[:1])
+        finally:
+            for h in hooks: h.remove()
+        cache[key] = total[0]
+    return cache[key] * (2 if grads else 1)
+
+def auto_batch_size(model: nn.Module, x: Tensor, batch_size: int = None, grads: bool = False, budget: int = None) -> int:
+    "`batch_size` when given; else as many series per forward as fit in `budget` bytes (MEMORY_BUDGET), 1 to 1024"
+    if batch_size is not None:
+        if int(batch_size) < 1: raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        return int(batch_size)
+    return int(max(1, min(1024, (budget or MEMORY_BUDGET) // max(1, series_cost(model, x, grads)))))
+
 def resize_to(maps: Tensor, size) -> Tensor:
     "Resize (B, K, l) maps to length `size` (linear), or (B, K, h, w) to `size` = (H, W) (bilinear)"
     size = tuple(np.atleast_1d(size).tolist())
