@@ -92,8 +92,8 @@ def test_plain_fastai_dataloaders_single_logit():
     xb, yb = dls.valid.one_batch()
     fig = show_cam((xb, yb), model, func_cam='grad_cam', multi_fig=True, show=False)   # 'stack expects each tensor...' before
     assert fig is not None
-    expect_eq(learn.cam([0, 1]).shape, (2, 1, 96))
-    expect_eq(learn.explain(progress=False)['maps'].shape, (20, 1, 96))
+    expect_eq(learn.cam([0, 1], method='grad_cam').shape, (2, 1, 96))
+    expect_eq(learn.explain(method='grad_cam', progress=False)['maps'].shape, (20, 1, 96))
     expect_eq(list(learn.evaluate_cams(methods=('grad_cam', 'occlusion'), n=16).index), ['grad_cam', 'occlusion'])
 
 def test_single_logit_learner_offers_the_right_loss_and_metric():
@@ -111,7 +111,7 @@ def test_2020_get_batch_path_is_scaled_as_the_model_sees_it():
     x, y = as_batch(items)
     xb, yb = dl_batch(dls.valid, [0, 5, 9])
     torch.testing.assert_close(x, xb.cpu()); expect_eq(y.tolist(), yb.tolist())
-    torch.testing.assert_close(compute_maps(learn.model, x, 'grad_cam'), learn.cam([0, 5, 9]).cpu())
+    torch.testing.assert_close(compute_maps(learn.model, x, 'grad_cam'), learn.cam([0, 5, 9], method='grad_cam').cpu())
 
 class XCMish(nn.Module):
     "XCM's idea: a Conv2d(1, nf) over the (channels x time) plane, then 1D"

@@ -20,11 +20,11 @@ def saved(tmp_path_factory):
 def test_reloaded_learners_explain_new_series(saved):
     learn, d = saved
     X = read_series(untar_ts('ECG200')/'ECG200_TEST.arff')[0][:5]
-    ref = learn.cam(list(range(5)))                    # the validation set is ECG200's TEST file: same series, same order
+    ref = learn.cam(list(range(5)), method='grad_cam')                    # the validation set is ECG200's TEST file: same series, same order
     for back in (load_learner(d/'learner.pkl'), load_ts_model(d/'model.safetensors')):
-        torch.testing.assert_close(back.cam(X), ref, atol=1e-5, rtol=1e-4)      # raw series: the training normalisation applied
-        torch.testing.assert_close(back.cam(torch.as_tensor(X[0])), ref[:1], atol=1e-5, rtol=1e-4)   # one series (C, L)
-        expect_eq(back.cam(untar_ts('ECG200')/'ECG200_TEST.arff').shape, (100, 1, 96))   # a file
+        torch.testing.assert_close(back.cam(X, method='grad_cam'), ref, atol=1e-5, rtol=1e-4)      # raw series: the training normalisation applied
+        torch.testing.assert_close(back.cam(torch.as_tensor(X[0]), method='grad_cam'), ref[:1], atol=1e-5, rtol=1e-4)   # one series (C, L)
+        expect_eq(back.cam(untar_ts('ECG200')/'ECG200_TEST.arff', method='grad_cam').shape, (100, 1, 96))   # a file
         with pytest.raises(ValueError, match=r'hold no series .*learn.show_cam\(X\)'): back.show_cam()
         fig = back.show_cam(X[:2], show=False)
         assert [ax.get_title() for ax in fig.axes if ax.get_title()][0].startswith('series 0: ')

@@ -29,11 +29,11 @@ def read(store):
 
 def test_store_equals_learn_explain(run_dir, tmp_path):
     learn = load_ts_model(run_dir/'model.safetensors')
-    out = explain_to_zarr(learn, run_dir/'series.npy', tmp_path/'m.zarr', chunk=64, bs=32, progress=False)
+    out = explain_to_zarr(learn, run_dir/'series.npy', tmp_path/'m.zarr', method='grad_cam', chunk=64, bs=32, progress=False)
     got, attrs = read(out)
     assert got['done'].all() and got['maps'].shape == (600, 1, 96) and attrs['method'] == 'grad_cam'
     X = np.load(run_dir/'series.npy')[:100]
-    ref = learn.cam(X)
+    ref = learn.cam(X, method='grad_cam')
     torch.testing.assert_close(torch.as_tensor(got['maps'][:100]), ref.cpu(), atol=1e-5, rtol=1e-4)
     import xarray as xr
     ds = xr.open_zarr(str(out), consolidated=False)

@@ -37,24 +37,24 @@ def test_inception_time_plus(inception):
     assert len([a for a in fig.axes if a.get_title()]) == 4
     maps = learn.cam([0, 1, 2])
     torch.testing.assert_close(learn.cam(Xte[:3]), maps, atol=1e-5, rtol=1e-4)   # raw series through tsai's TSStandardize
-    res = learn.explain(progress=False)
+    res = learn.explain(method='grad_cam', progress=False)
     assert res['maps'].shape == (100, 1, 96) and (res['preds'] == res['probs'].argmax(1)).all()
     table = learn.evaluate_cams(methods=('grad_cam', 'occlusion'), n=16)
     assert list(table.index) == ['grad_cam', 'occlusion']
 
 def test_xcm_multichannel():
     learn, _ = tsai_learner('BasicMotions', 'XCM')
-    assert learn.cam([0, 1]).shape == (2, 1, 100)        # refused: 'expects 1 input channel(s) but x has 6'
+    assert learn.cam([0, 1], method='grad_cam').shape == (2, 1, 100)        # refused: 'expects 1 input channel(s) but x has 6'
     assert learn.cam([0, 1], layer='conv2dblock').shape == (2, 6, 100)   # one map per channel from the 2D block
     assert learn.cam([0, 1], method='channel_cam').shape == (2, 6, 100)
-    assert learn.explain(progress=False)['maps'].shape == (40, 1, 100)
+    assert learn.explain(method='grad_cam', progress=False)['maps'].shape == (40, 1, 100)
     assert list(learn.evaluate_cams(methods=('grad_cam', 'channel_cam'), n=8).index) == ['grad_cam', 'channel_cam']
 
 def test_tst_transformer():
     learn, _ = tsai_learner('BasicMotions', 'TST')
     fig = learn.show_cam(n=2, show=False)                 # 'Could not find a convolutional layer' before: now attention relevance
     assert list(learn.evaluate_cams(n=8).index) == ['attention_relevance', 'attention_rollout', 'occlusion', 'integrated_gradients']
-    assert fig._suptitle.get_text() == 'Attention relevance'
-    maps = learn.cam([0, 1])
+    assert fig._suptitle.get_text().split(' · ')[1].startswith('deletion ')   # the most faithful method on TST, with its score
+    maps = learn.cam([0, 1], method='attention_relevance')
     assert maps.shape == (2, 1, 100) and torch.isfinite(maps).all()
-    assert learn.explain(progress=False)['maps'].shape == (40, 1, 100)
+    assert learn.explain(method='attention_relevance', progress=False)['maps'].shape == (40, 1, 100)

@@ -19,13 +19,14 @@ from .core import TSDataLoaders
 from .hooks import *
 from .cam import *
 from .cam import _chunks
+from .faithfulness import *
 from .hooks import _rnn_grads_allowed
 
 # %% auto #0
-__all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'make_baseline', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
-           'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch',
-           'learner_inputs', 'maps_and_logits', 'prediction_record', 'NpzStream', 'weights_fingerprint', 'job_meta',
+__all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad', 'guided_relus',
+           'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map', 'attention_pass',
+           'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch', 'learner_inputs',
+           'learner_sample', 'learner_method', 'maps_and_logits', 'prediction_record', 'NpzStream', 'job_meta',
            'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input',
            'check_maps_store', 'write_chunk', 'explain_recording']
 
@@ -43,17 +44,6 @@ def input_x_grad(model, x, target=None, layer=None) -> Tensor:
     return (check_input(model, x) * g).float()
 
 # %% ../nbs/05_attribution.ipynb #083921b6
-def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
-    "A reference input shaped like `x`: 'zeros', 'mean' (per channel), 'noise' (per-channel std, seeded), or a tensor/number"
-    if isinstance(baseline, str):
-        if baseline == 'zeros': return torch.zeros_like(x)
-        if baseline == 'mean': return x.mean(-1, keepdim=True).expand_as(x).clone()
-        if baseline == 'noise':
-            gen = torch.Generator(device=x.device).manual_seed(seed)
-            return torch.randn(x.shape, generator=gen, device=x.device) * x.std(-1, keepdim=True) + x.mean(-1, keepdim=True)
-        raise ValueError(f"Unknown baseline {baseline!r}; choose 'zeros', 'mean', 'noise', or pass a tensor")
-    return torch.as_tensor(baseline, dtype=x.dtype, device=x.device).expand_as(x).clone()
-
 @register_method('channel')
 def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_steps: int = 50, batch_size: int = None,
                          progress=None, seed: int = 0) -> Tensor:
@@ -159,7 +149,7 @@ def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = 
             idx = torch.arange(s, e, device=x.device)
             b, masks = idx // P, _window_masks(idx % P, C, L, starts, window, per_channel)
             drop = score[b] - target_scores(check_logits(model(torch.where(masks, base[b], x[b]))), t[b])
-            total.index_add_(0, b, drop.view(-1, 1, 1) * masks)
+            total.index_add_(0, b, (drop.view(-1, 1, 1) * masks).to(total.dtype))   # bf16 under autocast
         counts = _window_counts(L, starts, window).clamp_min(1)
     out = total / counts
     return (out if per_channel else out[:, :1]).float()
@@ -329,8 +319,9 @@ def attention_relevance(model, x, target=None, layer=None) -> Tensor:
     rel = (R - torch.eye(R.shape[-1], device=R.device, dtype=R.dtype)).clamp_min(0).mean(1)
     return _tokens_to_time(rel, np.shape(x)).float()
 
-def default_method(model) -> str:
-    "The method `learn.show_cam()` uses when none is named: Grad-CAM for CNNs, attention relevance for transformers, else IG"
+def default_method(model, x=None, verbose: bool = True) -> str:
+    "The method used when none is named: given series `x`, the most faithful applicable one measured on them (`choose_method`, cached by the weights); without, by architecture: Grad-CAM for CNNs, attention relevance for transformers, else IG"
+    if x is not None: return choose_method(model, x, verbose=verbose)
     if any(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in model.modules()): return 'grad_cam'
     if any(isinstance(m, nn.MultiheadAttention) or 'attention' in type(m).__name__.lower() for m in model.modules()):
         return 'attention_relevance'
@@ -414,11 +405,27 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
         return x.to(model_device(learn.model)), y, idxs if idxs is not None else list(range(len(x)))
     return learner_inputs(learn, x_or_idxs, ds_idx), None, None
 
+def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
+    "Up to `n` model-ready validation series of the learner, the series the default method is chosen on; `x`'s first `n` when it holds none"
+    try: s, _ = dl_batch(learn.dls.valid, n=n)
+    except (ValueError, IndexError, AttributeError, RuntimeError): s = None
+    if s is None or len(s) == 0:
+        if x is None: raise ValueError("The learner holds no validation series to choose a method on: pass method= or the series")
+        s = x[:n]
+    return s.to(model_device(learn.model))
+
+def learner_method(learn: Learner, method=None, x: Tensor = None) -> str:
+    "`method` when given, else the most faithful applicable method for the learner's model (measured on its validation series)"
+    return method if method is not None else default_method(learn.model, learner_sample(learn, x))
+
 @patch
-def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, **kwargs) -> Tensor:
-    "Maps from `method` (default: `default_method`) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series"
+def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, check: bool = False, **kwargs):
+    "Maps from `method` (default: the most faithful on this model) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series; with `check`, (maps, `Evidence`)"
     x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None)
-    return get_method(method or default_method(self.model))(self.model, x, target=target, layer=layer, **kwargs)
+    name = learner_method(self, method, x)
+    maps = get_method(name)(self.model, x, target=target, layer=layer, **kwargs)
+    if not check: return maps
+    return maps, faithfulness(self.model, x, maps, target=target, method=getattr(get_method(name), '__name__', str(name)))
 
 # %% ../nbs/05_attribution.ipynb #e056bf88
 def maps_and_logits(model, x, method, target=None, layer=None, **kwargs) -> tuple[Tensor, Tensor]:
@@ -472,13 +479,6 @@ class NpzStream:
     def abort(self): shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 # %% ../nbs/05_attribution.ipynb #99b6aacb
-def weights_fingerprint(model) -> str:
-    "sha256 of the model's parameters and buffers (names and values): the same model, the same fingerprint"
-    h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()):
-        h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
-
 def _json_safe(d: dict) -> dict:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)) for k, v in d.items()}
 
@@ -608,11 +608,11 @@ def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs
 
 # %% ../nbs/05_attribution.ipynb #6c50c9b2
 @patch
-def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=None, progress: bool = True, **kwargs):
+def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=None, progress: bool = True, check: bool = True, **kwargs):
     "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz, or a resumable .zarr store) or returned as a dict"
     dl = ifnone(dl, self.dls.valid)
     dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
-    f = get_method(method or default_method(self.model))
+    f = get_method(method or learner_method(self, None, dl_batch(dl, n=16)[0]))
     if save is not None and Path(save).suffix == '.zarr': return _explain_to_store(self, dl, f, Path(save), target, layer, progress, **kwargs)
     sink, parts = (NpzStream(save) if save else None), []
     try:
@@ -627,7 +627,12 @@ def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=N
         if sink: sink.abort()
         raise
     if sink: return sink.close()
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    if parts and check:                         # the evidence for these maps, on (up to 32 of) the series of the first batch
+        xb = next(iter(dl))[0]
+        ev = faithfulness(self.model, xb.as_subclass(Tensor), torch.as_tensor(parts[0]['maps']), target=target, method=f.__name__)
+        out['deletion_ratio'] = np.float32(ev.ratio)
+    return out
 
 # %% ../nbs/05_attribution.ipynb #0b0e8464
 RecordingMaps = namedtuple('RecordingMaps', 'time signal maps window_starts window_preds window_probs')

@@ -101,7 +101,8 @@ def build_explain_parser() -> argparse.ArgumentParser:
     p.add_argument('--data', required=True,
                    help='the series: a .npy file, a Zarr array or store (array X), a folder of archive files, an archive file, or a dataset name (its TEST file)')
     p.add_argument('--method', default=None, choices=list(METHOD_SUMMARIES), metavar='METHOD',
-                   help='explanation method (default: grad_cam for CNNs, attention_relevance for transformers)')
+                   help='explanation method (default: the most faithful of grad_cam, attention_relevance, input_x_grad, '
+                        'integrated_gradients and occlusion on the first 16 series, by deletion against a random order)')
     p.add_argument('--out', type=Path, required=True, help='the Zarr store to write (e.g. maps.zarr)')
     p.add_argument('--chunk', type=int, default=1024, help='series per chunk of the store (the unit of resuming and of sharing)')
     p.add_argument('--bs', type=int, default=256, help='series per forward pass')

@@ -17,90 +17,13 @@ from .hooks import *
 from .cam import *
 from .cam import _chunks
 from .attribution import *
+from .faithfulness import *
+from .faithfulness import _removal_curves, _interp_fill
 from copy import deepcopy  # after fastai's star import, which has a `copy` of its own
 
 # %% auto #0
-__all__ = ['BASELINES', 'RemovalScore', 'removal_baseline', 'deletion_auc', 'insertion_auc', 'topk_masking', 'rank_correlation',
-           'randomization_check', 'method_label', 'average_precision', 'localization_scores', 'make_planted_dataset',
-           'show_evaluation']
-
-# %% ../nbs/07_evaluate.ipynb #1c4a99f6
-def _interp_fill(x: Tensor, keep: Tensor) -> Tensor:
-    "Replace the values of `x` (N, C, L) where `keep` is False by linear interpolation between the nearest kept values"
-    N, C, L = x.shape
-    t = torch.arange(L, device=x.device).expand(N, C, L)
-    prev = torch.where(keep, t, torch.full_like(t, -1)).cummax(-1).values
-    nxt = torch.where(keep, t, torch.full_like(t, L)).flip(-1).cummin(-1).values.flip(-1)
-    has_prev, has_next = prev >= 0, nxt < L
-    pv = x.gather(-1, prev.clamp(0, L - 1)); nv = x.gather(-1, nxt.clamp(0, L - 1))
-    w = torch.where(has_prev & has_next, (t - prev).float() / (nxt - prev).clamp_min(1).float(), torch.zeros_like(x))
-    filled = torch.where(has_prev & has_next, pv + w * (nv - pv), torch.where(has_prev, pv, torch.where(has_next, nv, torch.zeros_like(x))))
-    return torch.where(keep, x, filled)
-
-BASELINES = ('zero', 'mean', 'noise', 'interp')
-
-def removal_baseline(x: Tensor, baseline='zero', seed: int = 0) -> Tensor:
-    "What removed values become (except 'interp', which depends on what is kept): (B, C, L)"
-    if baseline not in BASELINES: raise ValueError(f"Unknown baseline {baseline!r}; choose one of {BASELINES}")
-    if baseline == 'interp': return x
-    return make_baseline(x, {'zero': 'zeros'}.get(baseline, baseline), seed)
-
-def _orders(maps: Tensor, x: Tensor, random: bool, seed: int) -> Tensor:
-    "Cell ranks, most important first: (B, n_cells) indices into the flattened map"
-    if maps.ndim != 3 or maps.shape[0] != x.shape[0] or maps.shape[2] != x.shape[2] or maps.shape[1] not in (1, x.shape[1]):
-        raise ValueError(f"maps must be (B, 1, L) or (B, C, L) for x of shape {tuple(x.shape)}; got {tuple(maps.shape)}")
-    flat = maps.flatten(1).float()
-    if random:
-        gen = torch.Generator().manual_seed(seed)
-        return torch.stack([torch.randperm(flat.shape[1], generator=gen) for _ in range(len(flat))]).to(x.device)
-    return flat.argsort(1, descending=True)
-
-def _removal_curves(model, x, maps, target, fractions, baseline, insertion, random, seed, batch_size, progress) -> tuple[Tensor, Tensor]:
-    "Target probability after removing (or revealing) each fraction of the cells, most important first: (B, n_fractions); targets"
-    x = check_input(model, x)
-    maps = torch.as_tensor(maps).to(x.device)
-    B, C, L = x.shape
-    per_channel = maps.shape[1] == C and C > 1
-    order = _orders(maps, x, random, seed)
-    n_cells = order.shape[1]
-    ranks = torch.empty_like(order); ranks.scatter_(1, order, torch.arange(n_cells, device=x.device).expand(B, -1))
-    base = removal_baseline(x, baseline, seed)
-    fr = torch.as_tensor(fractions, dtype=torch.float32, device=x.device)
-    S = len(fr)
-    with explaining(model), torch.no_grad():
-        t = resolve_targets(check_logits(model(x)), target)
-        probs = torch.empty(B * S, device=x.device)
-        for s, e in _chunks(B * S, batch_size, progress, 'deletion' if not insertion else 'insertion'):
-            idx = torch.arange(s, e, device=x.device)
-            b, k = idx // S, idx % S
-            n_removed = (fr[k] * n_cells).round().long()
-            removed = ranks[b] < n_removed[:, None]                                   # (n, n_cells)
-            if insertion: removed = ~removed
-            removed = removed.view(-1, C if per_channel else 1, L).expand(-1, C, L)
-            xb = _interp_fill(x[b], ~removed) if baseline == 'interp' else torch.where(removed, base[b], x[b])
-            probs[s:e] = target_probs(check_logits(model(xb)), t[b])
-    return probs.view(B, S), t
-
-RemovalScore = namedtuple('RemovalScore', 'auc random_auc curve random_curve')
-
-def _auc(curve: Tensor) -> Tensor: return torch.trapezoid(curve, dx=1 / (curve.shape[1] - 1), dim=1)
-
-def _removal_score(model, x, maps, target, steps, baseline, insertion, seed, batch_size, progress) -> RemovalScore:
-    if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
-    fractions = np.linspace(0, 1, steps + 1)
-    curve, _ = _removal_curves(model, x, maps, target, fractions, baseline, insertion, False, seed, batch_size, progress)
-    rnd, _ = _removal_curves(model, x, maps, target, fractions, baseline, insertion, True, seed, batch_size, progress)
-    return RemovalScore(_auc(curve).cpu(), _auc(rnd).cpu(), curve.cpu(), rnd.cpu())
-
-def deletion_auc(model, x, maps, target=None, steps: int = 20, baseline='zero', seed: int = 0, batch_size: int = 256,
-                 progress=None) -> RemovalScore:
-    "Area under the target probability as the most important cells are removed first (lower is better), and its random reference"
-    return _removal_score(model, x, maps, target, steps, baseline, False, seed, batch_size, progress)
-
-def insertion_auc(model, x, maps, target=None, steps: int = 20, baseline='zero', seed: int = 0, batch_size: int = 256,
-                  progress=None) -> RemovalScore:
-    "Area under the target probability as the most important cells are revealed first (higher is better), and its random reference"
-    return _removal_score(model, x, maps, target, steps, baseline, True, seed, batch_size, progress)
+__all__ = ['topk_masking', 'rank_correlation', 'randomization_check', 'method_label', 'average_precision', 'localization_scores',
+           'make_planted_dataset', 'show_evaluation']
 
 # %% ../nbs/07_evaluate.ipynb #641678a4
 def topk_masking(model, x, maps, target=None, fractions=(0.05, 0.1, 0.2, 0.3, 0.5), baseline='zero', seed: int = 0,

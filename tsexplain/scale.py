@@ -117,8 +117,8 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
     check_store_path(out)                             # before anything is read: never write over a user's folder or file
     X = open_series(data)
     N, L = len(X), X.shape[-1]
-    model, name = learn.model, method or default_method(learn.model)
-    rank, world = dist_info()
+    model, rank, world = learn.model, *dist_info()
+    name = method or default_method(model, learner_inputs(learn, np.asarray(X[:16], dtype=np.float32)), verbose=rank == 0)
     meta = job_meta(model, name, {**kwargs, **({'autocast': str(autocast)} if autocast else {})}, layer, target,
                     data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []))
     def explain(xraw, t, first: int):

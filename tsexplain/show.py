@@ -22,12 +22,14 @@ from .hooks import *
 from .cam import *
 from .attribution import *
 from .attribution import _explain_input
+from .faithfulness import *
 from .core import TensorTS
 
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name',
-           'compute_maps', 'scale_label', 'scale_maps', 'draw_colored_series', 'padded_limits', 'draw_heatmap_behind',
-           'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention', 'show_recording']
+           'map_evidence', 'compute_maps', 'scale_label', 'scale_maps', 'draw_colored_series', 'padded_limits',
+           'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention',
+           'show_recording']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _label(y, i2o, vocab):
@@ -46,8 +48,9 @@ def _curve_styles(linestyles, n):
 def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', force_scale=True, scale_range=(0, 1),
              cmap='Spectral_r', linewidth=4, linestyles='solid', alpha=1.0, scatter=False, i2o=noop, figsize=None,
              multi_fig=False, confidence=None, savefig=None, style='heatmap', threshold=None, titles=None, vocab=None,
-             dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, missing=None, **kwargs) -> Figure:
-    "Draw each series of `batch` in the colours of its `func_cam` map; returns the figure (shown once in Jupyter)"
+             dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, missing=None, check: bool = True,
+             **kwargs) -> Figure:
+    "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter)"
     x, y = as_batch(batch, dl)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
@@ -72,6 +75,8 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
         return txt
     fname = method_name(get_method(func_cam))
     red = f' - {reduction}' if _accepts(get_method(func_cam), 'reduction') else ''
+    ev = map_evidence(model, x, maps, target, get_method(func_cam)) if check else None
+    red += f' · {ev.label}' if ev is not None else ''
     xs, styles = x.numpy(), _curve_styles(linestyles, B)
     kw = dict(cmap=cmap, norm=norm, alpha=alpha)
 
@@ -81,7 +86,8 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
         for i in range(B):
             art = draw_colored_series(ax, xs[i, 0], scaled[i, 0], linewidth=linewidth, linestyle=styles[i], scatter=scatter, **kw, **kwargs)
         ax.set_ylim(*padded_limits(xs))
-        ax.set_title(titles if isinstance(titles, str) else f"[{' - '.join(lab(i) for i in range(B))}] - {fname}{red}")
+        ax.set_title(titles if isinstance(titles, str) else f"[{' - '.join(lab(i) for i in range(B))}] - {fname}{red}",
+                     color=_evidence_color(ev))
         ax.set_xlabel('time step'); ax.set_ylabel('value')
         fig.colorbar(art, ax=ax, **bar)
         return finish_figure(fig, savefig, show)
@@ -107,7 +113,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
             ax.tick_params(labelsize=7)
         axs[r0, c0].set_title(titles[i] if isinstance(titles, (list, tuple)) else lab(i), fontsize=10)
     fig.colorbar(art, ax=axs.ravel().tolist(), fraction=0.04 if C == 1 else 0.03, pad=0.02, **bar)   # one scale for every series
-    fig.suptitle(f'{fname}{red}', fontsize=11)                     # which method drew the maps, once
+    fig.suptitle(f'{fname}{red}', fontsize=11, color=_evidence_color(ev))   # which method drew the maps, and how faithful, once
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #f54a3ec7
@@ -185,6 +191,16 @@ def method_name(f) -> str:
 def _accepts(f, name) -> bool:
     try: return name in inspect.signature(f).parameters
     except (TypeError, ValueError): return False
+
+def map_evidence(model, x: Tensor, maps: Tensor, target=None, f=None):
+    "The `Evidence` of series maps (deletion × random on the drawn series), with a warning naming a better method when they are no better than random; None for images or maps not aligned with `x`"
+    if x.ndim != 3 or maps.ndim != 3 or maps.shape[-1] != x.shape[-1]: return None
+    dev = model_device(model)
+    ev = faithfulness(model, x.to(dev), maps.to(dev), target=target, method=getattr(f, '__name__', ''))
+    warn_if_unfaithful(model, x.to(dev), ev, target)
+    return ev
+
+def _evidence_color(ev) -> str: return 'firebrick' if ev is not None and ev.flagged else 'black'
 
 def compute_maps(model, x: Tensor, func_cam='grad_cam', layer=None, reduction='mean', target=None, **kwargs) -> Tensor:
     "Maps (B, 1 or C, *S) of `func_cam` for `x`, passing `reduction` and `layer` to methods that take them"
@@ -296,7 +312,9 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         ax = axs[1 + k, 0]
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
         name = str(vocab[k]) if vocab is not None else f'class {k}'
-        ax.set_yticks([0.5]); ax.set_yticklabels([f'{name} ({probs[k]:.2f})'], fontsize=8)
+        ev = faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k)
+        ax.set_yticks([0.5]); ax.set_yticklabels([f'{name} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=8,
+                                                 color=_evidence_color(ev))
     axs[-1, 0].set_xlabel('time step')
     fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
     return finish_figure(fig, savefig, show)
@@ -308,8 +326,10 @@ def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion',
     C, L = x.shape[1:]
     rows = []
     for m in methods:
-        try: rows.append((method_name(get_method(m)), compute_maps(model, x, m, layer, target=target)[0].numpy()))
-        except ValueError: rows.append((f'{method_name(get_method(m))}: n/a', None))
+        try: maps = compute_maps(model, x, m, layer, target=target)
+        except ValueError: rows.append((f'{method_name(get_method(m))}: n/a', None)); continue
+        ev = faithfulness(model, x.to(model_device(model)), maps.to(model_device(model)), target=target, method=m)
+        rows.append((f'{method_name(get_method(m))}\ndel. {ev.ratio:.2f}×{" ⚠" if ev.flagged else ""}', maps[0].numpy()))
     row_h = min(0.5 + 0.35 * C, 2.0)                      # 12 channels x 5 methods stays about 1,100 px tall
     fig, axs = new_figure(len(rows), 1, figsize=figsize or (9, 1.2 + row_h * len(rows)), sharex=True)
     xs = x[0].numpy()
@@ -323,7 +343,8 @@ def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion',
         draw_channel_bands(ax, xs, lw=0.8 if C > 6 else 1)
         ax.set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
     axs[-1, 0].set_xlabel('time step')
-    axs[0, 0].set_title('each map scaled by its largest absolute value', fontsize=9)
+    axs[0, 0].set_title('each map scaled by its largest absolute value; del.: deletion AUC × a random order (lower is better, '
+                        '⚠ above 0.9: no better than random)', fontsize=9)
     return finish_figure(fig, savefig, show)
 
 def show_attention(x, model, layer=None, head=None, cmap='viridis', figsize=None, savefig=None, show=True) -> Figure:
@@ -431,5 +452,5 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
         titles = [f'{name(t)} / {name(p)} ({probs[i, p]:.2f})' for i, (t, p) in enumerate(zip(y.tolist(), preds))]
     else: titles = [f'series {i}: {name(p)} ({probs[i, p]:.2f})' for i, p in enumerate(preds)]
     if top_losses: titles = [f'#{idxs[i]}: {t}' for i, t in enumerate(titles)]
-    return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=method or default_method(self.model),
+    return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=learner_method(self, method, x),
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
