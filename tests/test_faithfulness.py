@@ -1,0 +1,90 @@
+"""The evidence drawn with every map: the cheap deletion score against a brute-force deletion curve, the flag and its
+warning, and the default method chosen by evidence (cached by the weights)."""
+import warnings
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from tsexplain.all import *
+from tsexplain.faithfulness import _chosen
+
+def brute_force_ratio(model, x, maps, target, fractions, seed=0):
+    "Deletion by hand, one series and one fraction at a time: zeroes the top cells of the map, and of a random order"
+    def curve(order, xi, t):
+        ps = []
+        for f in [0., *fractions, 1.]:
+            xr = xi.clone().flatten()
+            if maps.shape[1] == 1:                              # length-wise: a time step goes with all its channels
+                steps = order[:int(round(f * len(order)))]
+                xr = xi.clone(); xr[:, steps] = 0
+            else:
+                xr[order[:int(round(f * len(order)))]] = 0; xr = xr.view_as(xi)
+            with torch.no_grad(): ps.append(model(xr[None]).softmax(1)[0, t].item())
+        return np.trapezoid(ps, [0., *fractions, 1.])
+    gen = torch.Generator().manual_seed(seed)
+    a = r = 0.
+    for i in range(len(x)):
+        t = int(model(x[i:i + 1]).argmax(1)) if target is None else target
+        m = maps[i].flatten()
+        a += curve(m.argsort(descending=True), x[i], t)
+        r += curve(torch.randperm(len(m), generator=gen), x[i], t)
+    return a / r
+
+@pytest.mark.parametrize('per_channel', [False, True])
+def test_cheap_score_equals_brute_force_deletion(per_channel):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(3, 8, 5, padding=2), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
+    x = torch.randn(6, 3, 30)
+    maps = input_x_grad(model, x) if per_channel else grad_cam(model, x)
+    ev = faithfulness(model, x, maps, fractions=(0.1, 0.3, 0.5))
+    assert abs(ev.ratio - brute_force_ratio(model, x, maps, None, (0.1, 0.3, 0.5))) < 1e-4
+    assert ev.n_series == 6 and ev.per_series.shape == (6,) and ev.method == ''
+
+def test_flag_and_warning_name_a_better_method():
+    "A map that points away from what the model reads is flagged on the figure, and the warning names a method that does better"
+    class FirstHalf(nn.Module):
+        def __init__(self): super().__init__(); self.w = nn.Parameter(torch.ones(1))
+        def forward(self, x): s = 4 * self.w * x[..., :x.shape[-1] // 2].mean((1, 2)); return torch.stack([-s, s], 1)
+    x = torch.rand(8, 1, 40) + 0.5
+    wrong = lambda model, x, target=None, layer=None: torch.cat([torch.zeros(len(x), 1, 20), torch.ones(len(x), 1, 20)], -1)
+    with pytest.warns(UserWarning, match=r"no better than a random order\. On this model (input_x_grad|integrated_gradients|occlusion) does better"):
+        fig = show_cam(x[:4], FirstHalf(), func_cam=wrong, multi_fig=True, show=False)
+    assert '(no better than random)' in fig._suptitle.get_text() and fig._suptitle.get_color() == 'firebrick'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        fig = show_cam(x[:4], FirstHalf(), func_cam='input_x_grad', multi_fig=True, show=False)
+    assert 'Input×Gradient · deletion 0.' in fig._suptitle.get_text() and fig._suptitle.get_color() == 'black'
+
+@pytest.fixture(scope='module')
+def ecg():
+    learn = ts_learner(TSDataLoaders.from_dsname('ECG200', bs=16), seed=0)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(8, lr_max=1e-3)
+    return learn
+
+def test_default_is_the_most_faithful_and_cached(ecg, capsys):
+    _chosen.clear()
+    x, _ = dl_batch(ecg.dls.valid, n=16)
+    ranking, skipped = rank_methods(ecg.model, x)
+    assert [ev.method for ev, _ in ranking] and 'attention_relevance' not in [ev.method for ev, _ in ranking]   # no attention here
+    chosen = learner_method(ecg)
+    assert chosen == ranking[0][0].method and ranking[0][0].ratio <= min(ev.ratio for ev, _ in ranking)
+    out = capsys.readouterr().out
+    assert out.count('tsexplain: explaining with') == 1 and f'explaining with {chosen} (deletion ' in out
+    assert learner_method(ecg) == chosen and capsys.readouterr().out == ''        # cached: no second measurement
+    maps, ev = ecg.cam([0, 1, 2, 3], check=True)
+    assert isinstance(ev, Evidence) and ev.method == chosen and ev.n_series == 4
+    assert 'deletion_ratio' in ecg.explain(progress=False)
+    assert learner_method(ecg, 'occlusion') == 'occlusion'                        # an explicit method is obeyed
+
+def test_a_method_that_does_not_apply_is_skipped_with_its_reason():
+    "A model whose forward is not differentiable (as MiniRocket's features): gradients are skipped, occlusion chosen"
+    class Binned(nn.Module):
+        def __init__(self): super().__init__(); self.head = nn.Linear(2, 2)
+        def forward(self, x):
+            feats = torch.stack([(x[..., :20] > 0).float().mean((1, 2)), (x[..., 20:] > 0).float().mean((1, 2))], 1)
+            return self.head(feats.detach())
+    torch.manual_seed(0)
+    m = Binned().eval()
+    ranking, skipped = rank_methods(m, torch.randn(8, 1, 40))
+    assert {'input_x_grad', 'integrated_gradients'} <= set(skipped) and 'grad_cam' not in skipped    # grad_cam: no conv, not tried
+    assert [ev.method for ev, _ in ranking] == ['occlusion']
