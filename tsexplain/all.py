@@ -17,6 +17,8 @@ from .cam import *
 from . import faithfulness as _faithfulness
 from .faithfulness import *
 from .attribution import *
+from . import perturbation as _perturbation
+from .perturbation import *
 from .show import *
 from . import evaluate as _evaluate
 from .evaluate import *
@@ -25,7 +27,7 @@ from .scale import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _show, _evaluate, _scale)
+_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _perturbation, _show, _evaluate, _scale)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})

@@ -12,9 +12,11 @@ from .cam import *
 from . import faithfulness as _faithfulness
 from .faithfulness import *
 from .attribution import *
+from . import perturbation as _perturbation
+from .perturbation import *
 from .show import *
 from .evaluate import *
 from .scale import *
 from .models import save_ts_model, load_ts_model, binary_accuracy, ModelFileError
-_modules = (_hooks, _cam, _faithfulness, _attribution, _show, _evaluate, _scale)
+_modules = (_hooks, _cam, _faithfulness, _attribution, _perturbation, _show, _evaluate, _scale)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']
