@@ -8,6 +8,7 @@ from tsexplain.models import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
 from tsexplain.attribution import *
+from tsexplain.faithfulness import *
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 ARCHS = [InceptionTime, FCN, ResNet]

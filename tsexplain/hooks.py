@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input',
+__all__ = ['OUTPUTS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input',
            'is_global_pool', 'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores',
-           'class_probs', 'target_probs', 'model_lock', 'explaining', 'LayerCapture', 'check_logits', 'LayerResult',
-           'keeping_logits', 'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to',
-           'normalize_maps', 'register_method', 'get_method']
+           'class_probs', 'target_probs', 'model_lock', 'declare_output', 'output_kind', 'as_logits', 'explaining',
+           'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
+           'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -196,17 +196,68 @@ def model_lock(model: nn.Module) -> threading.RLock:
         if model not in _locks: _locks[model] = threading.RLock()
         return _locks[model]
 
+OUTPUTS = ('logits', 'probs')
+_declared, _detected, _active = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
+
+def declare_output(model: nn.Module, output: str = None) -> nn.Module:
+    "Say what the model returns: 'logits' (any real scores), 'probs' (softmax rows, or a sigmoid's one column); None: detect it"
+    if output is None: _declared.pop(model, None); _detected.pop(model, None); return model
+    if output not in OUTPUTS: raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+    _declared[model] = output
+    return model
+
+def _ends_in(model: nn.Module, kinds) -> bool:
+    leaves = [m for m in model.modules() if not list(m.children())]
+    return bool(leaves) and isinstance(leaves[-1], kinds)
+
+def output_kind(model: nn.Module, scores: Tensor) -> str:
+    "'probs' or 'logits' for the scores (B, K) the model returned: declared, or detected (a final Sigmoid/Softmax module, or softmax rows); refused when it cannot be told"
+    if model in _declared: return _declared[model]
+    if model in _detected: return _detected[model]
+    s = scores.detach().float()
+    if _ends_in(model, (nn.Sigmoid, nn.Softmax)): kind = 'probs'
+    elif s.shape[1] > 1: kind = 'probs' if bool((s >= 0).all() and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4)) else 'logits'
+    elif bool(((s < 0) | (s > 1)).any()): kind = 'logits'
+    elif len(s) >= 4:
+        raise ValueError(f"The model's single output lies in [0, 1] for all {len(s)} series, so it may be a probability (a sigmoid in "
+                         "forward) or a logit: say which with declare_output(model, 'probs') or declare_output(model, 'logits')")
+    else: return 'logits'                      # too few series to tell: not cached, the next batch decides
+    _detected[model] = kind
+    return kind
+
+def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
+    "Scores explained as logits: probabilities p become log p (softmax rows) or log(p / (1 - p)) (one sigmoid column: exactly the logit)"
+    if kind == 'logits': return scores
+    p = scores.clamp(eps, 1 - eps)
+    return p.log() if scores.shape[1] > 1 else p.log() - (1 - p).log()
+
+def _to_logits_hook(model, inp, out):
+    "Forward hook active while explaining: probability outputs become logits, so every method explains the same score"
+    try: scores = check_logits(out)
+    except ValueError: return None                     # not a classifier's output: the caller says what is wrong
+    kind = output_kind(model, scores)
+    if kind == 'logits': return None
+    lg = as_logits(scores, kind)
+    if isinstance(out, Tensor): return lg
+    if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
+    return type(out)(lg if v is scores else v for v in out)
+
 @contextmanager
 def explaining(model: nn.Module):
-    "Eval mode and frozen parameters for the block, under the model's lock; modes, `requires_grad` and `.grad` restored after it"
+    "Eval mode and frozen parameters for the block, under the model's lock, and probability outputs read as logits; modes, `requires_grad` and `.grad` restored after it"
     with model_lock(model):
+        outer = not _active.get(model, 0)
         modes = [(m, m.training) for m in model.modules()]
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
+        hook = model.register_forward_hook(_to_logits_hook) if outer else None
+        _active[model] = _active.get(model, 0) + 1
         try:
             model.eval()
             for p, *_ in params: p.requires_grad_(False)
             yield model
         finally:
+            _active[model] -= 1
+            if hook is not None: hook.remove()
             for m, mode in modes: m.training = mode
             for p, rg, g in params:
                 p.requires_grad_(rg)
