@@ -58,3 +58,22 @@ def test_tst_transformer():
     maps = learn.cam([0, 1], method='attention_relevance')
     assert maps.shape == (2, 1, 100) and torch.isfinite(maps).all()
     assert learn.explain(method='attention_relevance', progress=False)['maps'].shape == (40, 1, 100)
+
+def test_one_raw_series_is_one_series_on_every_model():
+    "(C, L) was read as C univariate series by XCM (its first convolution is 2D over the (C, L) plane)"
+    learn, Xte = tsai_learner('BasicMotions', 'XCM', epochs=1)
+    one = learn.cam(Xte[0], method='grad_cam')
+    assert one.shape[0] == 1 and one.shape[-1] == 100
+    torch.testing.assert_close(one, learn.cam(Xte[:1], method='grad_cam'), atol=1e-5, rtol=1e-4)
+
+def test_reloaded_tsai_learner_goes_through_tsais_batch_transforms(inception, tmp_path):
+    "After tsai's export + load_learner the raw series go through TSStandardize again (model input mean ~0, not the raw ~100)"
+    from fastai.learner import load_learner
+    learn, Xte = inception
+    learn.export(tmp_path/'tsai.pkl')
+    back = load_learner(tmp_path/'tsai.pkl')
+    from tsexplain.explain import learner_inputs
+    xb = learner_inputs(back, Xte[:8] + 100)
+    ref = learner_inputs(learn, Xte[:8] + 100)
+    torch.testing.assert_close(xb.cpu(), ref.cpu(), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(back.cam(Xte[:3], method='grad_cam'), learn.cam([0, 1, 2], method='grad_cam'), atol=1e-4, rtol=1e-3)

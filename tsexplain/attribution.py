@@ -25,10 +25,10 @@ from .hooks import _rnn_grads_allowed
 # %% auto #0
 __all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad', 'guided_relus',
            'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map', 'attention_pass',
-           'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch', 'learner_inputs',
-           'learner_sample', 'learner_method', 'maps_and_logits', 'prediction_record', 'NpzStream', 'job_meta',
-           'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input',
-           'check_maps_store', 'write_chunk', 'explain_recording']
+           'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch', 'learner_channels',
+           'learner_inputs', 'learner_sample', 'learner_method', 'maps_and_logits', 'prediction_record', 'NpzStream',
+           'job_meta', 'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest',
+           'verify_chunk_input', 'check_maps_store', 'write_chunk', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -368,12 +368,25 @@ def dl_batch(dl, idxs=None, n: int = None) -> tuple[Tensor, Tensor | None]:
     sel = want if want is not None else slice(None, n)
     return x[sel], (y[sel] if y is not None else None)
 
+def _dispatched_tensor_type(tfm):
+    "The tensor subclass a transform's `encodes` is registered for (plum in fastcore 2, TypeDispatch before), or None"
+    f = getattr(type(tfm), 'encodes', None)
+    try:
+        if hasattr(f, '_resolve_pending_registrations'):
+            f._resolve_pending_registrations()
+            types = [tp for m in f.methods for tp in m.signature.types]
+        else: types = list(getattr(getattr(f, 'funcs', None), 'd', {}).keys())
+    except Exception: return None
+    return next((tp for tp in types if isinstance(tp, type) and issubclass(tp, Tensor) and tp is not Tensor), None)
+
 def _input_type(dl):
-    "The tensor type the DataLoader's batch transforms dispatch on (tsexplain's TensorTS, tsai's TSTensor, ...)"
+    "The tensor type the DataLoader's batch transforms dispatch on (tsexplain's TensorTS, tsai's TSTensor, ...), even when it holds no data"
     ds = getattr(dl, 'dataset', None)
     if ds is not None and len(ds):
         item = ds[0]
         return type(item[0] if isinstance(item, (tuple, list)) else item)
+    for t in getattr(getattr(dl, 'after_batch', None), 'fs', []):       # a reloaded learner: ask its batch transforms
+        if (tp := _dispatched_tensor_type(t)) is not None: return tp
     from .core import TensorTS
     return TensorTS
 
@@ -388,10 +401,24 @@ def _as_series_batch(x, n_channels=None) -> Tensor:
     elif t.ndim == 2: t = t[None] if n_channels is None or t.shape[0] == n_channels else t[:, None]
     return t
 
+def learner_channels(learn: Learner):
+    "The number of channels the learner's series have: from its data (a dataset item, or a reloaded model's record), else its first Conv1d"
+    meta = getattr(learn, 'ts_meta', None)
+    if meta and meta.get('c_in'): return int(meta['c_in'])
+    for dl in getattr(learn.dls, 'loaders', []):
+        ds = getattr(dl, 'dataset', None)
+        try:
+            if ds is not None and len(ds):
+                item = ds[0]
+                return int(np.shape(item[0] if isinstance(item, (tuple, list)) else item)[0])
+        except Exception: continue
+    conv = first_conv(learn.model)
+    return conv.in_channels if isinstance(conv, nn.Conv1d) else None
+
 def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
     "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"
     dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
-    t = _as_series_batch(x, expected_channels(learn.model))
+    t = _as_series_batch(x, learner_channels(learn))
     out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
     return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))
 
