@@ -67,7 +67,7 @@ def test_localization_scores_known_answers():
 
 @pytest.mark.parametrize('maps,mask,msg', [(torch.rand(2, 3, 10), torch.ones(2, 3, 12, dtype=torch.bool), 'do not match'),
                                            (torch.rand(2, 2, 10), torch.ones(2, 3, 10, dtype=torch.bool), 'do not match'),
-                                           (torch.rand(2, 3, 10), torch.zeros(2, 3, 10, dtype=torch.bool), 'at least one True')])
+                                           (torch.rand(2, 3, 10), torch.zeros(2, 3, 10, dtype=torch.bool), 'no series has a True cell')])
 def test_localization_bad_input(maps, mask, msg):
     with pytest.raises(ValueError, match=msg): localization_scores(maps, mask)
 
@@ -125,3 +125,23 @@ def test_evaluate_cams_with_mask():
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(3, lr_max=3e-3)
     df = learn.evaluate_cams(methods=['grad_cam', 'channel_cam'], n=40, steps=5, mask=mask[80:])
     assert df.loc['channel_cam', 'pr_auc'] > df.loc['grad_cam', 'pr_auc']
+
+def test_localization_skips_series_without_cells():
+    "Negatives carry no planted motif: they are skipped and counted, not an error"
+    maps, mask = torch.rand(4, 1, 10), torch.zeros(4, 1, 10, dtype=torch.bool)
+    mask[1, 0, 2:5] = True; mask[3, 0, 7] = True
+    res = localization_scores(maps, mask)
+    assert res['localized_series'] == 2 and res['skipped_series'] == 2
+    per = localization_scores(maps, mask, per_series=True)
+    assert torch.isnan(per['pr_auc'][[0, 2]]).all() and abs(res['pr_auc'] - per['pr_auc'][[1, 3]].mean().item()) < 1e-6
+
+def test_models_that_write_into_their_input():
+    "tsai's TSTPlus runs x[mask] = 0 in forward: gradient methods failed with 'a leaf Variable ... in-place operation'"
+    class InPlace(nn.Module):
+        def __init__(self): super().__init__(); self.lin = nn.Linear(10, 2)
+        def forward(self, x):
+            x[torch.isnan(x)] = 0
+            return self.lin(x.mean(1))
+    m, x = InPlace().eval(), torch.randn(3, 2, 10)
+    for f in (saliency, input_x_grad, integrated_gradients, smooth_grad):
+        assert f(m, x).shape == (3, 2, 10)

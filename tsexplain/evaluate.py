@@ -94,13 +94,16 @@ def localization_scores(maps, mask, per_series: bool = False):
             or maps.shape[1] not in (1, mask.shape[1]):
         raise ValueError(f"maps {tuple(maps.shape)} and mask {tuple(mask.shape)} do not match: expected maps (B, 1 or C, L) "
                          "and mask (B, C, L) for the same series")
-    if not mask.flatten(1).any(1).all(): raise ValueError("every series needs at least one True cell in its mask")
+    has = mask.flatten(1).any(1)                         # negatives usually carry no motif: they are not scored
+    if not has.any(): raise ValueError("no series has a True cell in its mask: there is nothing to localise (at least one True cell needed)")
     m = maps.expand_as(mask).flatten(1)
     lab = mask.flatten(1)
     pos = m.clamp_min(0)
     res = dict(pr_auc=average_precision(m, lab), pointing_game=lab.gather(1, m.argmax(1, keepdim=True))[:, 0].float(),
                relevance_mass=(pos * lab).sum(1) / pos.sum(1).clamp_min(1e-12))
-    return res if per_series else {k: v.mean().item() for k, v in res.items()}
+    res = {k: torch.where(has, v, torch.full_like(v, float('nan'))) for k, v in res.items()}
+    if per_series: return res
+    return {**{k: v[has].mean().item() for k, v in res.items()}, 'localized_series': int(has.sum()), 'skipped_series': int((~has).sum())}
 
 # %% ../nbs/07_evaluate.ipynb #bbf3f9b5
 def _motif(kind: str, k: int, n_classes: int, w: int) -> np.ndarray:

@@ -342,7 +342,7 @@ def input_grads(model: nn.Module, x, target=None, create_graph: bool = False) ->
     x = check_input(model, x)
     with explaining(model), torch.enable_grad(), _rnn_grads_allowed(model, x):
         xi = x.detach().requires_grad_(True)
-        logits = check_logits(model(xi))
+        logits = check_logits(model(xi * 1))             # a non-leaf copy: models that write into their input (x[mask] = 0) work
         t = resolve_targets(logits.detach(), target)
         g = torch.autograd.grad(target_scores(logits, t).sum(), xi)[0]
     return g, logits.detach(), t
