@@ -91,6 +91,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'tsexplain.cam': { 'tsexplain.cam._ablated_scores': ('cam.html#_ablated_scores', 'tsexplain/cam.py'),
                                'tsexplain.cam._channel_masks': ('cam.html#_channel_masks', 'tsexplain/cam.py'),
                                'tsexplain.cam._chunks': ('cam.html#_chunks', 'tsexplain/cam.py'),
+                               'tsexplain.cam._interactive': ('cam.html#_interactive', 'tsexplain/cam.py'),
                                'tsexplain.cam._is_global_avg_pool': ('cam.html#_is_global_avg_pool', 'tsexplain/cam.py'),
                                'tsexplain.cam.ablation_cam': ('cam.html#ablation_cam', 'tsexplain/cam.py'),
                                'tsexplain.cam.cam': ('cam.html#cam', 'tsexplain/cam.py'),

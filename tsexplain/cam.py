@@ -107,10 +107,16 @@ def eigen_cam(model, x, target=None, layer=None, relu: bool = False) -> Tensor:
     return finish_map((proj * sign).view(len(M), 1, *r.acts.shape[2:]), r, relu)
 
 # %% ../nbs/04_cam.ipynb #428dd831
+def _interactive() -> bool:
+    "A notebook or a terminal: where a progress bar redraws in place (in a log it would leave one \\r frame per step)"
+    import sys
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK or (hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()))
+
 def _chunks(n: int, size: int, progress=None, what: str = ''):
     "Start/end pairs covering range(n) in chunks of `size`; a progress bar when `progress`, or when None and there are 10+"
     starts = range(0, n, max(1, int(size)))
-    show = progress if progress is not None else len(starts) >= 10
+    show = progress if progress is not None else len(starts) >= 10 and _interactive()
     if not show:
         for s in starts: yield s, min(s + size, n)
         return

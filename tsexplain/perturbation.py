@@ -5,6 +5,7 @@
 
 # %% ../nbs/05a_perturbation.ipynb #efdd4337
 from __future__ import annotations
+import inspect
 import numpy as np
 import torch
 from torch import Tensor
@@ -28,6 +29,7 @@ def _masked_copies(x: Tensor, b: Tensor, starts: Tensor, window: int, chans: Ten
 def _map_changes(model, x, base_maps, b, copies, targets, f, batch_size, progress, what, **kwargs) -> Tensor:
     "Sum of |R(x_b) - R(copy)| for each copy (n,), the base method R run on the copies in chunks"
     out = torch.empty(len(copies), device=x.device)
+    if 'progress' in inspect.signature(f).parameters: kwargs = {**kwargs, 'progress': False}   # one bar: TSR's own
     for s, e in _chunks(len(copies), batch_size, progress, what):
         m = f(model, copies[s:e], target=targets[b[s:e]], **kwargs)
         out[s:e] = (base_maps[b[s:e]] - m).abs().flatten(1).sum(1)

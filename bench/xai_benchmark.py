@@ -1,0 +1,115 @@
+"""Which map to trust: tsexplain's methods, its evidence-chosen default and TSR, side by side with the peers that are installed
+(captum's IG; time-interpret's ExtremalMask/DynaMask when `tint` imports), on synthetic sets whose informative cells are known:
+
+- Ismail et al. (NeurIPS 2020) boxes: 10 features x 50 steps of noise, the class written as +/- a shift inside a box
+  (Middle, Small Middle, Moving Middle, Rare Features, Rare Time), on a CNN;
+- planted motifs: type 1 (one channel carries the class), type 2 (the class is whether the motifs of two channels agree).
+
+For each (set, method): AUPRC, tint's AUP and AUR (areas under precision and recall over the thresholds), the deletion
+ratio against a random order, and seconds per series, all on the same trained model and series.
+
+    python bench/xai_benchmark.py --quick        # about 2 minutes on 2 cores
+"""
+import argparse, sys, time, warnings
+import numpy as np
+import torch
+from torch import nn
+warnings.filterwarnings('ignore')
+from sklearn.metrics import precision_recall_curve, auc, average_precision_score
+from tsexplain.all import *
+
+def boxes(kind: str, n: int, C: int = 10, L: int = 50, amplitude: float = 1.5, seed: int = 0):
+    "Ismail et al.'s boxes: X (n, C, L), y, mask of the informative cells (n, C, L)"
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (n, C, L)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    mask = np.zeros((n, C, L), bool)
+    for i in range(n):
+        if kind == 'Middle': f, t = slice(C // 4, 3 * C // 4), slice(L // 4, 3 * L // 4)
+        elif kind == 'SmallMiddle': f, t = slice(2 * C // 5, 3 * C // 5), slice(2 * L // 5, 3 * L // 5)
+        elif kind == 'MovingMiddle':
+            s = int(rng.integers(0, L // 2)); f, t = slice(C // 4, 3 * C // 4), slice(s, s + L // 2)
+        elif kind == 'RareFeatures': f, t = slice(0, max(1, C // 20)), slice(L // 4, 3 * L // 4)
+        elif kind == 'RareTime': f, t = slice(C // 4, 3 * C // 4), slice(L // 2, L // 2 + max(1, L // 20))
+        else: raise ValueError(kind)
+        X[i, f, t] += amplitude * (1 if y[i] else -1)
+        mask[i, f, t] = True
+    return X, y.astype(str), mask
+
+def cnn(C, K=2):
+    return nn.Sequential(nn.Conv1d(C, 32, 5, padding=2), nn.BatchNorm1d(32), nn.ReLU(), nn.Conv1d(32, 32, 5, padding=2),
+                         nn.BatchNorm1d(32), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, K))
+
+def train(X, y, arch=None, epochs=10, seed=0):
+    dls = TSDataLoaders.from_arrays(X, y, bs=32, valid_pct=0.25, seed=seed, normalize=None)
+    learn = ts_learner(dls, seed=seed) if arch == 'InceptionTime' else Learner(dls, cnn(X.shape[1]), metrics=accuracy)
+    if arch != 'InceptionTime': torch.manual_seed(seed)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+    return learn
+
+def scores(maps, mask):
+    "AUPRC, tint's AUP and AUR (areas under precision and recall as functions of the threshold), over all cells"
+    m = np.abs(maps.cpu().numpy()); m = np.broadcast_to(m, mask.shape)
+    m = (m - m.min(axis=(1, 2), keepdims=True)) / np.ptp(m, axis=(1, 2), keepdims=True).clip(1e-12)
+    p, r, th = precision_recall_curve(mask.ravel(), m.ravel())
+    return dict(AUPRC=average_precision_score(mask.ravel(), m.ravel()), AUP=auc(th, p[:-1]), AUR=auc(th, r[:-1]))
+
+def peers():
+    out = {}
+    try:
+        from captum.attr import IntegratedGradients
+        def captum_ig(model, x, target=None, layer=None):
+            with explaining(model): t = model(x).argmax(1)
+            return IntegratedGradients(model).attribute(x, target=t, n_steps=50).detach()
+        out['captum IG'] = captum_ig
+    except ImportError: pass
+    try:
+        import tint  # noqa: F401  time-interpret: ExtremalMask / DynaMask need pytorch-lightning; measured where installed
+        out['tint'] = None
+    except ImportError: pass
+    return out
+
+OURS = ('grad_cam', 'channel_cam', 'occlusion', 'saliency', 'input_x_grad', 'integrated_gradients')
+
+def run(quick: bool):
+    n = 240 if quick else 1000
+    sets = [(k, *boxes(k, n)) for k in (['Middle', 'RareTime', 'RareFeatures'] if quick else
+                                        ['Middle', 'SmallMiddle', 'MovingMiddle', 'RareFeatures', 'RareTime'])]
+    X1, y1, m1 = make_planted_dataset(n, channels=5, length=100, window=20, amplitude=3.0, seed=0)
+    sets.append(('planted type 1', X1, y1, m1))
+    if not quick:
+        X2, y2, m2 = make_planted_dataset(n, channels=5, length=100, window=20, amplitude=3.0, joint=True, seed=0)
+        sets.append(('planted type 2', X2, y2, m2))
+    rows = []
+    for name, X, y, mask in sets:
+        learn = train(X, y, 'InceptionTime' if 'type 2' in name else None, epochs=8 if quick else 20)
+        acc = float(learn.validate()[1])
+        k = min(48, n // 4)
+        xb = learner_inputs(learn, X[-k:]); mk = mask[-k:]
+        methods = {m: m for m in OURS}
+        methods['TSR(IG)'] = lambda model, x, target=None, layer=None: tsr(model, x, method='integrated_gradients', n_steps=16)
+        methods.update({p: f for p, f in peers().items() if f is not None})
+        default = learner_method(learn)
+        for label, f in methods.items():
+            t0 = time.perf_counter()
+            try: maps = get_method(f)(learn.model, xb)
+            except ValueError as e: print(f'  {name}: {label} n/a ({e})'); continue
+            secs = (time.perf_counter() - t0) / len(xb)
+            ev = faithfulness(learn.model, xb, maps, method=str(label))
+            rows.append(dict(set=name, acc=acc, method=label + (' (default)' if label == default else ''), **scores(maps, mk),
+                             deletion=ev.ratio, s_per_series=secs))
+    return rows
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--quick', action='store_true')
+    a = p.parse_args()
+    torch.set_num_threads(2)
+    rows = run(a.quick)
+    print('| set | model acc. | method | AUPRC | AUP | AUR | deletion × random | s / series |\n|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f"| {r['set']} | {r['acc']:.2f} | {r['method']} | {r['AUPRC']:.3f} | {r['AUP']:.3f} | {r['AUR']:.3f} | "
+              f"{r['deletion']:.2f} | {r['s_per_series']:.4f} |")
+    if 'tint' not in peers(): print("\ntime-interpret (tint) is not installed here: its ExtremalMask/DynaMask columns are not measured.")
+
+if __name__ == '__main__': sys.exit(main())
