@@ -16,8 +16,8 @@ from .models import GAP1d
 # %% auto #0
 __all__ = ['OUTPUTS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input',
            'is_global_pool', 'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores',
-           'class_probs', 'target_probs', 'model_lock', 'declare_output', 'output_kind', 'as_logits', 'explaining',
-           'LayerCapture', 'check_logits', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
+           'class_probs', 'target_probs', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits',
+           'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
            'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
@@ -196,6 +196,18 @@ def model_lock(model: nn.Module) -> threading.RLock:
         if model not in _locks: _locks[model] = threading.RLock()
         return _locks[model]
 
+def check_logits(out) -> Tensor:
+    "The logits (B, K) in a model's output: the output itself, the first 2D tensor of a tuple or list, or a dict's 'logits'"
+    if isinstance(out, dict): out = out['logits'] if 'logits' in out else next((v for v in out.values() if _is_2d(v)), out)
+    elif isinstance(out, (tuple, list)): out = next((v for v in out if _is_2d(v)), out)
+    if not _is_2d(out):
+        what = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ValueError(f"The model must return logits of shape (B, n_classes), or a tuple/dict holding them (the first 2D "
+                         f"tensor of a tuple, or the 'logits' of a dict); it returned {what}")
+    return out
+
+def _is_2d(t) -> bool: return isinstance(t, Tensor) and t.ndim == 2
+
 OUTPUTS = ('logits', 'probs')
 _declared, _detected, _active = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
 
@@ -289,18 +301,6 @@ def _rnn_grads_allowed(model: nn.Module, x: Tensor):
     else: yield
 
 # %% ../nbs/03_hooks.ipynb #03b68791
-def check_logits(out) -> Tensor:
-    "The logits (B, K) in a model's output: the output itself, the first 2D tensor of a tuple or list, or a dict's 'logits'"
-    if isinstance(out, dict): out = out['logits'] if 'logits' in out else next((v for v in out.values() if _is_2d(v)), out)
-    elif isinstance(out, (tuple, list)): out = next((v for v in out if _is_2d(v)), out)
-    if not _is_2d(out):
-        what = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
-        raise ValueError(f"The model must return logits of shape (B, n_classes), or a tuple/dict holding them (the first 2D "
-                         f"tensor of a tuple, or the 'logits' of a dict); it returned {what}")
-    return out
-
-def _is_2d(t) -> bool: return isinstance(t, Tensor) and t.ndim == 2
-
 @dataclass
 class LayerResult:
     "One pass of the engine: activations and their gradients (B, C, *S), logits (B, K), targets (B,), input size (L,) or (H, W)"
