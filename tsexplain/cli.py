@@ -30,6 +30,7 @@ METHOD_SUMMARIES = {
     'guided_grad_cam': 'guided backpropagation x Grad-CAM; per channel',
     'occlusion': 'score drop when windows of each channel are replaced by a baseline; per channel, any model',
     'channel_cam': "Grad-CAM's time profile x each channel's weight from fading it; per channel",
+    'tsr': 'temporal saliency rescaling (Ismail et al. 2020) around integrated gradients: time, then channel relevance; slow',
     'attention_rollout': 'transformers: attention multiplied through the layers (Abnar & Zuidema 2020)',
     'attention_relevance': 'transformers: gradient-weighted attention relevance, class specific (Chefer et al. 2021)',
 }
