@@ -26,7 +26,7 @@ def planted_learner():
     return learn, torch.as_tensor(Xv)
 
 CHANNEL_METHODS = sorted(n for n, f in METHODS.items() if f.kind == 'channel')
-KW = {'integrated_gradients': dict(n_steps=32), 'smooth_grad': dict(n_samples=16)}
+KW = {'integrated_gradients': dict(n_steps=32), 'smooth_grad': dict(n_samples=16), 'tsr': dict(method='input_x_grad', window=10)}
 
 @pytest.mark.parametrize('method', CHANNEL_METHODS)
 def test_maximum_on_planted_channel(planted_learner, method):
