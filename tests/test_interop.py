@@ -146,3 +146,11 @@ def test_padding_is_not_coloured_by_the_map():
     fig = learn.show_cam(idxs=[0], show=False)
     colours = np.ma.filled(fig.axes[0].collections[0].get_array(), np.nan)   # one value per segment
     assert np.isnan(colours[length:]).all() and not np.isnan(colours[:length - 1]).any()
+
+def test_channels_last_raw_arrays_at_the_learner_methods_say_so():
+    "learn.cam on a raw (N, L, C) array failed with 'The size of tensor a (250) must match the size of tensor b (12)'"
+    dls = TSDataLoaders.from_dsname('BasicMotions', bs=16)
+    learn = ts_learner(dls, FCN, seed=0)
+    X = read_series(untar_ts('BasicMotions')/'BasicMotions_TEST.arff')[0][:3]
+    with pytest.raises(ValueError, match=r"channels-last \(N, L, C\).*transpose\(0, 2, 1\)"): learn.cam(X.transpose(0, 2, 1), method='grad_cam')
+    assert learn.cam(X, method='grad_cam').shape == (3, 1, 100)

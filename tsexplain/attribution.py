@@ -418,7 +418,12 @@ def learner_channels(learn: Learner):
 def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
     "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"
     dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
-    t = _as_series_batch(x, learner_channels(learn))
+    C = learner_channels(learn)
+    t = _as_series_batch(x, C)
+    if C is not None and t.shape[1] != C:
+        hint = (f" It looks channels-last (N, L, C) = {tuple(t.shape)}: pass x.transpose(0, 2, 1) (numpy) or x.transpose(1, 2) (torch)"
+                if t.shape[-1] == C else '')
+        raise ValueError(f"The learner's series have {C} channel(s) but x has {t.shape[1]} (x as (N, C, L): {tuple(t.shape)}).{hint}")
     out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
     return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))
 
