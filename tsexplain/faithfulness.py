@@ -213,7 +213,7 @@ def choose_method(model, x, methods=None, max_series: int = 16, verbose: bool = 
 def better_method(model, x, ev: Evidence, target=None, max_series: int = 16):
     "The most faithful other applicable method on `x`, when it does better than `ev` (its Evidence), else None"
     ranking, _ = rank_methods(model, x, [m for m in SHORTLIST if m != ev.method], target=target, max_series=max_series)
-    return ranking[0][0] if ranking and ranking[0][0].ratio < ev.ratio else None
+    return ranking[0][0] if ranking and ranking[0][0].ratio < ev.ratio - 0.05 else None   # clearly better, not by noise
 
 def warn_if_unfaithful(model, x, ev: Evidence, target=None):
     "A warning, naming a better method for this model when there is one, when `ev` is no better than random"
