@@ -51,3 +51,12 @@ def test_logit_models_unchanged():
     x = torch.randn(4, 2, 40)
     with explaining(net), torch.no_grad(): out = check_logits(net(x))
     with torch.no_grad(): torch.testing.assert_close(out, net(x))
+
+def test_a_softmax_registered_last_but_used_inside_is_not_read_as_the_output():
+    "The last registered module is a hint only: logits outside [0, 1] stay logits"
+    class AttnLast(nn.Module):
+        def __init__(self): super().__init__(); self.net = body(2); self.softmax = nn.Softmax(-1)
+        def forward(self, x): return self.net(x * self.softmax(x).shape[-1] * self.softmax(x)) * 10
+    m, x = AttnLast().eval(), torch.randn(6, 2, 40)
+    with explaining(m), torch.no_grad(): out = check_logits(m(x))
+    with torch.no_grad(): torch.testing.assert_close(out, m(x))

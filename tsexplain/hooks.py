@@ -227,9 +227,11 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
     if model in _declared: return _declared[model]
     if model in _detected: return _detected[model]
     s = scores.detach().float()
-    if _ends_in(model, (nn.Sigmoid, nn.Softmax)): kind = 'probs'
-    elif s.shape[1] > 1: kind = 'probs' if bool((s >= 0).all() and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4)) else 'logits'
-    elif bool(((s < 0) | (s > 1)).any()): kind = 'logits'
+    in_unit = bool(((s >= 0) & (s <= 1)).all())
+    # the last registered module is only a hint (a Softmax used inside attention may be registered last): values must agree
+    if _ends_in(model, (nn.Sigmoid, nn.Softmax)) and in_unit: kind = 'probs'
+    elif s.shape[1] > 1: kind = 'probs' if in_unit and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4) else 'logits'
+    elif not in_unit: kind = 'logits'
     elif len(s) >= 4:
         raise ValueError(f"The model's single output lies in [0, 1] for all {len(s)} series, so it may be a probability (a sigmoid in "
                          "forward) or a logit: say which with declare_output(model, 'probs') or declare_output(model, 'logits')")
