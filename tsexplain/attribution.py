@@ -23,12 +23,13 @@ from .faithfulness import *
 from .hooks import _rnn_grads_allowed
 
 # %% auto #0
-__all__ = ['AttentionMaps', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad', 'guided_relus',
-           'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map', 'attention_pass',
-           'attention_rollout', 'attention_relevance', 'default_method', 'shap_values', 'dl_batch', 'learner_channels',
-           'learner_inputs', 'learner_sample', 'learner_method', 'maps_and_logits', 'prediction_record', 'NpzStream',
-           'job_meta', 'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest',
-           'verify_chunk_input', 'check_maps_store', 'write_chunk', 'explain_recording']
+__all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
+           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
+           'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'LogitsOnly', 'shap_values',
+           'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample', 'learner_method', 'maps_and_logits',
+           'prediction_record', 'NpzStream', 'job_meta', 'is_maps_store', 'check_store_path', 'store_lock',
+           'create_maps_store', 'input_digest', 'verify_chunk_input', 'check_maps_store', 'write_chunk',
+           'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -61,9 +62,10 @@ def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_
     for s, e in _chunks(B * n_steps, batch_size, progress, 'integrated gradients'):
         idx = torch.arange(s, e, device=x.device)
         b, k = idx // n_steps, idx % n_steps
-        pts = base[b] + alphas[k].view(-1, 1, 1) * (x[b] - base[b])
+        per_item = (-1,) + (1,) * (x.ndim - 1)                    # series (B, C, L) or images (B, C, H, W)
+        pts = base[b] + alphas[k].view(per_item) * (x[b] - base[b])
         g, _, _ = input_grads(model, pts, t[b])
-        total.index_add_(0, b, g * w[k].view(-1, 1, 1))
+        total.index_add_(0, b, g * w[k].view(per_item))
     return ((x - base) * total).float()
 
 # %% ../nbs/05_attribution.ipynb #c7f817ac
@@ -74,7 +76,7 @@ def smooth_grad(model, x, target=None, layer=None, n_samples: int = 25, noise_le
     x = check_input(model, x)
     batch_size = auto_batch_size(model, x, batch_size, grads=True)
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
-    span = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).view(-1, 1, 1)
+    span = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).view((-1,) + (1,) * (x.ndim - 1))
     gen = torch.Generator(device=x.device).manual_seed(seed)
     total, B = torch.zeros_like(x), len(x)
     for s, e in _chunks(B * n_samples, batch_size, progress, 'SmoothGrad'):
@@ -328,8 +330,13 @@ def default_method(model, x=None, verbose: bool = True) -> str:
     return 'integrated_gradients'
 
 # %% ../nbs/05_attribution.ipynb #dcbff4cc
+class LogitsOnly(nn.Module):
+    "The model's logits alone, for libraries that expect one tensor from a model that returns (logits, attention) or a dict"
+    def __init__(self, model: nn.Module): super().__init__(); self.model = model
+    def forward(self, x): return check_logits(self.model(x))
+
 def shap_values(model, x, background, target=None, layer=None, n_samples: int = 200, seed: int = 0) -> Tensor:
-    "SHAP values (shap's GradientExplainer, expected gradients) of the explained class against `background`: (B, C, L)"
+    "SHAP values of the explained class against `background` (B, C, L): shap's GradientExplainer (expected gradients), so each series' sum approximates f(x) - E f(background)"
     try: import shap
     except ImportError: raise ImportError("shap_values needs the shap package: pip install 'tsexplain[shap]' (or pip install shap)") from None
     x = check_input(model, x)
@@ -338,7 +345,7 @@ def shap_values(model, x, background, target=None, layer=None, n_samples: int = 
         with torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
         single = check_logits(model(x[:1])).shape[1] == 1
         torch.manual_seed(seed)
-        vals = shap.GradientExplainer(model, background).shap_values(x, nsamples=n_samples, rseed=seed)
+        vals = shap.GradientExplainer(LogitsOnly(model), background).shap_values(x, nsamples=n_samples, rseed=seed)
     v = torch.as_tensor(np.stack(vals, -1) if isinstance(vals, list) else np.asarray(vals), device=x.device).float()
     if v.ndim == 3: v = v[..., None]                                             # one output
     v = v[torch.arange(len(x)), ..., 0 if single else t] if not single else v[..., 0] * (2 * t.view(-1, 1, 1) - 1)
@@ -401,8 +408,17 @@ def _as_series_batch(x, n_channels=None) -> Tensor:
     elif t.ndim == 2: t = t[None] if n_channels is None or t.shape[0] == n_channels else t[:, None]
     return t
 
-def learner_channels(learn: Learner):
-    "The number of channels the learner's series have: from its data (a dataset item, or a reloaded model's record), else its first Conv1d"
+def _model_runs_on(model: nn.Module, shape) -> bool:
+    "Whether `model` runs on zeros of `shape` (N, C, L): a cheap check of a channel count guessed from its layers"
+    was_training = model.training
+    try:
+        with torch.no_grad(): model.eval()(torch.zeros(shape, device=model_device(model)))
+        return True
+    except Exception: return False
+    finally: model.train(was_training)
+
+def learner_channels(learn: Learner, length: int = None):
+    "Channels of the learner's series: from its data (a dataset item, a reloaded model's record), else its first Conv1d if the model runs on (1, C, `length`)"
     meta = getattr(learn, 'ts_meta', None)
     if meta and meta.get('c_in'): return int(meta['c_in'])
     for dl in getattr(learn.dls, 'loaders', []):
@@ -412,13 +428,15 @@ def learner_channels(learn: Learner):
                 item = ds[0]
                 return int(np.shape(item[0] if isinstance(item, (tuple, list)) else item)[0])
         except Exception: continue
-    conv = first_conv(learn.model)
-    return conv.in_channels if isinstance(conv, nn.Conv1d) else None
+    conv = first_conv(learn.model)            # a guess: gMLP's first registered Conv1d mixes time steps (its in_channels is the length)
+    if not isinstance(conv, nn.Conv1d): return None
+    return conv.in_channels if length is None or _model_runs_on(learn.model, (1, conv.in_channels, length)) else None
 
 def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
     "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"
     dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
-    C = learner_channels(learn)
+    if isinstance(x, (str, Path)): x = _as_series_batch(x)
+    C = learner_channels(learn, length=np.shape(x)[-1])
     t = _as_series_batch(x, C)
     if C is not None and t.shape[1] != C:
         hint = (f" It looks channels-last (N, L, C) = {tuple(t.shape)}: pass x.transpose(0, 2, 1) (numpy) or x.transpose(1, 2) (torch)"
@@ -446,8 +464,24 @@ def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
         s = x[:n]
     return s.to(model_device(learn.model))
 
-def learner_method(learn: Learner, method=None, x: Tensor = None) -> str:
-    "`method` when given, else the most faithful applicable method for the learner's model (measured on its validation series)"
+def _learner_shap(learn: Learner):
+    "shap_values with the shared signature: its background is `n_background` of the learner's training series unless passed"
+    def shap_values_(model, x, target=None, layer=None, background=None, n_background: int = 50, **kwargs):
+        if background is None:
+            try: background, _ = dl_batch(learn.dls.train, n=n_background)
+            except (ValueError, IndexError, AttributeError):
+                raise ValueError("SHAP needs background series and this learner holds none (a reloaded learner): pass "
+                                 "background=, e.g. some model-ready training series (N, C, L)") from None
+        return shap_values(model, x, background, target=target, layer=layer, **kwargs)
+    shap_values_.__name__ = shap_values_.__qualname__ = 'shap_values'
+    shap_values_.kind = 'channel'
+    return shap_values_
+
+LEARNER_METHODS = {'shap': _learner_shap, 'shap_values': _learner_shap}   # methods that need what only the learner has
+
+def learner_method(learn: Learner, method=None, x: Tensor = None):
+    "`method` (a name, or a function with the shared signature; 'shap' gets the training set as background), else the most faithful applicable method for the learner's model"
+    if isinstance(method, str) and method in LEARNER_METHODS: return LEARNER_METHODS[method](learn)
     return method if method is not None else default_method(learn.model, learner_sample(learn, x))
 
 @patch
@@ -644,7 +678,7 @@ def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=N
     "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz, or a resumable .zarr store) or returned as a dict"
     dl = ifnone(dl, self.dls.valid)
     dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
-    f = get_method(method or learner_method(self, None, dl_batch(dl, n=16)[0]))
+    f = get_method(learner_method(self, method, dl_batch(dl, n=16)[0] if method is None else None))
     if save is not None and Path(save).suffix == '.zarr': return _explain_to_store(self, dl, f, Path(save), target, layer, progress, **kwargs)
     sink, parts = (NpzStream(save) if save else None), []
     try:

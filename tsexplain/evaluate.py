@@ -150,7 +150,7 @@ def evaluate_cams(self: Learner, methods=None,
     x, _ = dl_batch(ifnone(dl, self.dls.valid), n=n)
     rows, curves = [], {}
     for name in methods:
-        f, kw = get_method(name), (method_kwargs or {}).get(name, {})
+        f, kw = get_method(learner_method(self, name)), (method_kwargs or {}).get(name, {})
         t0 = time.perf_counter()
         try: maps = f(self.model, x, **kw)
         except ValueError as e:

@@ -14,11 +14,12 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels', 'model_dtype', 'check_input',
-           'is_global_pool', 'candidate_layers', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores',
-           'class_probs', 'target_probs', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits',
-           'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
-           'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
+__all__ = ['INPUT_METHODS', 'OUTPUTS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels',
+           'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers', 'time_axis_problems', 'find_layer',
+           'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'model_lock', 'check_logits',
+           'declare_output', 'output_kind', 'as_logits', 'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits',
+           'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps',
+           'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -105,33 +106,116 @@ def candidate_layers(model: nn.Module) -> list[str]:
     return [n for n, m in model.named_modules() if n and _has_conv(m)]
 
 _traced = weakref.WeakKeyDictionary()
+_time_axes = weakref.WeakKeyDictionary()   # model -> {(id(layer), series shape): why the layer's last axis is not time, or None}
+INPUT_METHODS = ('integrated_gradients', 'input_x_grad', 'occlusion')
 
-def _trace_last_conv_layer(model: nn.Module, x: Tensor) -> nn.Module:
-    "Run one series through `model` and return the last module to finish whose output is a spatial tensor and that holds a conv"
+def _layer_outputs(model: nn.Module, x: Tensor, layers) -> dict:
+    "{layer: its output} in one no-grad forward of `x` (a layer that runs twice: its last output)"
+    outs, hooks = {}, [m.register_forward_hook(lambda mod, i, o: outs.__setitem__(mod, o)) for m in layers]
+    try:
+        with explaining(model), torch.no_grad(): model(x)
+    finally:
+        for h in hooks: h.remove()
+    return outs
+
+def _bumped(x: Tensor, n_windows: int = 6) -> tuple[Tensor, Tensor]:
+    "`x[:1]` and `n_windows` copies with a bump (2 std) over one window each, spread over time: (1 + n_windows, C, L), window centres"
+    L = x.shape[-1]
+    n_windows = min(n_windows, L)
+    width, centres = max(1, L // (2 * n_windows)), ((torch.arange(n_windows) + 0.5) * L / n_windows).long()
+    out = x[:1].repeat(n_windows + 1, *[1] * (x.ndim - 1))
+    bump = x[:1].float().std().clamp_min(1e-3).item() * 2
+    for k, c in enumerate(centres.tolist()): out[k + 1, ..., max(0, c - width // 2): max(0, c - width // 2) + width] += bump
+    return out, centres
+
+def _why_not_time(out, longer_size, L: int, L2: int, centres: Tensor, tol: float = 0.1):
+    "Why the last axis of a layer's output `out` (1 + windows, ..., S) on `_bumped` series is not the input's time axis, else None"
+    if not isinstance(out, Tensor): return None                             # not run on this input, or a tuple: LayerCapture says so
+    if out.ndim < 3: return f"its output {tuple(out.shape)} has no time axis"
+    S = out.shape[-1]
+    if S < 2: return f"its last axis has {S} position: time is pooled away"
+    if longer_size is not None:                       # the model takes other lengths: a time axis grows with the input
+        if abs(longer_size / S - L2 / L) <= 0.15 * L2 / L: return None
+        return f"its last axis ({S}) does not follow the input's length ({L2} steps instead of {L} give {longer_size}, not ~{S * L2 // L})"
+    change = (out[1:] - out[:1]).abs().float().flatten(1, -2).sum(1)       # (windows, S): where each bump reaches the layer
+    seen = change.sum(-1) > 0
+    if seen.sum() < 3: return None                                          # too few bumps reach it to tell: trust the layer
+    err = ((change.argmax(-1).float() + 0.5) / S - (centres.float() + 0.5) / L)[seen].abs().mean().item()
+    if err <= tol: return None
+    return (f"its last axis ({S}) does not follow time: a change at step t of the input peaks on average {err:.0%} of the length "
+            f"away from t there (a feature axis, or levels/tokens laid side by side)")
+
+def time_axis_problems(model: nn.Module, x: Tensor, layers) -> dict:
+    "{layer: why its last axis is not `x`'s time axis, or None when it is}: it follows the input's length (a model that takes other lengths), else a bump at step t peaks near t"
+    L, key = x.shape[-1], tuple(x.shape[1:])
+    cache = _time_axes.setdefault(model, {})
+    todo = [m for m in dict.fromkeys(layers) if (id(m), key) not in cache]
+    if todo:
+        L2 = L + max(2, L // 2)
+        longer = F.interpolate(x[:1].detach().float(), size=L2, mode='linear', align_corners=False).to(x.dtype)
+        sizes = ({m: getattr(o, 'shape', (None,))[-1] for m, o in _layer_outputs(model, longer, todo).items()}
+                 if _forward_works(model, longer) else {})
+        bumped, centres = _bumped(x.detach())
+        outs = _layer_outputs(model, bumped, todo)
+        for m in todo: cache[(id(m), key)] = _why_not_time(outs.get(m), sizes.get(m), L, L2, centres)
+    return {m: cache[(id(m), key)] for m in layers}
+
+def _layer_name(model: nn.Module, layer: nn.Module) -> str:
+    return next((n for n, m in model.named_modules() if m is layer), type(layer).__name__)
+
+def _trace_conv_layers(model: nn.Module, x: Tensor) -> list[nn.Module]:
+    "Run one series through `model`: the modules holding a conv whose output is a spatial tensor, in the order they finish"
     order, hooks = [], []
     def rec(m, i, o):
         if isinstance(o, Tensor) and o.ndim == x.ndim and _has_conv(m): order.append(m)
     for n, m in model.named_modules():
         if n: hooks.append(m.register_forward_hook(rec))
     try:
-        with torch.no_grad(): model(x[:1])
+        with explaining(model), torch.no_grad(): model(x[:1])
     finally:
         for h in hooks: h.remove()
-    if not order: raise ValueError(f"Could not find a convolutional layer in {type(model).__name__}: pass layer= explicitly "
-                                   f"(a module, an index or one of {candidate_layers(model)[:20]})")
-    return order[-1]
+    return list(dict.fromkeys(order))
+
+def _time_layer(model: nn.Module, x: Tensor, preferred: list) -> nn.Module:
+    "The first module of `preferred` whose last axis is time (series: checked; images: as they are), else a clear refusal"
+    if not preferred:
+        names = candidate_layers(model)
+        layer_hint = f"pass layer= (a module, an index or one of {names[:20]}), or " if names else ''
+        raise ValueError(f"{type(model).__name__} has no convolutional layer to take a map from: {layer_hint}use a method on the "
+                         f"input, which gives one map per channel: {', '.join(INPUT_METHODS)}")
+    if x.ndim != 3: return preferred[0]
+    why = time_axis_problems(model, x, preferred)
+    ok = next((m for m in preferred if why[m] is None), None)
+    if ok is None:
+        raise ValueError(f"No convolutional layer of {type(model).__name__} keeps the series' time axis (the last, "
+                         f"{_layer_name(model, preferred[0])!r}: {why[preferred[0]]}), so a map from a layer would put evidence "
+                         f"at the wrong steps. Use a method on the input: {', '.join(INPUT_METHODS)}")
+    return ok
 
 def _default_layer(model: nn.Module, x: Tensor) -> nn.Module:
-    if isinstance(model, nn.Sequential):
-        kids = list(model.children())
-        for i, m in enumerate(kids):
-            if i > 0 and is_global_pool(m): return kids[i - 1]
-    if model not in _traced: _traced[model] = _trace_last_conv_layer(model, x)
-    return _traced[model]
+    "The last layer before global pooling (a Sequential), else the last conv layer to finish, whose last axis is time"
+    key, seen = tuple(x.shape[1:]), _traced.setdefault(model, {})
+    if key not in seen:
+        kids = list(model.children()) if isinstance(model, nn.Sequential) else []
+        before_pool = [kids[i - 1] for i, m in enumerate(kids) if i > 0 and is_global_pool(m)][:1]
+        traced = list(reversed(_trace_conv_layers(model, x)))
+        seen[key] = _time_layer(model, x, before_pool + [m for m in traced if m not in before_pool])
+    return seen[key]
 
 # %% ../nbs/03_hooks.ipynb #eda1c695
 def find_layer(model: nn.Module, layer=None, x: Tensor = None) -> nn.Module:
-    "The module to take maps from: `layer` as None (last before global pooling), an int index, a dotted name or a module"
+    "The module to take maps from: `layer` as None (last before global pooling), an int index, a dotted name or a module; with series `x`, one whose last axis is time"
+    lyr = _find_layer(model, layer, x)
+    if layer is not None and x is not None and x.ndim == 3 and (why := time_axis_problems(model, x, [lyr])[lyr]):
+        good = [n for n, m in model.named_modules() if n and _has_conv(m) and m is not lyr]
+        problems = time_axis_problems(model, x, [model.get_submodule(n) for n in good])
+        good = [n for n in good if problems[model.get_submodule(n)] is None]
+        raise ValueError(f"The layer {_layer_name(model, lyr)!r} cannot give a map over time: {why}. "
+                         + (f"Layers of this model whose last axis is time: {good[-8:]}" if good else
+                            f"No layer of this model keeps the time axis: use a method on the input ({', '.join(INPUT_METHODS)})"))
+    return lyr
+
+def _find_layer(model: nn.Module, layer=None, x: Tensor = None) -> nn.Module:
     if isinstance(layer, nn.Module):
         if not any(m is layer for m in model.modules()):
             raise ValueError(f"The layer {type(layer).__name__} passed is not part of the model; candidates: {candidate_layers(model)[:20]}")
@@ -408,5 +492,8 @@ def register_method(kind: str):
 def get_method(method):
     "A registered method by name, or a callable with the shared signature as it is"
     if callable(method): return method
+    if method in ('shap', 'shap_values'):
+        raise ValueError("SHAP needs background series: call shap_values(model, x, background), or a Learner method with "
+                         "method='shap' (its background comes from the training set)")
     if method not in METHODS: raise ValueError(f"Unknown method {method!r}; choose one of {', '.join(sorted(METHODS))} or pass a function")
     return METHODS[method]

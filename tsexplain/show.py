@@ -181,7 +181,8 @@ DISPLAY_NAMES = {'cam_acts': 'CAM', 'grad_cam_acts': 'GRAD-CAM', 'cam': 'CAM', '
                  'score_cam': 'Score-CAM', 'ablation_cam': 'Ablation-CAM', 'saliency': 'Saliency', 'input_x_grad': 'Input×Gradient',
                  'integrated_gradients': 'Integrated Gradients', 'smooth_grad': 'SmoothGrad', 'guided_grad_cam': 'Guided Grad-CAM',
                  'occlusion': 'Occlusion', 'channel_cam': 'channel-CAM',
-                 'attention_rollout': 'Attention rollout', 'attention_relevance': 'Attention relevance'}
+                 'attention_rollout': 'Attention rollout', 'attention_relevance': 'Attention relevance', 'shap_values': 'SHAP',
+                 'tsr': 'TSR'}
 
 def method_name(f) -> str:
     "How a method is named in titles"
