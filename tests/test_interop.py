@@ -20,6 +20,12 @@ def test_channels_last_arrays():
     with pytest.raises(ValueError, match="250 channels of 12 time steps each.*layout='NLC'"): TSDataLoaders.from_arrays(X, y)
     dls = TSDataLoaders.from_arrays(X, y, layout='NLC', bs=8, seed=0)
     expect_eq(dls.one_batch()[0].shape, (8, 12, 250))
+    short = rng.standard_normal((40, 50, 12)).astype(np.float32)          # under 64 "channels": read as given, with a warning
+    with pytest.warns(UserWarning, match="50 channels of 12 time steps each.*layout='NLC'"): TSDataLoaders.from_arrays(short, y, seed=0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        TSDataLoaders.from_arrays(short, y, layout='NCL', seed=0)         # said explicitly: no warning
 
 class ChannelsLastModel(nn.Module):
     "A model that takes (B, L, C) and transposes inside forward, as Keras ports do"

@@ -223,3 +223,30 @@ def test_many_channels_and_long_recordings_stay_readable():
     assert 'overview of 300 s' in over.axes[1].get_title() and over.axes[0].get_legend() is not None
     detail = show_recording(rec, seconds=(100, 110), show=False)
     assert 'overview' not in detail.axes[0].get_title() and detail.axes[0].get_xlabel() == 'time (s)'
+
+def test_scatter_and_dark_colormaps_on_multichannel_series():
+    "scatter=True was ignored for length-wise maps of multichannel series; on hot_r the black series line vanished in dark regions"
+    import matplotlib
+    m, x = FCN(3, 2).eval(), torch.randn(2, 3, 60)
+    fig = show_cam(x, m, func_cam='grad_cam', scatter=True, show=False, check=False)
+    assert sum(type(c).__name__ == 'PathCollection' for ax in fig.axes for c in ax.collections) == 6   # one per channel and series
+    fig = show_cam(x, m, func_cam='grad_cam', cmap='hot_r', show=False, check=False)
+    line = next(l for l in fig.axes[0].get_lines())
+    assert any(isinstance(e, matplotlib.patheffects.withStroke) for e in line.get_path_effects())      # a white halo around it
+
+def test_recording_overview_shows_every_flagged_window_and_costs_bins_not_windows():
+    from tsexplain.show import _class_band
+    from tsexplain.attribution import RecordingMaps
+    rng = np.random.default_rng(0)
+    fs, N = 100, 100 * 3600 * 4                                               # four hours at 100 Hz: 1,440 windows of 10 s
+    t = np.arange(N) / fs
+    starts = np.arange(0, N / fs - 10 + 1e-9, 10.0)
+    preds = np.zeros(len(starts), int); flagged = rng.choice(len(starts), 300, replace=False); preds[flagged] = 1
+    rec = RecordingMaps(t, rng.standard_normal((1, N)).astype(np.float32), rng.random((1, N), dtype=np.float32), starts, preds,
+                        np.eye(2)[preds])
+    band, n = _class_band(rec, t[0], t[-1], 1500, 2)
+    assert n == 300
+    bin_of = lambda s: int((s - t[0]) / (t[-1] - t[0]) * 1500)
+    assert all(band[min(bin_of(starts[i]), 1499):bin_of(starts[i] + 10) + 1].max() == 1 for i in flagged)   # none hidden
+    fig = show_recording(rec, show=False)
+    assert '300 window(s) of a minority class' in fig.axes[0].get_title(loc='right')

@@ -405,6 +405,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show.ShownOnceFigure._ipython_display_': ( 'show.html#shownoncefigure._ipython_display_',
                                                                                       'tsexplain/show.py'),
                                 'tsexplain.show._accepts': ('show.html#_accepts', 'tsexplain/show.py'),
+                                'tsexplain.show._class_band': ('show.html#_class_band', 'tsexplain/show.py'),
                                 'tsexplain.show._class_indices': ('show.html#_class_indices', 'tsexplain/show.py'),
                                 'tsexplain.show._curve_styles': ('show.html#_curve_styles', 'tsexplain/show.py'),
                                 'tsexplain.show._evidence_color': ('show.html#_evidence_color', 'tsexplain/show.py'),

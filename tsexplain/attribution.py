@@ -704,7 +704,8 @@ def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=N
 RecordingMaps = namedtuple('RecordingMaps', 'time signal maps window_starts window_preds window_probs')
 
 def explain_recording(model, signal, fs: float, model_fs: float, window_s: float, step_s: float = None, method='grad_cam',
-                      seq_len: int = None, standardize: bool = True, batch_size: int = 64, target=None, **kwargs) -> RecordingMaps:
+                      seq_len: int = None, standardize: bool = True, batch_size: int = 64, target=None, progress=None,
+                      **kwargs) -> RecordingMaps:
     "Explain a long recording (C, N) or (N,) sampled at `fs` with a model trained at `model_fs` on `window_s`-second windows"
     sig = torch.as_tensor(np.asarray(signal, dtype=np.float32))
     if sig.ndim == 1: sig = sig[None]
@@ -717,7 +718,7 @@ def explain_recording(model, signal, fs: float, model_fs: float, window_s: float
     if starts[-1] + win < N: starts.append(N - win)                      # cover the end too
     dev, f = model_device(model), get_method(method)
     total, count, probs = None, torch.zeros(N), []
-    for a, b in _chunks(len(starts), batch_size, None, 'windows'):          # window by window-chunk: memory bounded by batch_size
+    for a, b in _chunks(len(starts), batch_size, progress, 'windows'):      # window by window-chunk: memory bounded by batch_size
         windows = torch.stack([sig[:, s:s + win] for s in starts[a:b]])     # (w, C, win)
         xb = F.interpolate(windows, size=L, mode='linear', align_corners=False)
         if standardize: xb = (xb - xb.mean(-1, keepdim=True)) / (xb.std(-1, keepdim=True) + 1e-8)

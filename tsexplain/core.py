@@ -112,6 +112,10 @@ def _check_X(X, name='X', layout=None):
     if layout is None and X.shape[1] > X.shape[2] and X.shape[1] > 64:
         raise ValueError(f"{name} has shape {X.shape}: {X.shape[1]} channels of {X.shape[2]} time steps each? Arrays made for Keras "
                          f"are channels-last, (N, L, C): pass layout='NLC'. If it really holds {X.shape[1]} channels, pass layout='NCL'.")
+    if layout is None and X.shape[1] > X.shape[2]:
+        warnings.warn(f"{name} has shape {X.shape}: read as {X.shape[1]} channels of {X.shape[2]} time steps each. If it is "
+                      f"channels-last (N, L, C), as arrays made for Keras are, pass layout='NLC'; pass layout='NCL' to say it is not.",
+                      stacklevel=3)
     return X
 
 def pad_to(X: np.ndarray, length: int) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 import matplotlib
+import matplotlib.patheffects
 import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -103,7 +104,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
             continue
         for c in range(C):
             ax, m = axs[r0 + c, c0], scaled[i, c if scaled.shape[1] == C else 0]
-            if C > 1 and scaled.shape[1] == 1 and style == 'heatmap':
+            if C > 1 and scaled.shape[1] == 1 and style == 'heatmap' and not scatter:     # scatter=True: points coloured by the map
                 art = draw_heatmap_behind(ax, xs[i, c], m, **kw)
             else:
                 art = draw_colored_series(ax, xs[i, c], m, linewidth=linewidth if C == 1 else min(linewidth, 2.5),
@@ -255,7 +256,8 @@ def draw_heatmap_behind(ax, y: np.ndarray, m: np.ndarray, cmap='Spectral_r', nor
     "The map `m` (L,) as a background heatmap aligned with the time steps, and the channel `y` (L,) in black on top"
     art = ax.imshow(m[None], cmap=cmap, norm=norm, aspect='auto', alpha=alpha, interpolation='nearest',
                     extent=(-0.5, len(y) - 0.5, *padded_limits(y)), origin='lower')
-    ax.plot(np.arange(len(y)), y, color='k', linewidth=linewidth, **kwargs)
+    halo = [matplotlib.patheffects.withStroke(linewidth=linewidth + 2, foreground='white')]   # visible on dark colours (hot_r, magma) too
+    ax.plot(np.arange(len(y)), y, color='k', linewidth=linewidth, path_effects=halo, **kwargs)
     return art
 
 # %% ../nbs/06_show.ipynb #7e9df7c8
@@ -370,21 +372,22 @@ def show_attention(x, model, layer=None, head=None, cmap='viridis', figsize=None
 def _show_recording_overview(rec, lo, hi, vocab, channel, cmap, figsize, bins: int = 1500):
     "Many windows in view: a band of each window's predicted class above the signal's envelope coloured by the map"
     t, sig, maps = rec.time, rec.signal[channel], rec.maps[channel if len(rec.maps) > 1 else 0]
-    sel = np.flatnonzero((t >= lo) & (t <= hi))
-    edges = np.linspace(0, len(sel), min(bins, len(sel)) + 1).astype(int)
-    mid = np.array([t[sel[a:b]].mean() for a, b in zip(edges[:-1], edges[1:])])
-    env = np.array([(sig[sel[a:b]].min(), sig[sel[a:b]].max(), maps[sel[a:b]].max()) for a, b in zip(edges[:-1], edges[1:])])
+    a, b = np.searchsorted(t, lo, 'left'), np.searchsorted(t, hi, 'right')         # time is sorted: a slice, no copy
+    starts = np.linspace(a, b, min(bins, b - a) + 1).astype(int)[:-1]
+    mid = (t[starts] + t[np.r_[starts[1:], b] - 1]) / 2
+    env = np.stack([np.minimum.reduceat(sig[a:b], starts - a), np.maximum.reduceat(sig[a:b], starts - a),
+                    np.maximum.reduceat(maps[a:b], starts - a)], 1)                   # min/max per bin: cost ~ samples, not windows
     fig, axs = new_figure(2, 1, figsize=figsize or (12, 3.8), sharex=True, gridspec_kw=dict(height_ratios=[1, 5]))
-    win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
     K = int(rec.window_probs.shape[1])
     colors = matplotlib.colormaps['tab10'].resampled(max(K, 2))
-    for s0, p in zip(rec.window_starts, rec.window_preds):
-        if s0 + win >= lo and s0 <= hi: axs[0, 0].axvspan(s0, s0 + win, color=colors(int(p)), lw=0)
+    band, flagged = _class_band(rec, lo, hi, len(starts), K)
+    axs[0, 0].imshow(colors(band)[None], aspect='auto', interpolation='nearest', extent=(lo, hi, 0, 1))
     axs[0, 0].set_yticks([])
     name = lambda k: str(vocab[k]) if vocab is not None else f'class {k}'
     handles = [matplotlib.patches.Patch(color=colors(k), label=name(k)) for k in sorted(set(map(int, rec.window_preds)))]
     axs[0, 0].legend(handles=handles, ncol=min(len(handles), 6), fontsize=7, loc='lower left', bbox_to_anchor=(0, 1.02), frameon=False)
     axs[0, 0].set_ylabel('class', fontsize=8)
+    axs[0, 0].set_title(f'{flagged:,} window(s) of a minority class, each drawn at least one bin wide', fontsize=8, loc='right')
     ax = axs[1, 0]
     ax.fill_between(mid, env[:, 0], env[:, 1], color='0.8', lw=0)
     norm = matplotlib.colors.Normalize(float(env[:, 2].min()), float(env[:, 2].max()) if np.ptp(env[:, 2]) > 0 else float(env[:, 2].min()) + 1)
@@ -395,6 +398,20 @@ def _show_recording_overview(rec, lo, hi, vocab, channel, cmap, figsize, bins: i
                  'pass seconds=(start, end) for the detail', fontsize=9)
     fig.colorbar(art, ax=axs[:, 0].tolist(), fraction=0.03, label='map (max per bin)')
     return fig
+
+def _class_band(rec, lo: float, hi: float, bins: int, K: int) -> tuple[np.ndarray, int]:
+    "Per bin of [lo, hi], the class to colour: a window of a minority class (not the most predicted) wins its bins, so none is hidden; and how many such windows"
+    win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
+    preds = np.asarray(rec.window_preds, dtype=int)
+    common = np.bincount(preds, minlength=K).argmax()
+    band = np.full(bins, common)
+    inside = (rec.window_starts + win >= lo) & (rec.window_starts <= hi)
+    first = np.clip(((rec.window_starts - lo) / (hi - lo) * bins).astype(int), 0, bins - 1)
+    last = np.clip(np.ceil((rec.window_starts + win - lo) / (hi - lo) * bins).astype(int) - 1, first, bins - 1)
+    for k in np.argsort(-np.bincount(preds, minlength=K)):                            # rarest class last: it stays on top
+        if k == common: continue
+        for f, l in zip(first[inside & (preds == k)], last[inside & (preds == k)]): band[f:l + 1] = k
+    return band, int((inside & (preds != common)).sum())
 
 def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectral_r', figsize=None, savefig=None, show=True,
                    max_windows: int = 60) -> Figure:
