@@ -60,3 +60,17 @@ def test_a_softmax_registered_last_but_used_inside_is_not_read_as_the_output():
     m, x = AttnLast().eval(), torch.randn(6, 2, 40)
     with explaining(m), torch.no_grad(): out = check_logits(m(x))
     with torch.no_grad(): torch.testing.assert_close(out, m(x))
+
+@pytest.mark.parametrize('method', ['grad_cam', 'channel_cam', 'occlusion', 'integrated_gradients'])
+def test_saturated_probabilities_are_explained_from_the_logit_behind_them(method):
+    "A probability that rounds to 1.0 in float32 (logit > ~17) cannot be inverted: the final Sigmoid's own input is used"
+    logit = body(1).eval()
+    x = torch.randn(8, 2, 40)
+    with torch.no_grad():
+        logit[-1].bias -= logit(x).median()
+        logit[-1].weight *= 40 / logit(x).abs().max()
+        logit[-1].bias *= 40 / logit(x).abs().max()
+        assert (logit(x).abs() > 20).any()                               # some probabilities are exactly 0 or 1
+    prob = nn.Sequential(logit, nn.Sigmoid()).eval()                     # a trained net with a sigmoid appended
+    kw = dict(n_steps=8) if method == 'integrated_gradients' else {}
+    torch.testing.assert_close(get_method(method)(prob, x, **kw), get_method(method)(logit, x, **kw))

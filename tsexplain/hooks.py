@@ -192,12 +192,18 @@ def _time_layer(model: nn.Module, x: Tensor, preferred: list) -> nn.Module:
                          f"at the wrong steps. Use a method on the input: {', '.join(INPUT_METHODS)}")
     return ok
 
+def _before_global_pool(model: nn.Module) -> list:
+    "[the child before global pooling] of a Sequential, also one wrapped with a final activation (Sequential(net, Sigmoid())); else []"
+    while (isinstance(model, nn.Sequential) and len(model) > 1 and
+           all(isinstance(k, (nn.Sigmoid, nn.Softmax, nn.LogSoftmax, nn.Identity)) for k in list(model)[1:])): model = model[0]
+    kids = list(model.children()) if isinstance(model, nn.Sequential) else []
+    return [kids[i - 1] for i, m in enumerate(kids) if i > 0 and is_global_pool(m)][:1]
+
 def _default_layer(model: nn.Module, x: Tensor) -> nn.Module:
     "The last layer before global pooling (a Sequential), else the last conv layer to finish, whose last axis is time"
     key, seen = tuple(x.shape[1:]), _traced.setdefault(model, {})
     if key not in seen:
-        kids = list(model.children()) if isinstance(model, nn.Sequential) else []
-        before_pool = [kids[i - 1] for i, m in enumerate(kids) if i > 0 and is_global_pool(m)][:1]
+        before_pool = _before_global_pool(model)
         traced = list(reversed(_trace_conv_layers(model, x)))
         seen[key] = _time_layer(model, x, before_pool + [m for m in traced if m not in before_pool])
     return seen[key]
@@ -329,13 +335,22 @@ def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
     p = scores.clamp(eps, 1 - eps)
     return p.log() if scores.shape[1] > 1 else p.log() - (1 - p).log()
 
+_pre_activation = weakref.WeakKeyDictionary()         # model -> (output, input) of its final Sigmoid/Softmax in the last forward
+
+def _final_activation(model: nn.Module):
+    "The model's last leaf module when it is an nn.Sigmoid or nn.Softmax, else None"
+    leaves = [m for m in model.modules() if not list(m.children())]
+    return leaves[-1] if leaves and isinstance(leaves[-1], (nn.Sigmoid, nn.Softmax)) else None
+
 def _to_logits_hook(model, inp, out):
     "Forward hook active while explaining: probability outputs become logits, so every method explains the same score"
+    before = _pre_activation.pop(model, None)
     try: scores = check_logits(out)
     except ValueError: return None                     # not a classifier's output: the caller says what is wrong
     kind = output_kind(model, scores)
     if kind == 'logits': return None
-    lg = as_logits(scores, kind)
+    # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1
+    lg = before[1] if before is not None and before[0] is scores else as_logits(scores, kind)
     if isinstance(out, Tensor): return lg
     if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
     return type(out)(lg if v is scores else v for v in out)
@@ -348,6 +363,9 @@ def explaining(model: nn.Module):
         modes = [(m, m.training) for m in model.modules()]
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
         hook = model.register_forward_hook(_to_logits_hook) if outer else None
+        final = _final_activation(model) if outer else None
+        keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0])))
+                if final is not None else None)
         _active[model] = _active.get(model, 0) + 1
         try:
             model.eval()
@@ -356,6 +374,8 @@ def explaining(model: nn.Module):
         finally:
             _active[model] -= 1
             if hook is not None: hook.remove()
+            if keep is not None: keep.remove()
+            _pre_activation.pop(model, None)
             for m, mode in modes: m.training = mode
             for p, rg, g in params:
                 p.requires_grad_(rg)
