@@ -69,3 +69,18 @@ def test_shap_on_a_reloaded_learner_asks_for_a_background(ecg_learner, tmp_path)
     with pytest.raises(ValueError, match='pass background='): back.cam(X, method='shap')
     bg = learner_inputs(back, read_series(untar_ts('ECG200')/'ECG200_TRAIN.arff')[0][:8])
     assert back.cam(X, method='shap', background=bg, n_samples=20).shape == (2, 1, 96)
+
+class FeaturesWithoutGradients(nn.Module):
+    "Features computed under no_grad (as MiniRocket's random kernels are), then a linear head"
+    def __init__(self):
+        super().__init__(); self.conv, self.head = nn.Conv1d(2, 4, 3), nn.Linear(4, 2)
+    def forward(self, x):
+        with torch.no_grad(): f = self.conv(x).amax(-1)
+        return self.head(f)
+
+@pytest.mark.parametrize('method', ['integrated_gradients', 'saliency', 'smooth_grad', 'grad_cam', 'input_x_grad'])
+def test_gradient_methods_on_a_model_without_gradients_name_what_applies(method):
+    m, x = FeaturesWithoutGradients().eval(), torch.randn(3, 2, 30)
+    with pytest.raises(ValueError, match='gradient methods do not apply.*occlusion'): get_method(method)(m, x)
+    assert occlusion(m, x).shape == (3, 2, 30)
+    assert default_method(m, x) == 'occlusion'

@@ -279,6 +279,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'tsexplain.hooks._before_global_pool': ('hooks.html#_before_global_pool', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks._bumped': ('hooks.html#_bumped', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks._default_layer': ('hooks.html#_default_layer', 'tsexplain/hooks.py'),
+                                 'tsexplain.hooks._differentiable': ('hooks.html#_differentiable', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks._ends_in': ('hooks.html#_ends_in', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks._final_activation': ('hooks.html#_final_activation', 'tsexplain/hooks.py'),
                                  'tsexplain.hooks._find_layer': ('hooks.html#_find_layer', 'tsexplain/hooks.py'),

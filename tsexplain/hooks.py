@@ -14,12 +14,12 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['INPUT_METHODS', 'OUTPUTS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels',
-           'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers', 'time_axis_problems', 'find_layer',
-           'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'model_lock', 'check_logits',
-           'declare_output', 'output_kind', 'as_logits', 'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits',
-           'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps',
-           'register_method', 'get_method']
+__all__ = ['INPUT_METHODS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv',
+           'expected_channels', 'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers',
+           'time_axis_problems', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'class_probs',
+           'target_probs', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'explaining',
+           'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
+           'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -431,6 +431,15 @@ def keeping_logits():
     try: yield _kept.logits
     finally: _kept.logits = prev
 
+PERTURBATION_METHODS = ('occlusion', 'score_cam', 'ablation_cam')
+
+def _differentiable(scores: Tensor, model: nn.Module, wrt: str) -> Tensor:
+    "`scores` when gradients reach them; else a refusal naming the methods that need none"
+    if scores.requires_grad: return scores
+    raise ValueError(f"{type(model).__name__}'s output does not depend differentiably on {wrt} (features computed without "
+                     f"gradients, as MiniRocket's are): gradient methods do not apply. Methods that only run the model: "
+                     f"{', '.join(PERTURBATION_METHODS)}")
+
 def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True) -> LayerResult:
     "One forward (and one backward when `grads`) of the whole batch, capturing `layer`"
     x = check_input(model, x)
@@ -439,7 +448,7 @@ def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True)
         with LayerCapture(lyr, grad=grads) as cap, torch.set_grad_enabled(grads), _rnn_grads_allowed(model, x):
             logits = check_logits(model(x))
             t = resolve_targets(logits.detach(), target)
-            g = torch.autograd.grad(target_scores(logits, t).sum(), cap.acts)[0] if grads else None
+            g = torch.autograd.grad(_differentiable(target_scores(logits, t), model, 'the layer').sum(), cap.acts)[0] if grads else None
     if getattr(_kept, 'logits', None) is not None: _kept.logits.append(logits.detach())
     return LayerResult(cap.acts.detach(), g, logits.detach(), t, tuple(x.shape[2:]), lyr)
 
@@ -450,7 +459,7 @@ def input_grads(model: nn.Module, x, target=None, create_graph: bool = False) ->
         xi = x.detach().requires_grad_(True)
         logits = check_logits(model(xi * 1))             # a non-leaf copy: models that write into their input (x[mask] = 0) work
         t = resolve_targets(logits.detach(), target)
-        g = torch.autograd.grad(target_scores(logits, t).sum(), xi)[0]
+        g = torch.autograd.grad(_differentiable(target_scores(logits, t), model, 'its input').sum(), xi)[0]
     return g, logits.detach(), t
 
 # %% ../nbs/03_hooks.ipynb #48c2b08c
