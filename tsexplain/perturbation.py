@@ -8,14 +8,15 @@ from __future__ import annotations
 import inspect
 import numpy as np
 import torch
-from torch import Tensor
+from torch import nn, Tensor
+import torch.nn.functional as F
 from .hooks import *
 from .cam import _chunks
 from .faithfulness import *
 from .attribution import series_only
 
 # %% auto #0
-__all__ = ['tsr']
+__all__ = ['tsr', 'dyna_mask', 'extremal_mask']
 
 # %% ../nbs/05a_perturbation.ipynb #108bfa25
 def _masked_copies(x: Tensor, b: Tensor, starts: Tensor, window: int, chans: Tensor = None, baseline: float = 0.) -> Tensor:
@@ -64,3 +65,68 @@ def tsr(model, x, target=None, layer=None, method='integrated_gradients', window
         feat_rel[bb, cc, ww] = d
     rel = (time_rel * kept)[:, None, :] * feat_rel                                         # (B, C, W)
     return rel.repeat_interleave(window, dim=2)[..., :L].float()
+
+# %% ../nbs/05a_perturbation.ipynb #527bc3c2
+def _gaussian_blur(x: Tensor, sigma: Tensor, radius: int) -> Tensor:
+    "Blur each cell of `x` (B, C, L) over time with its own width `sigma` (B, C, L), over ±`radius` steps"
+    offsets = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    windows = F.pad(x, (radius, radius), mode='replicate').unfold(-1, 2 * radius + 1, 1)            # (B, C, L, 2r + 1)
+    w = torch.exp(-offsets ** 2 / (2 * sigma[..., None] ** 2))
+    return (windows * w).sum(-1) / w.sum(-1)
+
+class _Replacement(nn.Module):
+    "ExtremalMask's perturbation network: what replaces the masked cells, from the series itself (B, C, L) -> (B, C, L)"
+    def __init__(self, C: int, hidden: int = 32, kernel: int = 5):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv1d(C, hidden, kernel, padding=kernel // 2), nn.GELU(),
+                                 nn.Conv1d(hidden, C, kernel, padding=kernel // 2))
+    def forward(self, x): return self.net(x)
+
+def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_epochs: int = 300, lr: float = 0.01,
+               batch_size: int = None, progress=None, seed: int = 0, what: str = 'mask') -> Tensor:
+    """Masks (B, C, L) in [0, 1] learned so that `perturb(x, m)` keeps the explained class (its cross-entropy), plus `penalty(m, x)`;
+    series in chunks of `batch_size`, every chunk with its own masks and a fresh copy of `extra_params`' modules"""
+    x = series_only(check_input(model, x), what)
+    out = torch.empty_like(x, dtype=torch.float32)
+    with explaining(model), torch.no_grad(): logits = check_logits(model(x))
+    t = resolve_targets(logits, target)
+    size = batch_size or max(1, min(len(x), 64))
+    for s, e in _chunks(len(x), size, False):
+        xb, tb = x[s:e].detach(), t[s:e]
+        with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []), explaining(model), torch.enable_grad():
+            torch.manual_seed(seed)
+            mods = [m() for m in extra_params]                               # fresh, seeded perturbation networks per chunk
+            for m in mods: m.to(x.device).train()
+            mask = torch.full_like(xb, 0.5, dtype=torch.float32).requires_grad_(True)
+            opt = torch.optim.Adam([mask] + [p for m in mods for p in m.parameters()], lr=lr)
+            for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
+                m = mask.clamp(0, 1)
+                kept = target_probs(check_logits(model(perturb(xb, m.to(xb.dtype), *mods))), tb).float()
+                loss = -kept.clamp_min(1e-12).log().mean() + penalty(m, xb, *mods)    # not saturated where p is near 1
+                opt.zero_grad(); loss.backward(); opt.step()
+        out[s:e] = mask.detach().clamp(0, 1)
+    return out.float()
+
+@register_method('channel')
+def dyna_mask(model, x, target=None, layer=None, area: float = 0.1, sigma_max: float = 2., lambda_area: float = 1.,
+              lambda_smooth: float = 0.1, n_epochs: int = 300, lr: float = 0.1, batch_size: int = None, progress=None,
+              seed: int = 0) -> Tensor:
+    "DynaMask: masks (B, C, L) keeping `area` of the cells, the rest blurred in time (up to `sigma_max` steps), that keep the prediction"
+    if not 0 < area < 1: raise ValueError(f"area is the fraction of cells the mask keeps, between 0 and 1; got {area}")
+    radius = max(1, int(np.ceil(3 * sigma_max)))
+    def perturb(xb, m): return m * xb + (1 - m) * _gaussian_blur(xb, sigma_max * (1 - m) + 1e-3, radius)
+    def penalty(m, xb):
+        flat = m.flatten(1).sort(1, descending=True)[0]
+        keep = (torch.arange(flat.shape[1], device=m.device) < round(area * flat.shape[1])).to(m.dtype)
+        return lambda_area * ((flat - keep) ** 2).mean() + lambda_smooth * (m[..., 1:] - m[..., :-1]).abs().mean()
+    return _fit_masks(model, x, target, perturb, penalty, (), n_epochs, lr, batch_size, progress, seed, 'DynaMask')
+
+@register_method('channel')
+def extremal_mask(model, x, target=None, layer=None, lambda_1: float = 1., lambda_2: float = 1., hidden: int = 32,
+                  n_epochs: int = 300, lr: float = 0.01, batch_size: int = None, progress=None, seed: int = 0) -> Tensor:
+    "ExtremalMask: masks (B, C, L) with the masked cells replaced by a learned perturbation NN(x), as small as keeps the prediction"
+    C = check_input(model, x).shape[1]
+    def perturb(xb, m, nn_): return m * xb + (1 - m) * nn_(xb)
+    def penalty(m, xb, nn_): return lambda_1 * m.abs().mean() + lambda_2 * nn_(xb).abs().mean()
+    return _fit_masks(model, x, target, perturb, penalty, (lambda: _Replacement(C, hidden),), n_epochs, lr, batch_size,
+                      progress, seed, 'ExtremalMask')
