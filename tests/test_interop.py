@@ -35,8 +35,11 @@ class ChannelsLastModel(nn.Module):
 def test_model_that_transposes_inside_is_not_refused():
     m = ChannelsLastModel(12, 2).eval()
     x = torch.randn(3, 250, 12)                                            # (B, L, C): the first Conv1d reads 12 channels
-    maps = grad_cam(m, x, layer='body.2')
-    expect_eq(maps.shape[0], 3)
+    expect_eq(saliency(m, x).shape, (3, 250, 12))                          # input methods: one value per input cell, as given
+    # a layer map would be resized from its 250 steps onto the input's last axis, the 12 channels: refused, with the fix
+    with pytest.raises(ValueError, match=r'does not follow time.*channels-last.*wrap'): grad_cam(m, x, layer='body.2')
+    wrapped = nn.Sequential(m.body)                                        # the same network taking (B, C, L)
+    expect_eq(grad_cam(wrapped, x.transpose(1, 2), layer='0.2').shape, (3, 1, 250))
 
 def test_unequal_lengths_with_the_official_split():
     files = [DATA/'JapaneseVowels_TRAIN.ts', DATA/'JapaneseVowels_TEST.ts']    # TRAIN up to 26 steps, TEST up to 29

@@ -143,7 +143,8 @@ def _why_not_time(out, longer_size, L: int, L2: int, centres: Tensor, tol: float
     err = ((change.argmax(-1).float() + 0.5) / S - (centres.float() + 0.5) / L)[seen].abs().mean().item()
     if err <= tol: return None
     return (f"its last axis ({S}) does not follow time: a change at step t of the input peaks on average {err:.0%} of the length "
-            f"away from t there (a feature axis, or levels/tokens laid side by side)")
+            f"away from t there (a feature axis, levels/tokens laid side by side, or a model that reads channels-last series "
+            f"(B, L, C): maps follow the input's last axis, so wrap such a model to take (B, C, L))")
 
 def time_axis_problems(model: nn.Module, x: Tensor, layers) -> dict:
     "{layer: why its last axis is not `x`'s time axis, or None when it is}: it follows the input's length (a model that takes other lengths), else a bump at step t peaks near t"
