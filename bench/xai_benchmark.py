@@ -111,7 +111,7 @@ def run(quick: bool):
     rows = []
     for name, X, y, mask in sets:
         learn = train(X, y, 'InceptionTime' if 'type 2' in name else None, epochs=8 if quick else 20)
-        acc = float(learn.validate()[1])
+        with learn.no_bar(): acc = float(learn.validate()[1])
         k = min(48, n // 4)
         xb = learner_inputs(learn, X[-k:]); mk = mask[-k:]
         methods = {m: m for m in OURS}

@@ -71,8 +71,9 @@ def test_every_input_kind_and_method(ecg):
     for batch in (b, get_batch(ds, [0, 1]), ds[3], b[0][:2], b[0][0].numpy(), b[0][0, 0].numpy()):
         show_cam(batch, ecg.model, func_cam='grad_cam', show=False)
     for m in sorted(set(METHODS) - {'attention_rollout', 'attention_relevance'}):   # those are for transformers (test_transformers)
-        kw = dict(method_kwargs={'n_steps': 4} if m == 'integrated_gradients' else {'n_samples': 2} if m == 'smooth_grad' else {})
-        show_cam(b[0][:2], ecg.model, func_cam=m, multi_fig=True, show=False, **kw)
+        fast = {'integrated_gradients': {'n_steps': 4}, 'smooth_grad': {'n_samples': 2}, 'tsr': {'method': 'saliency'},
+                'dyna_mask': {'n_epochs': 10}, 'extremal_mask': {'n_epochs': 10}}
+        show_cam(b[0][:2], ecg.model, func_cam=m, multi_fig=True, show=False, check=False, method_kwargs=fast.get(m, {}))   # scores: below
     show_cam(b[0][:2], ecg.model, func_cam=lambda model, x, target=None, layer=None: x.abs(), show=False)
     with pytest.raises(ValueError, match='Unknown method'): show_cam(b, ecg.model, func_cam='gradcam')
 
