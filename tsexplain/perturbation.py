@@ -83,7 +83,7 @@ class _Replacement(nn.Module):
     def forward(self, x): return self.net(x)
 
 def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_epochs: int = 300, lr: float = 0.01,
-               batch_size: int = None, progress=None, seed: int = 0, what: str = 'mask') -> Tensor:
+               batch_size: int = None, progress=None, seed: int = 0, what: str = 'mask', loss: str = 'ce') -> Tensor:
     """Masks (B, C, L) in [0, 1] learned so that `perturb(x, m)` keeps the explained class (its cross-entropy), plus `penalty(m, x)`;
     series in chunks of `batch_size`, every chunk with its own masks and a fresh copy of `extra_params`' modules"""
     x = series_only(check_input(model, x), what)
@@ -93,6 +93,7 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_ep
     size = batch_size or max(1, min(len(x), 64))
     for s, e in _chunks(len(x), size, False):
         xb, tb = x[s:e].detach(), t[s:e]
+        p0 = target_probs(logits[s:e], tb).float().detach()
         with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []), explaining(model), torch.enable_grad():
             torch.manual_seed(seed)
             mods = [m() for m in extra_params]                               # fresh, seeded perturbation networks per chunk
@@ -102,8 +103,9 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_ep
             for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
                 m = mask.clamp(0, 1)
                 kept = target_probs(check_logits(model(perturb(xb, m.to(xb.dtype), *mods))), tb).float()
-                loss = -kept.clamp_min(1e-12).log().mean() + penalty(m, xb, *mods)    # not saturated where p is near 1
-                opt.zero_grad(); loss.backward(); opt.step()
+                keep_loss = -kept.clamp_min(1e-12).log() if loss == 'ce' else (kept - p0) ** 2   # ce: not flat where p is near 1
+                total = keep_loss.mean() + penalty(m, xb, *mods)
+                opt.zero_grad(); total.backward(); opt.step()
         out[s:e] = mask.detach().clamp(0, 1)
     return out.float()
 
@@ -123,10 +125,11 @@ def dyna_mask(model, x, target=None, layer=None, area: float = 0.1, sigma_max: f
 
 @register_method('channel')
 def extremal_mask(model, x, target=None, layer=None, lambda_1: float = 1., lambda_2: float = 1., hidden: int = 32,
-                  n_epochs: int = 300, lr: float = 0.01, batch_size: int = None, progress=None, seed: int = 0) -> Tensor:
+                  n_epochs: int = 300, lr: float = 0.1, batch_size: int = None, progress=None, seed: int = 0,
+                  loss: str = 'ce') -> Tensor:
     "ExtremalMask: masks (B, C, L) with the masked cells replaced by a learned perturbation NN(x), as small as keeps the prediction"
     C = check_input(model, x).shape[1]
     def perturb(xb, m, nn_): return m * xb + (1 - m) * nn_(xb)
     def penalty(m, xb, nn_): return lambda_1 * m.abs().mean() + lambda_2 * nn_(xb).abs().mean()
     return _fit_masks(model, x, target, perturb, penalty, (lambda: _Replacement(C, hidden),), n_epochs, lr, batch_size,
-                      progress, seed, 'ExtremalMask')
+                      progress, seed, 'ExtremalMask', loss)
