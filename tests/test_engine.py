@@ -85,7 +85,7 @@ def test_integrated_gradients_completeness(ecg_learner):
     x = ecg_learner.dls.valid.one_batch()[0][:8].as_subclass(torch.Tensor)
     for baseline in ('zeros', 'mean', 'noise'):
         for target in (0, 1):
-            ig = integrated_gradients(m, x, target=target, baseline=baseline, n_steps=64)
+            ig = integrated_gradients(m, x, target=target, baseline=baseline, n_steps=128)
             with torch.no_grad(): expected = m(x)[:, target] - m(make_baseline(x, baseline))[:, target]
             err = (ig.sum((1, 2)) - expected).abs()
             assert (err <= 0.01 * expected.abs()).all(), (baseline, target, err.max(), expected.abs().min())

@@ -25,7 +25,10 @@ def planted_learner():
     assert acc >= 0.95, f'the planted task is easy; the FCN reached only {acc:.2f}'
     return learn, torch.as_tensor(Xv)
 
-CHANNEL_METHODS = sorted(n for n, f in METHODS.items() if f.kind == 'channel')
+# learned masks mark a *sufficient* set of cells, many tied at 1.0, so "the maximum" is not theirs to give: they are tested on
+# planted windows in test_masks (measured on this model: extremal_mask puts 79 % of its mass on channel 3, 100 % with
+# loss='mse'; dyna_mask 43 %, a blur barely changes this smooth bump)
+CHANNEL_METHODS = sorted(n for n, f in METHODS.items() if f.kind == 'channel' and n not in ('dyna_mask', 'extremal_mask'))
 KW = {'integrated_gradients': dict(n_steps=32), 'smooth_grad': dict(n_samples=16), 'tsr': dict(method='input_x_grad', window=10)}
 
 @pytest.mark.parametrize('method', CHANNEL_METHODS)
