@@ -20,7 +20,7 @@ from .hooks import *
 from .cam import *
 from .cam import _chunks
 from .faithfulness import *
-from .hooks import _rnn_grads_allowed
+from .hooks import _rnn_grads_allowed, _forward_works
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
@@ -408,15 +408,6 @@ def _as_series_batch(x, n_channels=None) -> Tensor:
     elif t.ndim == 2: t = t[None] if n_channels is None or t.shape[0] == n_channels else t[:, None]
     return t
 
-def _model_runs_on(model: nn.Module, shape) -> bool:
-    "Whether `model` runs on zeros of `shape` (N, C, L): a cheap check of a channel count guessed from its layers"
-    was_training = model.training
-    try:
-        with torch.no_grad(): model.eval()(torch.zeros(shape, device=model_device(model)))
-        return True
-    except Exception: return False
-    finally: model.train(was_training)
-
 def learner_channels(learn: Learner, length: int = None):
     "Channels of the learner's series: from its data (a dataset item, a reloaded model's record), else its first Conv1d if the model runs on (1, C, `length`)"
     meta = getattr(learn, 'ts_meta', None)
@@ -430,7 +421,8 @@ def learner_channels(learn: Learner, length: int = None):
         except Exception: continue
     conv = first_conv(learn.model)            # a guess: gMLP's first registered Conv1d mixes time steps (its in_channels is the length)
     if not isinstance(conv, nn.Conv1d): return None
-    return conv.in_channels if length is None or _model_runs_on(learn.model, (1, conv.in_channels, length)) else None
+    if length is None: return conv.in_channels
+    return conv.in_channels if _forward_works(learn.model, torch.zeros(1, conv.in_channels, length, device=model_device(learn.model))) else None
 
 def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
     "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"

@@ -214,9 +214,9 @@ def find_layer(model: nn.Module, layer=None, x: Tensor = None) -> nn.Module:
     "The module to take maps from: `layer` as None (last before global pooling), an int index, a dotted name or a module; with series `x`, one whose last axis is time"
     lyr = _find_layer(model, layer, x)
     if layer is not None and x is not None and x.ndim == 3 and (why := time_axis_problems(model, x, [lyr])[lyr]):
-        good = [n for n, m in model.named_modules() if n and _has_conv(m) and m is not lyr]
-        problems = time_axis_problems(model, x, [model.get_submodule(n) for n in good])
-        good = [n for n in good if problems[model.get_submodule(n)] is None]
+        others = {m: n for n, m in model.named_modules() if n and _has_conv(m) and m is not lyr}
+        problems = time_axis_problems(model, x, list(others))
+        good = [n for m, n in others.items() if problems[m] is None]
         raise ValueError(f"The layer {_layer_name(model, lyr)!r} cannot give a map over time: {why}. "
                          + (f"Layers of this model whose last axis is time: {good[-8:]}" if good else
                             f"No layer of this model keeps the time axis: use a method on the input ({', '.join(INPUT_METHODS)})"))
@@ -309,10 +309,6 @@ def declare_output(model: nn.Module, output: str = None) -> nn.Module:
     _declared[model] = output
     return model
 
-def _ends_in(model: nn.Module, kinds) -> bool:
-    leaves = [m for m in model.modules() if not list(m.children())]
-    return bool(leaves) and isinstance(leaves[-1], kinds)
-
 def output_kind(model: nn.Module, scores: Tensor) -> str:
     "'probs' or 'logits' for the scores (B, K) the model returned: declared, or detected (a final Sigmoid/Softmax module, or softmax rows); refused when it cannot be told"
     if model in _declared: return _declared[model]
@@ -320,7 +316,7 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
     s = scores.detach().float()
     in_unit = bool(((s >= 0) & (s <= 1)).all())
     # the last registered module is only a hint (a Softmax used inside attention may be registered last): values must agree
-    if _ends_in(model, (nn.Sigmoid, nn.Softmax)) and in_unit: kind = 'probs'
+    if _final_activation(model) is not None and in_unit: kind = 'probs'
     elif s.shape[1] > 1: kind = 'probs' if in_unit and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4) else 'logits'
     elif not in_unit: kind = 'logits'
     elif len(s) >= 4:

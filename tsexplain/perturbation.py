@@ -82,10 +82,11 @@ class _Replacement(nn.Module):
                                  nn.Conv1d(hidden, C, kernel, padding=kernel // 2))
     def forward(self, x): return self.net(x)
 
-def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_epochs: int = 300, lr: float = 0.01,
+def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_epochs: int = 300, lr: float = 0.01,
                batch_size: int = None, progress=None, seed: int = 0, what: str = 'mask', loss: str = 'ce') -> Tensor:
     """Masks (B, C, L) in [0, 1] learned so that `perturb(x, m)` keeps the explained class (its cross-entropy), plus `penalty(m, x)`;
-    series in chunks of `batch_size`, every chunk with its own masks and a fresh copy of `extra_params`' modules"""
+    series in chunks of `batch_size`, every chunk with its own masks and fresh modules from `make_modules` (passed to both)"""
+    if loss not in ('ce', 'mse'): raise ValueError(f"loss must be 'ce' (cross-entropy of the explained class) or 'mse' (tint's); got {loss!r}")
     x = series_only(check_input(model, x), what)
     out = torch.empty_like(x, dtype=torch.float32)
     with explaining(model), torch.no_grad(): logits = check_logits(model(x))
@@ -93,13 +94,12 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, extra_params=(), n_ep
     size = batch_size or max(1, min(len(x), 64))
     for s, e in _chunks(len(x), size, False):
         xb, tb = x[s:e].detach(), t[s:e]
-        p0 = target_probs(logits[s:e], tb).float().detach()
+        p0 = target_probs(logits[s:e], tb).float()
         with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []), explaining(model), torch.enable_grad():
             torch.manual_seed(seed)
-            mods = [m() for m in extra_params]                               # fresh, seeded perturbation networks per chunk
-            for m in mods: m.to(x.device).train()
+            mods = [make().to(x.device).train() for make in make_modules]   # fresh, seeded perturbation networks per chunk
             mask = torch.full_like(xb, 0.5, dtype=torch.float32).requires_grad_(True)
-            opt = torch.optim.Adam([mask] + [p for m in mods for p in m.parameters()], lr=lr)
+            opt = torch.optim.Adam([mask] + [p for mod in mods for p in mod.parameters()], lr=lr)
             for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
                 m = mask.clamp(0, 1)
                 kept = target_probs(check_logits(model(perturb(xb, m.to(xb.dtype), *mods))), tb).float()
