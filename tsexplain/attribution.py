@@ -132,12 +132,13 @@ def _window_counts(L: int, starts: Tensor, window: int) -> Tensor:
     return edges.cumsum(0)[:L]
 
 @register_method('channel')
-def occlusion(model, x, target=None, layer=None, window: int = 8, stride: int = None, baseline=0., per_channel: bool = True,
+def occlusion(model, x, target=None, layer=None, window: int = None, stride: int = None, baseline=0., per_channel: bool = True,
               batch_size: int = None, progress=None) -> Tensor:
     "Mean drop of the target logit when windows of each channel are replaced by `baseline`: (B, C, L), or (B, 1, L); `batch_size` None: as many perturbed copies per forward as fit in MEMORY_BUDGET"
     x = series_only(check_input(model, x), 'occlusion')
     batch_size = auto_batch_size(model, x, batch_size)
     B, C, L = x.shape
+    window = window or max(1, L // 12)
     stride = stride or max(1, window // 2)
     if not 1 <= window <= L: raise ValueError(f"window must be between 1 and the series length {L}; got {window}")
     with explaining(model), torch.no_grad():

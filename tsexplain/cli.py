@@ -32,6 +32,7 @@ METHOD_SUMMARIES = {
     'channel_cam': "Grad-CAM's time profile x each channel's weight from fading it; per channel",
     'tsr': 'temporal saliency rescaling (Ismail et al. 2020) around integrated gradients: time, then channel relevance; slow',
     'dyna_mask': 'DynaMask (Crabbe & van der Schaar 2021): a learned mask keeping a set area, the rest blurred; slow',
+    'hierarchical_occlusion': 'occlusion from coarse to fine (channels, then windows split while they matter); per channel, a fifth of the cost',
     'extremal_mask': 'ExtremalMask (Enguehard 2023): a learned mask, masked cells replaced by a learned perturbation; slow',
     'attention_rollout': 'transformers: attention multiplied through the layers (Abnar & Zuidema 2020)',
     'attention_relevance': 'transformers: gradient-weighted attention relevance, class specific (Chefer et al. 2021)',

@@ -13,10 +13,10 @@ import torch.nn.functional as F
 from .hooks import *
 from .cam import _chunks
 from .faithfulness import *
-from .attribution import series_only
+from .attribution import series_only, _smooth
 
 # %% auto #0
-__all__ = ['tsr', 'dyna_mask', 'extremal_mask']
+__all__ = ['tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
 
 # %% ../nbs/05a_perturbation.ipynb #108bfa25
 def _masked_copies(x: Tensor, b: Tensor, starts: Tensor, window: int, chans: Tensor = None, baseline: float = 0.) -> Tensor:
@@ -65,6 +65,68 @@ def tsr(model, x, target=None, layer=None, method='integrated_gradients', window
         feat_rel[bb, cc, ww] = d
     rel = (time_rel * kept)[:, None, :] * feat_rel                                         # (B, C, W)
     return rel.repeat_interleave(window, dim=2)[..., :L].float()
+
+# %% ../nbs/05a_perturbation.ipynb #5ca4f14a
+def _cell_drops(model, x, base, score, t, b, c, s, e, batch_size, sal=None, progress=None, what='') -> Tensor:
+    "Drop of the target score (≥ 0) when steps s:e of channel c of series b are replaced by `base`, for each cell (n,); adds drop × cell to `sal` (B·C, L)"
+    steps = torch.arange(x.shape[-1], device=x.device)
+    drops = torch.empty(len(b), device=x.device)
+    for i, j in _chunks(len(b), batch_size, progress, what):
+        bb, cc = b[i:j], c[i:j]
+        cell = (steps >= s[i:j, None]) & (steps < e[i:j, None])                        # (n, L)
+        xs, rows = x[bb].clone(), torch.arange(j - i, device=x.device)
+        xs[rows, cc] = torch.where(cell, base[bb, cc], xs[rows, cc])
+        drops[i:j] = (score[bb] - target_scores(check_logits(model(xs)), t[bb])).clamp_min(0).float()
+        if sal is not None: sal.index_add_(0, bb * x.shape[1] + cc, drops[i:j, None] * cell)
+    return drops
+
+def _above(drops: Tensor, b: Tensor, B: int, threshold: float) -> Tensor:
+    "Cells whose drop is above `threshold` × the largest drop of their series' cells (n,) bool"
+    top = torch.zeros(B, device=drops.device).scatter_reduce(0, b, drops, 'amax', include_self=False)
+    return (drops > threshold * top[b]) & (drops > 0)
+
+@register_method('channel')
+def hierarchical_occlusion(model, x, target=None, layer=None, window: int = None, min_window: int = None,
+                           threshold: float = 0.5, channel_threshold: float = 0.2, refine: bool = True, baseline=0.,
+                           batch_size: int = None, progress=None) -> Tensor:
+    "Occlusion from coarse to fine: channels, then windows of `window` steps split in halves while they matter, down to `min_window`: (B, C, L)"
+    x = series_only(check_input(model, x), 'hierarchical_occlusion')
+    batch_size = auto_batch_size(model, x, batch_size)
+    B, C, L = x.shape
+    window = window or -(-L // 3)
+    min_window = min_window or max(1, L // 10)
+    if not 1 <= min_window <= window <= L:
+        raise ValueError(f"need 1 <= min_window <= window <= the series length {L}; got min_window={min_window}, window={window}")
+    dev = x.device
+    with explaining(model), torch.no_grad():
+        logits = check_logits(model(x))
+        t = resolve_targets(logits, target)
+        score, base = target_scores(logits, t), make_baseline(x, baseline)
+        b, c = torch.arange(B, device=dev).repeat_interleave(C), torch.arange(C, device=dev).repeat(B)
+        if C > 1:                                                     # which channels matter: each removed whole
+            whole = _cell_drops(model, x, base, score, t, b, c, torch.zeros_like(b), torch.full_like(b, L), batch_size,
+                                progress=progress, what='hierarchical_occlusion channels')
+            kept = _above(whole, b, B, channel_threshold)
+            kept = kept.view(B, C) | ~kept.view(B, C).any(1, keepdim=True)       # no channel matters alone: keep them all
+            b, c = b[kept.flatten()], c[kept.flatten()]
+        starts = torch.arange(0, L, window, device=dev)
+        b, c, s = b.repeat_interleave(len(starts)), c.repeat_interleave(len(starts)), starts.repeat(len(b))
+        e = (s + window).clamp(max=L)
+        sal = torch.zeros(B * C, L, device=dev)
+        level = 0
+        while len(b):
+            drops = _cell_drops(model, x, base, score, t, b, c, s, e, batch_size, sal, progress, f'hierarchical_occlusion level {level}')
+            split = _above(drops, b, B, threshold) & (e - s > min_window)
+            b, c, s, e = b[split], c[split], s[split], e[split]
+            half = (e - s + 1) // 2
+            b, c, s, e = b.repeat(2), c.repeat(2), torch.cat([s, s + half]), torch.cat([s + half, e])
+            level += 1
+    maps = sal.view(B, C, L)
+    if refine:
+        g, _, _ = input_grads(model, x, t)
+        ev = _smooth((x * g).abs(), max(3, L // 20))
+        maps = maps * ev / ev.amax(2, keepdim=True).clamp_min(1e-12)
+    return normalize_maps(maps).float()
 
 # %% ../nbs/05a_perturbation.ipynb #527bc3c2
 def _gaussian_blur(x: Tensor, sigma: Tensor, radius: int) -> Tensor:

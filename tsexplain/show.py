@@ -183,7 +183,7 @@ DISPLAY_NAMES = {'cam_acts': 'CAM', 'grad_cam_acts': 'GRAD-CAM', 'cam': 'CAM', '
                  'integrated_gradients': 'Integrated Gradients', 'smooth_grad': 'SmoothGrad', 'guided_grad_cam': 'Guided Grad-CAM',
                  'occlusion': 'Occlusion', 'channel_cam': 'channel-CAM',
                  'attention_rollout': 'Attention rollout', 'attention_relevance': 'Attention relevance', 'shap_values': 'SHAP',
-                 'tsr': 'TSR', 'extremal_mask': 'ExtremalMask', 'dyna_mask': 'DynaMask'}
+                 'tsr': 'TSR', 'hierarchical_occlusion': 'Hierarchical occlusion', 'extremal_mask': 'ExtremalMask', 'dyna_mask': 'DynaMask'}
 
 def method_name(f) -> str:
     "How a method is named in titles"
