@@ -25,7 +25,8 @@ def test_report_opens_in_a_browser(tmp_path):
     dom = render(report.as_uri(), screenshot=tmp_path/'report.png')
     assert '<title>tsexplain report: ECG200</title>' in dom and 'Test accuracy' in dom and 'Explained series' in dom
     assert dom.count('<img') >= 8 and 'data:image/png;base64,' in dom       # figures embedded: no server, no other files
-    assert dom.count('<tr>') == 101                                         # every test series, and the header
+    assert dom.count('<tr>') >= 101 + 5                                     # every test series and the header; the methods scored
+    assert 'Which map, and how far to trust it' in dom and '(used below)' in dom and dom.count("Maps of this class's test series") == 2   # per class
     assert (tmp_path/'report.png').stat().st_size > 10_000
 
 def test_one_epoch_saves_learner(tmp_path):
@@ -53,8 +54,10 @@ def test_one_epoch_saves_learner(tmp_path):
     import numpy as np
     d = np.load(tmp_path/'out'/'maps.npz')
     assert d['maps'].shape == (100, 1, 96) and d['targets'].shape == (100,)
+    method = manifest['method']                                             # chosen by evidence, said in one line
+    assert method in ('grad_cam', 'input_x_grad', 'integrated_gradients', 'occlusion') and f'explaining with {method}' in r.stdout
     figs = sorted(p.name for p in (tmp_path/'out'/'figures').iterdir())
-    assert figs == ['class_Myocardial_infarction_grad_cam.png', 'class_Myocardial_infarction_strips.png', 'class_Normal_grad_cam.png', 'class_Normal_strips.png']
+    assert figs == [f'class_Myocardial_infarction_{method}.png', 'class_Myocardial_infarction_strips.png', f'class_Normal_{method}.png', 'class_Normal_strips.png']
 
 def test_method_option_and_multichannel(tmp_path):
     r = run('BasicMotions', '--arch', 'FCN', '--epochs', '1', '--method', 'channel_cam', '--out', str(tmp_path))

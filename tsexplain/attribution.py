@@ -26,9 +26,9 @@ from .hooks import _rnn_grads_allowed, _forward_works
 __all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
            'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
            'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'LogitsOnly', 'shap_values',
-           'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample', 'learner_method', 'maps_and_logits',
-           'prediction_record', 'NpzStream', 'job_meta', 'is_maps_store', 'check_store_path', 'store_lock',
-           'create_maps_store', 'input_digest', 'verify_chunk_input', 'check_maps_store', 'write_chunk',
+           'LastStep', 'per_step', 'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample', 'learner_method',
+           'maps_and_logits', 'prediction_record', 'NpzStream', 'job_meta', 'is_maps_store', 'check_store_path',
+           'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input', 'check_maps_store', 'write_chunk',
            'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
@@ -351,6 +351,36 @@ def shap_values(model, x, background, target=None, layer=None, n_samples: int = 
     if v.ndim == 3: v = v[..., None]                                             # one output
     v = v[torch.arange(len(x)), ..., 0 if single else t] if not single else v[..., 0] * (2 * t.view(-1, 1, 1) - 1)
     return v.float()
+
+# %% ../nbs/05_attribution.ipynb #e8930cc0
+class LastStep(nn.Module):
+    "The prediction at the last step of a model that predicts at every step (logits (B, L, K)): (B, K)"
+    def __init__(self, model: nn.Module): super().__init__(); self.model = model
+    def forward(self, x):
+        out = self.model(x)
+        if not (isinstance(out, Tensor) and out.ndim == 3):
+            raise ValueError(f"per_step explains models that predict at every step, returning logits (B, L, n_classes); this one "
+                             f"returned {tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__}: call the method itself")
+        return out[:, -1]
+
+def per_step(method):
+    "`method` turned to explain a step-wise model (logits (B, L, K)): column t of the map (B, C, L) explains the prediction at t from the series up to t"
+    f = get_method(method)
+    def explain_steps(model, x, target=None, layer=None, progress=None, **kwargs) -> Tensor:
+        x = series_only(check_input(model, x), 'per_step')
+        B, C, L = x.shape
+        if target is not None:
+            target = torch.as_tensor(target).to(x.device)
+            if target.shape != (B, L): raise ValueError(f"per_step's target is one class per series and step, shape ({B}, {L}); got {tuple(target.shape)}")
+        step_model, out = LastStep(model), torch.zeros(B, C, L, device=x.device)
+        with explaining(model), torch.no_grad(): step_model(x)      # one prediction per series: refused before the steps
+        for t, _ in _chunks(L, 1, progress, f'per_step {getattr(f, "__name__", "")}'):
+            maps = f(step_model, x[..., :t + 1], target=None if target is None else target[:, t], layer=layer, **kwargs)
+            out[..., t] = maps[..., -1].to(out.dtype)                  # (B, 1) broadcasts over the channels
+        return out
+    explain_steps.__name__ = f'per_step_{getattr(f, "__name__", "method")}'
+    explain_steps.kind = getattr(f, 'kind', 'channel')
+    return explain_steps
 
 # %% ../nbs/05_attribution.ipynb #c12dcd8a
 def dl_batch(dl, idxs=None, n: int = None) -> tuple[Tensor, Tensor | None]:

@@ -75,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "{label: name} (default: the names the bundled ECG200 and GunPoint carry, else the labels)")
     p.add_argument('--out', type=Path, default=None, help='folder of the run, written whole at the end (default: runs/<dataset>)')
     p.add_argument('--cpu', action='store_true', help='train on the CPU even when a GPU is available')
-    p.add_argument('--method', default='grad_cam', choices=list(METHOD_SUMMARIES), metavar='METHOD',
-                   help='explanation method for the maps of the test set (see the list below)')
+    p.add_argument('--method', default=None, choices=list(METHOD_SUMMARIES), metavar='METHOD',
+                   help='explanation method for the maps of the test set (see the list below; default: the most faithful of '
+                        'grad_cam, attention_relevance, input_x_grad, integrated_gradients and occlusion on 16 test series, '
+                        'by deletion against a random order)')
     p.add_argument('--no-maps', action='store_true', help='only train and save the model: no maps, no figures, no report')
     p.add_argument('--report', action=argparse.BooleanOptionalAction, default=True,
                    help='write report.html, a self-contained page: accuracy, confusion matrix, maps of the best and worst series')
@@ -207,20 +209,22 @@ def main(argv=None) -> int:
         print(f"test accuracy: {acc:.4f}")
         save_ts_model(learn, tmp/'model.safetensors')
         export_learner(learn, tmp/'learner.pkl')
-        report = maps = None
+        report = maps = method = None
         if not args.no_maps:
-            maps, figures = explain_test_set(learn, tmp, args.method)
-            if args.report: report = write_report(learn, tmp, dsname, acc, args.method, maps)
+            from tsexplain.attribution import learner_method
+            method = learner_method(learn, args.method)             # without --method: chosen by evidence, in one line
+            maps, figures = explain_test_set(learn, tmp, method)
+            if args.report: report = write_report(learn, tmp, dsname, acc, method, maps)
         manifest = dict(dataset=dsname, arch=args.arch, epochs=args.epochs, bs=args.bs, lr=args.lr, seed=args.seed,
                         normalize=args.normalize, classes=[str(v) for v in learn.dls.vocab],
-                        method=None if args.no_maps else args.method, test_accuracy=acc)
+                        method=method, test_accuracy=acc)
         publish_run(tmp, out, manifest)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)   # interrupted: the old run in `out` is untouched
     print(f"saved model (no pickle; load_ts_model): {out/'model.safetensors'} and {out/'model.json'}")
     print(f"saved learner (a pickle: load_learner only files you trust): {out/'learner.pkl'}")
     if maps is not None:
-        print(f"saved {args.method} maps of the test set: {out/'maps.npz'}")
+        print(f"saved {method} maps of the test set: {out/'maps.npz'}")
         for f in figures: print(f"saved figure: {out/f.relative_to(tmp)}")
     if report is not None: print(f"saved report: {out/'report.html'}")
     return 0

@@ -151,12 +151,16 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
     if loss not in ('ce', 'mse'): raise ValueError(f"loss must be 'ce' (cross-entropy of the explained class) or 'mse' (tint's); got {loss!r}")
     x = series_only(check_input(model, x), what)
     out = torch.empty_like(x, dtype=torch.float32)
-    with explaining(model), torch.no_grad(): logits = check_logits(model(x))
-    t = resolve_targets(logits, target)
+    with explaining(model), torch.no_grad(): out_ = model(x)
+    every_step = isinstance(out_, Tensor) and out_.ndim == 3                # logits (B, L, K): keep each step's class
+    logits = out_ if every_step else check_logits(out_)
+    if every_step: t = logits.argmax(-1) if target is None else torch.as_tensor(target, device=x.device).long().expand(logits.shape[:2])
+    else: t = resolve_targets(logits, target)
+    def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb)
     size = batch_size or max(1, min(len(x), 64))
     for s, e in _chunks(len(x), size, False):
         xb, tb = x[s:e].detach(), t[s:e]
-        p0 = target_probs(logits[s:e], tb).float()
+        p0 = probs_of(logits[s:e], tb).float()
         with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []), explaining(model), torch.enable_grad():
             torch.manual_seed(seed)
             mods = [make().to(x.device).train() for make in make_modules]   # fresh, seeded perturbation networks per chunk
@@ -164,7 +168,7 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
             opt = torch.optim.Adam([mask] + [p for mod in mods for p in mod.parameters()], lr=lr)
             for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
                 m = mask.clamp(0, 1)
-                kept = target_probs(check_logits(model(perturb(xb, m.to(xb.dtype), *mods))), tb).float()
+                kept = probs_of(model(perturb(xb, m.to(xb.dtype), *mods)), tb).float()
                 keep_loss = -kept.clamp_min(1e-12).log() if loss == 'ce' else (kept - p0) ** 2   # ce: not flat where p is near 1
                 total = keep_loss.mean() + penalty(m, xb, *mods)
                 opt.zero_grad(); total.backward(); opt.step()

@@ -15,6 +15,7 @@ from .models import *
 from .hooks import METHODS, get_method, model_device
 from .cam import *
 from .attribution import *
+from .faithfulness import rank_methods, faithfulness
 from .show import show_cam, show_class_maps, method_name
 
 # %% auto #0
@@ -131,9 +132,25 @@ def _class_average_maps(X, maps, targets, vocab):
     axs[-1, 0].set_xlabel('time step')
     return fig
 
-def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = 'grad_cam', maps_file=None) -> Path:
-    "Write out/report.html: a self-contained page on the training and the explanations of the test set"
+def _method_choice(learn: Learner, method: str) -> str:
+    "A table of the shortlist's deletion scores on the learner's sample series (the evidence the default is chosen by), the method used marked"
+    ranking, skipped = rank_methods(learn.model, learner_sample(learn))
+    rows = ''.join(f"<tr><td style='text-align:left'>{'<b>' if ev.method == method else ''}{html.escape(method_name(get_method(ev.method)))}"
+                   f"{' (used below)</b>' if ev.method == method else ''}</td><td>{ev.ratio:.2f}{' ⚠' if ev.flagged else ''}</td>"
+                   f"<td>{secs:.2f}</td></tr>" for ev, secs in ranking)
+    rows += ''.join(f"<tr><td style='text-align:left'>{html.escape(k)}</td><td colspan=2 style='text-align:left'>does not apply: "
+                    f"{html.escape(v)}</td></tr>" for k, v in skipped.items())
+    n = ranking[0][0].n_series if ranking else 0
+    return (f"<h2>Which map, and how far to trust it</h2><p>Each method of the shortlist scored on {n} test series by <b>deletion "
+            "against a random order</b>: the area under the model's probability as the cells the map ranks first are removed, "
+            "divided by the same area for a random order (lower is better; above 0.9, ⚠, the map is no better than random). "
+            "Without <code>--method</code> the most faithful one draws the maps below.</p><table><thead><tr><th>method</th>"
+            f"<th>deletion × random</th><th>seconds</th></tr></thead><tbody>{rows}</tbody></table>")
+
+def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = None, maps_file=None) -> Path:
+    "Write out/report.html: a self-contained page on the training and the explanations of the test set, with the evidence for its maps (`method` None: the most faithful)"
     out = Path(out)
+    method = learner_method(learn, method)
     d = np.load(maps_file) if maps_file else None
     res = dict(d) if d is not None else learn.explain(method=method, progress=False)
     X = dl_batch(learn.dls.valid)[0].cpu().numpy()
@@ -150,6 +167,7 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
     parts.append(f"<p>How far to trust the probabilities in the titles below: the expected calibration error (ECE) is "
                  f"{cal['ece']:.3f}, the average gap between the model's confidence and its accuracy over the test series "
                  "(0 is perfectly calibrated; points below the diagonal are overconfident).</p>")
+    if isinstance(method, str): parts.append(_method_choice(learn, method))
     scale = float(np.abs(maps).max()) or 1.
     parts.append("<h2>Best and worst series of each class</h2><p>For each class, the test series the model got right with the "
                  f"highest probability, and the one of that class it got most wrong. Left: the {html.escape(method_name(get_method(method)))} "
@@ -161,7 +179,12 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
         right, wrong = np.flatnonzero((targets == k) & (preds == k)), np.flatnonzero((targets == k) & (preds != k))
         picks = ([('most confident correct', right[p_true[right].argmax()])] if len(right) else []) + \
                 ([('worst mistaken', wrong[p_true[wrong].argmin()])] if len(wrong) else [])
-        parts.append(f"<h3>{html.escape(name)}</h3>")
+        sel = np.flatnonzero(targets == k)
+        ev = faithfulness(learn.model, torch.as_tensor(X[sel]).to(model_device(learn.model)), torch.as_tensor(maps[sel]),
+                          target=torch.as_tensor(preds[sel])) if len(sel) else None
+        colour = " style='color:firebrick'" if ev is not None and ev.flagged else ''
+        parts.append(f"<h3>{html.escape(name)}</h3>" + ("" if ev is None else
+                     f"<p{colour}>Maps of this class's test series: {ev.label} (on {ev.n_series} of its {len(sel)} series).</p>"))
         if not picks: parts.append("<p>No test series of this class.</p>")
         for what, i in picks:
             x = X[int(i):int(i) + 1]
