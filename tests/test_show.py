@@ -251,3 +251,13 @@ def test_recording_overview_shows_every_flagged_window_and_costs_bins_not_window
     assert all(band[min(bin_of(starts[i]), 1499):bin_of(starts[i] + 10) + 1].max() == 1 for i in flagged)   # none hidden
     fig = show_recording(rec, show=False)
     assert '300 window(s) of a minority class' in fig.axes[0].get_title(loc='right')
+
+def test_method_options_go_to_the_method():
+    "show_cam(..., progress=False, n_epochs=5): the method's own options reach the method; the rest still reach matplotlib"
+    import matplotlib
+    from tsexplain.models import FCN
+    torch.manual_seed(0)
+    m, x = FCN(1, 2).eval(), torch.randn(2, 1, 40)
+    fig = show_cam(x, m, func_cam='extremal_mask', progress=False, n_epochs=5, show=False, zorder=3)
+    assert fig is not None
+    matplotlib.pyplot.close('all')

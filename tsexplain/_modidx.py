@@ -434,6 +434,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show._curve_styles': ('show.html#_curve_styles', 'tsexplain/show.py'),
                                 'tsexplain.show._evidence_color': ('show.html#_evidence_color', 'tsexplain/show.py'),
                                 'tsexplain.show._label': ('show.html#_label', 'tsexplain/show.py'),
+                                'tsexplain.show._method_options': ('show.html#_method_options', 'tsexplain/show.py'),
                                 'tsexplain.show._missing_mask': ('show.html#_missing_mask', 'tsexplain/show.py'),
                                 'tsexplain.show._one_series': ('show.html#_one_series', 'tsexplain/show.py'),
                                 'tsexplain.show._probs': ('show.html#_probs', 'tsexplain/show.py'),

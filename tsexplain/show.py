@@ -53,6 +53,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
              **kwargs) -> Figure:
     "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter)"
     x, y = as_batch(batch, dl)
+    kwargs, method_kwargs = _method_options(func_cam, kwargs, method_kwargs)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
         return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
@@ -193,6 +194,13 @@ def method_name(f) -> str:
 def _accepts(f, name) -> bool:
     try: return name in inspect.signature(f).parameters
     except (TypeError, ValueError): return False
+
+def _method_options(func_cam, kwargs: dict, method_kwargs: dict = None) -> tuple[dict, dict]:
+    "Split a figure's extra options: the method's own (as `progress=False`, `n_epochs=`) go to the method, the rest to matplotlib"
+    try: f = get_method(func_cam)
+    except ValueError: return kwargs, method_kwargs
+    mine = {k: v for k, v in kwargs.items() if k not in ('model', 'x', 'target', 'layer') and _accepts(f, k)}
+    return {k: v for k, v in kwargs.items() if k not in mine}, {**mine, **(method_kwargs or {})}
 
 def map_evidence(model, x: Tensor, maps: Tensor, target=None, f=None):
     "The `Evidence` of series maps (deletion × random on the drawn series), with a warning naming a better method when they are no better than random; None for images or maps not aligned with `x`"
