@@ -479,8 +479,8 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
     return learner_inputs(learn, x_or_idxs, ds_idx), None, None
 
 def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
-    "Up to `n` model-ready validation series of the learner, the series the default method is chosen on; `x`'s first `n` when it holds none"
-    try: s, _ = dl_batch(learn.dls.valid, n=n)
+    "Up to `n` model-ready validation series spread over the whole validation set (UCR sets are often sorted by class), the series the default method is chosen on; `x`'s first `n` when it holds none"
+    try: s, _ = dl_batch(learn.dls.valid, idxs=np.unique(np.linspace(0, len(learn.dls.valid.dataset) - 1, n).round().astype(int)).tolist())
     except (ValueError, IndexError, AttributeError, RuntimeError): s = None
     if s is None or len(s) == 0:
         if x is None: raise ValueError("The learner holds no validation series to choose a method on: pass method= or the series")

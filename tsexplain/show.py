@@ -50,10 +50,16 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
              cmap='Spectral_r', linewidth=4, linestyles='solid', alpha=1.0, scatter=False, i2o=noop, figsize=None,
              multi_fig=False, confidence=None, savefig=None, style='heatmap', threshold=None, titles=None, vocab=None,
              dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, missing=None, check: bool = True,
-             **kwargs) -> Figure:
-    "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter)"
+             interactive: bool = False, **kwargs) -> Figure:
+    "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter); `interactive`: a plotly view (several methods: a selector)"
     x, y = as_batch(batch, dl)
     kwargs, method_kwargs = _method_options(func_cam, kwargs, method_kwargs)
+    if interactive:
+        from tsexplain.interactive import interactive_view
+        if x.ndim != 3: raise ValueError(f"interactive=True draws series (B, C, L); x has shape {tuple(x.shape)}: draw images without it")
+        titles = titles if titles is not None else [_label(y[i] if y is not None else None, i2o, vocab) or f'series {i}' for i in range(len(x))]
+        return interactive_view(x, model, func_cam, target, layer, titles, check=check, method_kwargs=method_kwargs,
+                                savefig=savefig, show=show)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
         return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
@@ -197,6 +203,7 @@ def _accepts(f, name) -> bool:
 
 def _method_options(func_cam, kwargs: dict, method_kwargs: dict = None) -> tuple[dict, dict]:
     "Split a figure's extra options: the method's own (as `progress=False`, `n_epochs=`) go to the method, the rest to matplotlib"
+    if not (isinstance(func_cam, str) or callable(func_cam)): return kwargs, method_kwargs   # several methods (interactive)
     try: f = get_method(func_cam)
     except ValueError: return kwargs, method_kwargs
     mine = {k: v for k, v in kwargs.items() if k not in ('model', 'x', 'target', 'layer') and _accepts(f, k)}
@@ -331,9 +338,12 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
     return finish_figure(fig, savefig, show)
 
 def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients'), target=None,
-                 layer=None, cmap='Reds', signed_cmap='RdBu_r', figsize=None, savefig=None, show=True) -> Figure:
-    "One row per method on the same series, each map drawn as a heatmap behind the series (signed maps centred at 0)"
+                 layer=None, cmap='Reds', signed_cmap='RdBu_r', figsize=None, savefig=None, show=True, interactive: bool = False) -> Figure:
+    "One row per method on the same series, each map drawn as a heatmap behind the series (signed maps centred at 0); `interactive`: a plotly view with a method selector"
     x = _one_series(x)
+    if interactive:
+        from tsexplain.interactive import interactive_view
+        return interactive_view(x, model, methods, target, layer, savefig=savefig, show=show)
     C, L = x.shape[1:]
     rows = []
     for m in methods:
