@@ -331,6 +331,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                        'tsexplain.interactive._in_jupyter': ('interactive.html#_in_jupyter', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive._options': ('interactive.html#_options', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive._plotly': ('interactive.html#_plotly', 'tsexplain/interactive.py'),
+                                       'tsexplain.interactive.embed': ('interactive.html#embed', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.interactive_maps': ( 'interactive.html#interactive_maps',
                                                                                    'tsexplain/interactive.py'),
                                        'tsexplain.interactive.interactive_view': ( 'interactive.html#interactive_view',

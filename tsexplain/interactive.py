@@ -14,7 +14,7 @@ from .hooks import get_method, model_device
 from .faithfulness import faithfulness, FLAG_RATIO
 
 # %% auto #0
-__all__ = ['interactive_maps', 'save_view', 'present', 'interactive_view']
+__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def _plotly():
@@ -103,6 +103,11 @@ def present(fig, savefig=None, show: bool = True):
         save_view(fig, path)
         print(f"tsexplain: the interactive view is in {path} (open it in a browser)")
     return fig
+
+def embed(fig):
+    "The figure as HTML with plotly's JavaScript inside, for pages that do not load plotly themselves (nbconvert or MkDocs exports of a notebook)"
+    from IPython.display import HTML
+    return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config=dict(displaylogo=False)))
 
 def interactive_view(x, model, methods, target=None, layer=None, titles=None, channel_names=None, check: bool = True,
                      method_kwargs: dict = None, savefig=None, show: bool = True):
