@@ -65,8 +65,9 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
     selector = len(maps) > 1                                         # its labels carry the evidence: no title above it
     fig.update_layout(coloraxis=axes.pop('coloraxis'), **axes, height=height or 180 + 220 * B, hovermode='closest',
                       title=None if selector else dict(text=labels[0], font=dict(color=colour[0]), x=0, xanchor='left'),
-                      legend=dict(title='channels (click: on/off)', orientation='h', x=1, xanchor='right', y=1.02, yanchor='bottom'),
-                      margin=dict(l=60, r=20, t=100, b=40), template='plotly_white')
+                      legend=dict(title='channels (click: on/off)', orientation='h', x=0, xanchor='left', yref='container', y=0,
+                                  yanchor='bottom'),
+                      margin=dict(l=60, r=20, t=100, b=110), template='plotly_white')
     fig.update_xaxes(title_text='time step', row=B, col=1)
     if selector:
         buttons = [dict(label=('⚠ ' if colour[k] == 'firebrick' else '') + labels[k], method='update',
