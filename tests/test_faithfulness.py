@@ -63,7 +63,7 @@ def ecg():
 
 def test_default_is_the_most_faithful_and_cached(ecg, capsys):
     _chosen.clear()
-    x, _ = dl_batch(ecg.dls.valid, n=16)
+    x = learner_sample(ecg)                                                       # the series the default is chosen on
     ranking, skipped = rank_methods(ecg.model, x)
     assert [ev.method for ev, _ in ranking] and 'attention_relevance' not in [ev.method for ev, _ in ranking]   # no attention here
     chosen = learner_method(ecg)

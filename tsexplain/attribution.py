@@ -21,6 +21,7 @@ from .cam import *
 from .cam import _chunks
 from .faithfulness import *
 from .hooks import _rnn_grads_allowed, _forward_works
+from .faithfulness import _spread
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
@@ -188,11 +189,14 @@ def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int 
     w = F.relu(drops.view(B, C, 1))
     w = w / w.amax(1, keepdim=True).clamp_min(1e-12)
     maps = w * temporal
-    if refine:
-        g, _, _ = input_grads(model, x, t)
-        ev = _smooth((x * g).abs(), smooth or max(3, L // 10))
-        maps = maps * ev / ev.amax(2, keepdim=True).clamp_min(1e-12)
+    if refine: maps = _sharpen_by_input_grads(model, x, t, maps, smooth or max(3, L // 10))
     return normalize_maps(maps).float()
+
+def _sharpen_by_input_grads(model, x: Tensor, targets: Tensor, maps: Tensor, width: int) -> Tensor:
+    "`maps` (B, C, L) times each channel's |input × gradient| smoothed over `width` steps, scaled to 1 per channel"
+    g, _, _ = input_grads(model, x, targets)
+    ev = _smooth((x * g).abs(), width)
+    return maps * ev / ev.amax(2, keepdim=True).clamp_min(1e-12)
 
 # %% ../nbs/05_attribution.ipynb #e6730f06
 AttentionMaps = namedtuple('AttentionMaps', 'heads mean received')
@@ -480,7 +484,7 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
 
 def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
     "Up to `n` model-ready validation series spread over the whole validation set (UCR sets are often sorted by class), the series the default method is chosen on; `x`'s first `n` when it holds none"
-    try: s, _ = dl_batch(learn.dls.valid, idxs=np.unique(np.linspace(0, len(learn.dls.valid.dataset) - 1, n).round().astype(int)).tolist())
+    try: s, _ = dl_batch(learn.dls.valid, idxs=_spread(len(learn.dls.valid.dataset), n).tolist())
     except (ValueError, IndexError, AttributeError, RuntimeError): s = None
     if s is None or len(s) == 0:
         if x is None: raise ValueError("The learner holds no validation series to choose a method on: pass method= or the series")

@@ -17,7 +17,7 @@ from .cam import _chunks
 # %% auto #0
 __all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'make_baseline', 'weights_fingerprint',
            'removal_baseline', 'deletion_auc', 'insertion_auc', 'Evidence', 'faithfulness', 'applicable',
-           'rank_methods', 'choose_method', 'better_method', 'warn_if_unfaithful']
+           'rank_methods', 'method_ranking', 'choose_method', 'better_method', 'warn_if_unfaithful']
 
 # %% ../nbs/04a_faithfulness.ipynb #017b6956
 def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
@@ -192,23 +192,28 @@ def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed
         scored.append((ev, time.perf_counter() - t0))
     return sorted(scored, key=lambda r: r[0].ratio), skipped
 
-_chosen = {}                             # (weights fingerprint, series shape) -> (method, ranking)
+_chosen = {}                             # (weights fingerprint, series shape, shortlist) -> (ranking, skipped)
 
-def choose_method(model, x, methods=None, max_series: int = 16, verbose: bool = True) -> str:
-    "The most faithful applicable method for this model on the series `x` (cached by weights and series shape)"
+def method_ranking(model, x, methods=None, max_series: int = 16, verbose: bool = False) -> tuple[list, dict]:
+    "`rank_methods` on `x`, measured once per weights, series shape and shortlist; `verbose`: when measured, one line says what was chosen and why"
     x = check_input(model, x)
     key = (weights_fingerprint(model), tuple(x.shape[1:]), tuple(methods or SHORTLIST))
     if key not in _chosen:
         ranking, skipped = rank_methods(model, x, methods, max_series=max_series)
         if not ranking: raise ValueError(f"No method of {list(methods or SHORTLIST)} applies to this model: "
                                          + '; '.join(f'{k}: {v}' for k, v in skipped.items()))
-        _chosen[key] = (ranking[0][0].method, ranking)
+        _chosen[key] = (ranking, skipped)
         if verbose:
             best = ranking[0][0]
             others = ', '.join(f'{ev.method} {ev.ratio:.2f}' for ev, _ in ranking[1:])
             print(f"tsexplain: explaining with {best.method} (deletion {best.ratio:.2f} × random on {best.n_series} series, the most "
                   f"faithful here{'; ' + others if others else ''})")
-    return _chosen[key][0]
+    return _chosen[key]
+
+def choose_method(model, x, methods=None, max_series: int = 16, verbose: bool = True) -> str:
+    "The most faithful applicable method for this model on the series `x` (cached by weights and series shape)"
+    ranking, _ = method_ranking(model, x, methods, max_series, verbose)
+    return ranking[0][0].method
 
 def better_method(model, x, ev: Evidence, target=None, max_series: int = 16):
     "The most faithful other applicable method on `x`, when it does better than `ev` (its Evidence), else None"

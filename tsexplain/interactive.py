@@ -6,12 +6,11 @@ Code) the figure is live in the notebook; elsewhere it is one self-contained HTM
 
 # %% ../nbs/06b_interactive.ipynb #6f1d5c93
 from __future__ import annotations
-import sys, tempfile, warnings
+import os, tempfile, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from .hooks import get_method, model_device
-from .faithfulness import faithfulness, FLAG_RATIO
+from .hooks import get_method
 
 # %% auto #0
 __all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view']
@@ -26,8 +25,7 @@ def _plotly():
         raise ImportError('interactive=True draws with plotly, an optional extra: pip install "tsexplain[interactive]"') from None
     return go, make_subplots
 
-def _evidence_text(name: str, ev) -> str:
-    return name if ev is None else f"{name} · deletion {ev.ratio:.2f} × random" + (' (no better than random)' if ev.flagged else '')
+def _color_axis(k: int) -> str: return 'coloraxis' if k == 0 else f'coloraxis{k + 1}'     # method k's colour scale
 
 def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_names=None, height: int = None):
     "A plotly figure of the series x (B, C, L) coloured by each method's maps {name: (B, 1 or C, L)}: hover, zoom, legend toggles channels, a method selector"
@@ -47,7 +45,7 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
             raise ValueError(f"maps of {method!r} must be (B, 1 or C, L) = ({B}, 1 or {C}, {L}); got {m.shape}")
         lim = float(np.nanmax(np.abs(m))) or 1.
         signed = bool((m < 0).any())
-        axis = 'coloraxis' if k == 0 else f'coloraxis{k + 1}'
+        axis = _color_axis(k)
         axes[axis] = dict(colorscale='RdBu_r' if signed else 'YlOrRd', cmin=-1 if signed else 0, cmax=1, showscale=k == 0,
                           colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=14))
         for i in range(B):
@@ -60,8 +58,9 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
                     hovertemplate=f'{names[c]}<br>step %{{x}}<br>value %{{y:.4g}}<br>{method}: %{{customdata:.3f}}<extra></extra>'),
                     row=i + 1, col=1)
                 owner.append(k)
-    labels = [_evidence_text(method, evidence.get(method)) for method in maps]
-    colour = ['firebrick' if getattr(evidence.get(method), 'flagged', False) else 'black' for method in maps]
+    from tsexplain.show import _evidence_color
+    labels = [method if evidence.get(method) is None else f'{method} · {evidence[method].label}' for method in maps]
+    colour = [_evidence_color(evidence.get(method)) for method in maps]
     selector = len(maps) > 1                                         # its labels carry the evidence: no title above it
     fig.update_layout(coloraxis=axes.pop('coloraxis'), **axes, height=height or 180 + 220 * B, hovermode='closest',
                       title=None if selector else dict(text=labels[0], font=dict(color=colour[0]), x=0, xanchor='left'),
@@ -72,7 +71,7 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
     if selector:
         buttons = [dict(label=('⚠ ' if colour[k] == 'firebrick' else '') + labels[k], method='update',
                         args=[{'visible': [o == k for o in owner]},
-                              {f'{"coloraxis" if j == 0 else f"coloraxis{j + 1}"}.showscale': j == k for j in range(len(maps))}])
+                              {f'{_color_axis(j)}.showscale': j == k for j in range(len(maps))}])
                    for k in range(len(maps))]
         fig.update_layout(updatemenus=[dict(buttons=buttons, direction='down', x=0, xanchor='left', y=1.0, yanchor='bottom',
                                             pad=dict(b=30), showactive=True)])
@@ -100,7 +99,7 @@ def present(fig, savefig=None, show: bool = True):
     "The figure, written to `savefig` (.html) when given; outside Jupyter, shown as a temporary HTML file whose path is printed"
     if savefig is not None: save_view(fig, savefig)
     elif show and not _in_jupyter():
-        fd, path = tempfile.mkstemp(prefix='tsexplain-view-', suffix='.html'); __import__('os').close(fd)
+        fd, path = tempfile.mkstemp(prefix='tsexplain-view-', suffix='.html'); os.close(fd)
         save_view(fig, path)
         print(f"tsexplain: the interactive view is in {path} (open it in a browser)")
     return fig
@@ -118,12 +117,13 @@ def interactive_view(x, model, methods, target=None, layer=None, titles=None, ch
     methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
     maps, evidence = {}, {}
     for m in methods:
-        name = method_name(get_method(m))
+        f = get_method(m)
+        name = method_name(f)
         try: maps[name] = compute_maps(model, x, m, layer, target=target, **_options(method_kwargs, m, len(methods)))
         except ValueError as e:                                       # several methods: one that does not apply is left out
             if len(methods) == 1: raise
             warnings.warn(f"{name} is left out of the view: {e}"); continue
-        if check: evidence[name] = map_evidence(model, x, maps[name], target, get_method(m))
+        if check: evidence[name] = map_evidence(model, x, maps[name], target, f)
     return present(interactive_maps(x, maps, evidence, titles, channel_names), savefig, show)
 
 def _options(method_kwargs, method, n_methods: int) -> dict:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .hooks import *
 from .cam import _chunks
 from .faithfulness import *
-from .attribution import series_only, _smooth
+from .attribution import series_only, _sharpen_by_input_grads
 
 # %% auto #0
 __all__ = ['tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
@@ -122,10 +122,7 @@ def hierarchical_occlusion(model, x, target=None, layer=None, window: int = None
             b, c, s, e = b.repeat(2), c.repeat(2), torch.cat([s, s + half]), torch.cat([s + half, e])
             level += 1
     maps = sal.view(B, C, L)
-    if refine:
-        g, _, _ = input_grads(model, x, t)
-        ev = _smooth((x * g).abs(), max(3, L // 20))
-        maps = maps * ev / ev.amax(2, keepdim=True).clamp_min(1e-12)
+    if refine: maps = _sharpen_by_input_grads(model, x, t, maps, max(3, L // 20))
     return normalize_maps(maps).float()
 
 # %% ../nbs/05a_perturbation.ipynb #527bc3c2

@@ -15,7 +15,7 @@ from .models import *
 from .hooks import METHODS, get_method, model_device
 from .cam import *
 from .attribution import *
-from .faithfulness import rank_methods, faithfulness
+from .faithfulness import method_ranking, faithfulness
 from .show import show_cam, show_class_maps, method_name
 
 # %% auto #0
@@ -134,7 +134,7 @@ def _class_average_maps(X, maps, targets, vocab):
 
 def _method_choice(learn: Learner, method: str) -> str:
     "A table of the shortlist's deletion scores on the learner's sample series (the evidence the default is chosen by), the method used marked"
-    ranking, skipped = rank_methods(learn.model, learner_sample(learn))
+    ranking, skipped = method_ranking(learn.model, learner_sample(learn))      # measured once: the default's own choice
     rows = ''.join(f"<tr><td style='text-align:left'>{'<b>' if ev.method == method else ''}{html.escape(method_name(get_method(ev.method)))}"
                    f"{' (used below)</b>' if ev.method == method else ''}</td><td>{ev.ratio:.2f}{' ⚠' if ev.flagged else ''}</td>"
                    f"<td>{secs:.2f}</td></tr>" for ev, secs in ranking)
