@@ -45,6 +45,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                        'tsexplain.attribution._sharpen_by_input_grads': ( 'attribution.html#_sharpen_by_input_grads',
                                                                                           'tsexplain/attribution.py'),
                                        'tsexplain.attribution._smooth': ('attribution.html#_smooth', 'tsexplain/attribution.py'),
+                                       'tsexplain.attribution._step_logits': ('attribution.html#_step_logits', 'tsexplain/attribution.py'),
                                        'tsexplain.attribution._tokens_to_time': ( 'attribution.html#_tokens_to_time',
                                                                                   'tsexplain/attribution.py'),
                                        'tsexplain.attribution._window_counts': ( 'attribution.html#_window_counts',

@@ -357,15 +357,21 @@ def shap_values(model, x, background, target=None, layer=None, n_samples: int = 
     return v.float()
 
 # %% ../nbs/05_attribution.ipynb #e8930cc0
+def _step_logits(out, length: int) -> Tensor:
+    "The logits (B, L, K) of a model that predicts at every step of series of `length` steps, or a clear error"
+    if not (isinstance(out, Tensor) and out.ndim == 3):
+        raise ValueError(f"per_step explains models that predict at every step, returning logits (B, L, n_classes); this one "
+                         f"returned {tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__}: call the method itself")
+    if out.shape[1] != length:
+        raise ValueError(f"A model that predicts at every step must return logits (B, L, n_classes) with L = {length}, the series' "
+                         f"length; it returned {tuple(out.shape)}" + (": for (B, n_classes, L), wrap it to transpose(1, 2)"
+                                                                        if out.shape[2] == length else ''))
+    return out
+
 class LastStep(nn.Module):
     "The prediction at the last step of a model that predicts at every step (logits (B, L, K)): (B, K)"
     def __init__(self, model: nn.Module): super().__init__(); self.model = model
-    def forward(self, x):
-        out = self.model(x)
-        if not (isinstance(out, Tensor) and out.ndim == 3):
-            raise ValueError(f"per_step explains models that predict at every step, returning logits (B, L, n_classes); this one "
-                             f"returned {tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__}: call the method itself")
-        return out[:, -1]
+    def forward(self, x): return _step_logits(self.model(x), x.shape[-1])[:, -1]
 
 def per_step(method):
     "`method` turned to explain a step-wise model (logits (B, L, K)): column t of the map (B, C, L) explains the prediction at t from the series up to t"

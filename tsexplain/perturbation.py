@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .hooks import *
 from .cam import _chunks
 from .faithfulness import *
-from .attribution import series_only, _sharpen_by_input_grads
+from .attribution import series_only, _sharpen_by_input_grads, _step_logits
 
 # %% auto #0
 __all__ = ['tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
@@ -150,7 +150,7 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
     out = torch.empty_like(x, dtype=torch.float32)
     with explaining(model), torch.no_grad(): out_ = model(x)
     every_step = isinstance(out_, Tensor) and out_.ndim == 3                # logits (B, L, K): keep each step's class
-    logits = out_ if every_step else check_logits(out_)
+    logits = _step_logits(out_, x.shape[-1]) if every_step else check_logits(out_)
     if every_step: t = logits.argmax(-1) if target is None else torch.as_tensor(target, device=x.device).long().expand(logits.shape[:2])
     else: t = resolve_targets(logits, target)
     def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb)
