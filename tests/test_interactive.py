@@ -53,3 +53,57 @@ def test_bad_inputs_are_refused(planted):
     with pytest.raises(ValueError, match='at least one map'): interactive_maps(torch.zeros(2, 3, 10), {})
     with pytest.raises(ValueError, match='saved as .html'):
         interactive_view(torch.zeros(1, 3, 60), planted.model, 'grad_cam', savefig='view.png', check=False)
+
+SETTLED = "(() => { const g = document.querySelector('.js-plotly-plot'); return !!(g && g.tsexplainRedraws && g.tsexplainRedraws.length); })()"
+
+@pytest.fixture(scope='module')
+def recording(planted):
+    "A 3-channel recording stitched from the validation series (tiled: too long for the page at full resolution), explained window by window"
+    x, _ = dl_batch(planted.dls.valid, n=40)
+    signal = np.tile(x.permute(1, 0, 2).reshape(3, -1).numpy(), 20)           # (3, 48,000): 800 windows of 60 samples
+    return explain_recording(planted.model, signal, fs=60, model_fs=60, window_s=1, method='grad_cam', standardize=False, progress=False)
+
+def test_recording_view_zooms_to_full_resolution_in_chromium(recording, tmp_path):
+    from browser import evaluate
+    from tsexplain.interactive import recording_view
+    view = recording_view(recording, vocab=['absent', 'present'], max_mb=5.3)
+    P, out = view.payload, view.save(tmp_path/'rec.html')
+    assert P['levels'][0]['bin'] > 1 and out.stat().st_size <= 5.3e6 and not list(tmp_path.glob('*.tmp'))
+    counts = np.bincount(recording.window_preds, minlength=2)
+    minority = int(counts.argmin()); assert counts[minority] > 0
+    covered = [s for s in recording.window_starts[recording.window_preds == minority]
+               if any(d['start'] <= s * 60 and (s + 1) * 60 <= d['start'] + d['n'] for d in P['detail'])]
+    assert 0 < len(covered) < counts[minority]                   # the budget holds some flagged windows at full resolution, not all
+    target = float(covered[len(covered) // 2])
+    steps = evaluate(out.as_uri(), """(async () => {
+      const gd = document.querySelector('.js-plotly-plot'), N = %d / %f, px = gd._fullLayout._size.w, out = [];
+      const marks = gd.data.filter(t => t.yaxis === 'y');
+      out.push({level: gd.tsexplainLevel, traces: gd.data.length, widths: marks.flatMap(t => { const w = [];
+        for (let i = 0; i + 1 < t.x.length; i += 3) w.push([t.x[i], t.x[i + 1], (t.x[i + 1] - t.x[i]) / N * px]); return w; })});
+      let a = 0, b = N;
+      for (let i = 0; i < 6; i++) { const h = (b - a) / 6; a = %f + 0.5 - h; b = %f + 0.5 + h; await gd.tsexplainZoom(a, b);
+        out.push({level: gd.tsexplainLevel, traces: gd.data.length, note: gd.layout.annotations[0].text}); }
+      const raw = gd.data.find(t => t.name === 'channel 0 (full resolution)');
+      out.push({rawx: raw.x.slice(0, 50), rawy: raw.y.slice(0, 50)});
+      const before = gd.tsexplainRedraws.length;
+      await Plotly.relayout(gd, {'xaxis.range': [0, N / 2]}); await new Promise(r => setTimeout(r, 300));
+      out.push({redrawn: gd.tsexplainRedraws.length - before, ms: gd.tsexplainRedraws});
+      return out; })()""" % (len(recording.time), 60., target, target), settle=SETTLED, screenshot=tmp_path/'rec.png')
+    first, zooms, raw, relayout = steps[0], steps[1:-2], steps[-2], steps[-1]
+    assert first['traces'] == 1 + 3 * 4 and first['level'] == P['levels'][-1]['bin']           # marks + (map, min, max, full) x 3
+    spans = np.array([w[:2] for w in first['widths']])
+    assert min(w[2] for w in first['widths']) >= 2.9                                             # every mark >= 3 px wide
+    flagged = recording.window_starts[recording.window_preds == minority]
+    assert all(((spans[:, 0] <= s + 1) & (spans[:, 1] >= s)).any() for s in flagged)             # and every flagged window marked
+    levels = [z['level'] for z in zooms]
+    assert levels == sorted(levels, reverse=True) and levels[-1] == 1 and 'full resolution' in zooms[-1]['note']
+    xs = np.array([v for v in raw['rawx'] if v is not None]); ys = np.array([v for v in raw['rawy'] if v is not None])
+    idx = np.round(xs * 60).astype(int)
+    np.testing.assert_allclose(ys, recording.signal[0, idx], atol=P['step'][0])                  # the samples themselves
+    assert relayout['redrawn'] == 1                                                              # a zoom from the toolbar redraws
+    print('redraw ms per zoom step:', [round(m) for m in relayout['ms']])
+
+def test_recording_view_without_a_budget_for_data_says_so(recording):
+    from tsexplain.interactive import recording_view
+    with pytest.raises(ValueError, match='raise it'): recording_view(recording, max_mb=4)
+    with pytest.raises(ValueError, match='channel_names'): recording_view(recording, channel_names=['a'])

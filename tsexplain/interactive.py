@@ -6,14 +6,15 @@ Code) the figure is live in the notebook; elsewhere it is one self-contained HTM
 
 # %% ../nbs/06b_interactive.ipynb #6f1d5c93
 from __future__ import annotations
-import os, tempfile, warnings
+import base64, json, os, tempfile, uuid, warnings
+from html import escape as html_escape
 from pathlib import Path
 import numpy as np
 import torch
 from .hooks import get_method
 
 # %% auto #0
-__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view']
+__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'RecordingView', 'recording_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def _plotly():
@@ -82,11 +83,17 @@ def _in_jupyter() -> bool:
     from fastprogress.fastprogress import IN_NOTEBOOK
     return bool(IN_NOTEBOOK)
 
-def save_view(fig, fname) -> Path:
-    "Write the figure as one self-contained HTML file (plotly's JavaScript inlined: it opens without a network), atomically"
+def _html_path(fname) -> Path:
+    "`fname` as a Path to an .html file whose folder exists, or an error"
     fname = Path(fname)
     if fname.suffix.lower() not in ('.html', '.htm'): raise ValueError(f"an interactive view is saved as .html; got {fname.name!r}")
     fname.parent.mkdir(parents=True, exist_ok=True)
+    return fname
+
+def save_view(fig, fname) -> Path:
+    "Write the figure (plotly, or a `RecordingView`) as one self-contained HTML file (plotly's JavaScript inlined: it opens without a network), atomically"
+    if hasattr(fig, 'save'): return fig.save(fname)
+    fname = _html_path(fname)
     tmp = fname.with_name(fname.name + '.tmp')
     try:
         fig.write_html(tmp, include_plotlyjs=True, full_html=True, config=dict(displaylogo=False, scrollZoom=True))
@@ -130,3 +137,238 @@ def _options(method_kwargs, method, n_methods: int) -> dict:
     "A method's options: `method_kwargs` itself for one method, or its entry {method: {...}} when several are drawn"
     if not method_kwargs: return {}
     return method_kwargs.get(method, {}) if n_methods > 1 else method_kwargs
+
+# %% ../nbs/06b_interactive.ipynb #65deacdb
+def _b64(a: np.ndarray) -> str:
+    "The array's bytes (little-endian) in base64, read on the page as a typed array"
+    return base64.b64encode(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder('<')).tobytes()).decode('ascii')
+
+def _extremes(v: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
+    "Min and max of every `b` consecutive values along the last axis of v (..., N), the last bin padded with its last value: (..., ceil(N / b)) each"
+    n = -(-v.shape[-1] // b)
+    padded = np.concatenate([v, np.repeat(v[..., -1:], n * b - v.shape[-1], -1)], -1).reshape(*v.shape[:-1], n, b)
+    return padded.min(-1), padded.max(-1)
+
+def _signed_peak(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    "Per bin, whichever of its min and max is larger in magnitude: the map's peak with its sign"
+    return np.where(np.abs(hi) >= np.abs(lo), hi, lo)
+
+def _codec(sig: np.ndarray):
+    "int16 codes for each channel of sig (C, N): the encoder and the (offset, step) per channel that decode them"
+    lo, hi = sig.min(1).astype(np.float64), sig.max(1).astype(np.float64)
+    off, step = (lo + hi) / 2, np.where(hi > lo, (hi - lo) / 65000, 1.)
+    return (lambda v, c: np.clip(np.round((v - off[c]) / step[c]), -32767, 32767).astype(np.int16)), off, step
+
+def _pyramid(sig, maps, base: int, encode, map_scale: float, coarsest: int = 4000) -> list[dict]:
+    "Levels of bins of base, 4·base, 16·base ... samples down to <= `coarsest` bins: each channel's min and max, the map's signed peak"
+    lo, hi = _extremes(sig, base)
+    peak, b, levels = _signed_peak(*_extremes(maps, base)), base, []
+    mcode = lambda v: np.clip(np.round(v / map_scale * 127), -127, 127).astype(np.int8)
+    while True:
+        levels.append(dict(bin=b, n=int(lo.shape[-1]), lo=[_b64(encode(lo[c], c)) for c in range(len(sig))],
+                           hi=[_b64(encode(hi[c], c)) for c in range(len(sig))], map=[_b64(mcode(p)) for p in peak]))
+        if lo.shape[-1] <= coarsest: return levels
+        lo, hi, b = _extremes(lo, 4)[0], _extremes(hi, 4)[1], b * 4
+        peak = _signed_peak(*_extremes(peak, 4))
+
+def _full_resolution(wanted: list, budget: float, C: int) -> tuple[list, int]:
+    "The sample intervals of `wanted` [(a, e)] (in order of priority) that fit `budget` bytes on the page, merged; and how many fit"
+    chosen, spent = [], 0.
+    for a, e in wanted:
+        cost = (e - a) * 2 * C * 4 / 3                               # int16 per channel, base64
+        if spent + cost > budget: break
+        chosen.append((int(a), int(e))); spent += cost
+    merged = []
+    for a, e in sorted(chosen):
+        if merged and a <= merged[-1][1]: merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else: merged.append((a, e))
+    return merged, len(chosen)
+
+# %% ../nbs/06b_interactive.ipynb #d588c630
+_PAGE_JS = r"""
+(function() {
+const P = JSON.parse(document.getElementById('__DATA__').textContent), gd = document.getElementById('__DIV__');
+const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
+const level = k => { const l = P.levels[k]; if (!l.arrays) l.arrays = {lo: l.lo.map(s => decode(s, Int16Array)), hi: l.hi.map(s => decode(s, Int16Array)), map: l.map.map(s => decode(s, Int8Array))}; return l.arrays; };
+const detail = d => { if (!d.arrays) d.arrays = d.sig.map(s => decode(s, Int16Array)); return d.arrays; };
+const W = {start: decode(P.windows.start, Int32Array), cls: decode(P.windows.cls, Uint8Array)};
+const value = (c, q) => P.offset[c] + P.step[c] * q;
+gd.tsexplainRedraws = [];
+function marks(t0, t1, px) {                       // each minority class's windows in view, merged below 1 px, at least 3 px wide
+  const sPerPx = (t1 - t0) / px, minW = 3 * sPerPx, win = P.windows.width / P.fs, out = [];
+  P.windows.classes.forEach((k, row) => {
+    const x = [], y = []; let a = null, b = null;
+    for (let i = 0; i < W.start.length; i++) {
+      if (W.cls[i] !== k) continue;
+      const s = W.start[i] / P.fs, e = s + win;
+      if (e < t0 || s > t1) continue;
+      if (a !== null && s <= b + sPerPx) { b = Math.max(b, e); continue; }
+      if (a !== null) { const c = (a + b) / 2, h = Math.max(b - a, minW) / 2; x.push(c - h, c + h, null); y.push(row, row, null); }
+      a = s; b = e;
+    }
+    if (a !== null) { const c = (a + b) / 2, h = Math.max(b - a, minW) / 2; x.push(c - h, c + h, null); y.push(row, row, null); }
+    out.push({type: 'scatter', mode: 'lines', x: x, y: y, xaxis: 'x', yaxis: 'y', name: P.windows.names[k],
+              line: {width: 12, color: P.windows.colors[k]}, hovertemplate: P.windows.names[k] + ' at %{x:.2f} s<extra></extra>'});
+  });
+  return out;
+}
+function redraw(t0, t1, started) {                  // the plot's width decides the level and the marks: drawn again if it changed
+  started = started || performance.now();
+  const px = Math.max(gd._fullLayout && gd._fullLayout._size ? gd._fullLayout._size.w : 1000, 100);
+  const i0 = Math.max(0, Math.floor(t0 * P.fs)), i1 = Math.min(P.n, Math.ceil(t1 * P.fs) + 1);
+  let k = 0; while (k < P.levels.length - 1 && (i1 - i0) / P.levels[k].bin > 2 * px) k++;
+  const L = P.levels[k], A = level(k), b = L.bin;
+  const j0 = Math.floor(i0 / b), j1 = Math.min(L.n, Math.ceil(i1 / b) + 1), n = Math.max(j1 - j0, 0);
+  const xs = new Float64Array(n); for (let j = 0; j < n; j++) xs[j] = ((j0 + j) * b + (b - 1) / 2) / P.fs;
+  const raw = b === 1 || (i1 - i0) <= 4 * px, traces = marks(t0, t1, px);
+  let rawShown = b === 1;
+  for (let c = 0; c < P.channels.length; c++) {
+    const base = 'y' + (2 + 2 * c), over = 'y' + (3 + 2 * c), lo = new Float64Array(n), hi = new Float64Array(n), m = new Float64Array(n);
+    const mq = A.map[P.map_channels > 1 ? c : 0];
+    for (let j = 0; j < n; j++) { lo[j] = value(c, A.lo[c][j0 + j]); hi[j] = value(c, A.hi[c][j0 + j]); m[j] = mq[j0 + j] / 127; }
+    traces.push({type: 'heatmap', x: xs, y: [0, 1], z: [m, m], xaxis: 'x', yaxis: base, coloraxis: 'coloraxis', opacity: 0.6,
+                 hovertemplate: '%{x:.3f} s<br>map %{z:.3f}<extra></extra>', showscale: false});
+    if (b === 1) traces.push({type: 'scatter', mode: 'lines', x: xs, y: lo, xaxis: 'x', yaxis: over, line: {color: '#222', width: 1.2},
+                              name: P.channels[c], showlegend: false, hovertemplate: P.channels[c] + ' %{y:.4g}<extra></extra>'});
+    else {
+      traces.push({type: 'scatter', mode: 'lines', x: xs, y: lo, xaxis: 'x', yaxis: over, line: {width: 0}, hoverinfo: 'skip', showlegend: false});
+      traces.push({type: 'scatter', mode: 'lines', x: xs, y: hi, xaxis: 'x', yaxis: over, fill: 'tonexty', fillcolor: 'rgba(40,40,40,0.3)',
+                   line: {width: 0.5, color: 'rgba(40,40,40,0.8)'}, name: P.channels[c], showlegend: false,
+                   hovertemplate: P.channels[c] + ' max %{y:.4g} (per ' + (b / P.fs).toPrecision(2) + ' s)<extra></extra>'});
+      const rx = [], ry = [];
+      if (raw) for (const d of P.detail) {                    // full resolution where the page has it (flagged windows, the first view)
+        const a = Math.max(i0, d.start), e = Math.min(i1, d.start + d.n);
+        if (a >= e) continue;
+        const q = detail(d)[c];
+        for (let i = a; i < e; i++) { rx.push(i / P.fs); ry.push(value(c, q[i - d.start])); }
+        rx.push(null); ry.push(null); rawShown = true;
+      }
+      traces.push({type: 'scatter', mode: 'lines', x: rx, y: ry, xaxis: 'x', yaxis: over, line: {color: '#111', width: 1.3},
+                   name: P.channels[c] + ' (full resolution)', showlegend: false, hovertemplate: P.channels[c] + ' %{y:.4g}<extra></extra>'});
+    }
+  }
+  const layout = JSON.parse(JSON.stringify(P.layout));
+  layout.xaxis.range = [t0, t1]; layout.xaxis.autorange = false;
+  const coarse = 'min/max per ' + (b / P.fs).toPrecision(2) + ' s';
+  layout.annotations[0].text = (b === 1 ? 'full resolution' : rawShown ? 'full resolution around the marked windows, ' + coarse + ' elsewhere' : coarse)
+                               + ' · ' + (t1 - t0).toPrecision(4) + ' s in view';
+  gd.tsexplainLevel = rawShown ? 1 : b;
+  return Plotly.react(gd, traces, layout).then(() => Math.abs(gd._fullLayout._size.w - px) > 1 ? redraw(t0, t1, started)
+                                                    : gd.tsexplainRedraws.push(performance.now() - started));
+}
+let busy = false;
+gd.tsexplainZoom = (t0, t1) => { busy = true; return redraw(t0, t1).finally(() => { busy = false; }); };
+Plotly.newPlot(gd, [], P.layout, P.config).then(() => {
+  gd.tsexplainZoom(P.view[0], P.view[1]);
+  gd.on('plotly_relayout', ev => {
+    if (busy) return;
+    let r = null;
+    if ('xaxis.range[0]' in ev) r = [ev['xaxis.range[0]'], ev['xaxis.range[1]']];
+    else if ('xaxis.range' in ev) r = ev['xaxis.range'];
+    else if (ev['xaxis.autorange']) r = [0, P.n / P.fs];
+    if (r) gd.tsexplainZoom(+r[0], +r[1]);
+  });
+});
+})();
+"""
+
+# %% ../nbs/06b_interactive.ipynb #074f026a
+class RecordingView:
+    "A long recording with its map: one offline page that redraws from a min/max pyramid on every zoom. `save(fname)`; in Jupyter it displays itself"
+    def __init__(self, payload: dict, height: int): self.payload, self.height = payload, height
+
+    def html(self, full: bool = True) -> str:
+        "The page (`full`) or a fragment to embed in another page: plotly.js, the data and the redraw script, inline"
+        import plotly.offline
+        key = uuid.uuid4().hex[:10]
+        data = json.dumps(self.payload, separators=(',', ':')).replace('</', '<\\/')
+        js = _PAGE_JS.replace('__DATA__', f'tsx-data-{key}').replace('__DIV__', f'tsx-{key}')
+        body = (f'<div id="tsx-{key}" style="width:100%;height:{self.height}px"></div>'
+                f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
+                f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+                f'<script type="application/json" id="tsx-data-{key}">{data}</script><script type="text/javascript">{js}</script>')
+        if not full: return body
+        title = html_escape(self.payload['title'])
+        return f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head><body>{body}</body></html>'
+
+    def _repr_html_(self): return self.html(full=False)
+
+    def save(self, fname) -> Path:
+        "Write the page as one self-contained .html file, atomically"
+        fname = _html_path(fname)
+        tmp = fname.with_name(fname.name + '.tmp')
+        try: tmp.write_text(self.html(), encoding='utf-8'); tmp.replace(fname)
+        finally:
+            if tmp.exists(): tmp.unlink()
+        return fname
+
+def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: bool, height):
+    "The page's plotly layout: a row of marks for the windows' classes above one row per channel (the map behind the signal)"
+    import plotly.colors
+    top, gap = 0.1, 0.04
+    h = (1 - top - gap * C) / C
+    layout = dict(template='plotly_white', height=height or 150 + 190 * C, margin=dict(l=70, r=20, t=70, b=50), hovermode='closest',
+                  dragmode='zoom', showlegend=bool(class_names), title=dict(text=title, x=0, xanchor='left', font=dict(size=14)),
+                  legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom', title=dict(text=unmarked)),
+                  coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'), cmin=-1 if signed else 0, cmax=1,
+                                 colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=12, len=1 - top, y=0,
+                                               yanchor='bottom')),
+                  xaxis=dict(title='time (s)', anchor=f'y{2 * C}', exponentformat='none', separatethousands=True, showspikes=True,
+                             spikemode='across', spikethickness=1),
+                  yaxis=dict(domain=[1 - top + 0.01, 1], range=[-0.6, len(class_names) - 0.4], fixedrange=True, showgrid=False,
+                             zeroline=False, tickvals=list(range(len(class_names))), ticktext=class_names, tickfont=dict(size=9)),
+                  annotations=[dict(text='', xref='paper', yref='paper', x=1, y=1, xanchor='right', yanchor='bottom', showarrow=False,
+                                    font=dict(size=11, color='#555'))])
+    for c in range(C):                                    # channel c: the map on y(2c+2) (fixed 0..1), the signal over it on y(2c+3)
+        d1 = 1 - top - c * (h + gap)
+        layout[f'yaxis{2 + 2 * c}'] = dict(domain=[d1 - h, d1], range=[0, 1], fixedrange=True, visible=False)
+        layout[f'yaxis{3 + 2 * c}'] = dict(overlaying=f'y{2 + 2 * c}', anchor='x', autorange=True, fixedrange=True, title=dict(text=names[c]))
+    return layout
+
+def recording_view(rec, vocab=None, seconds=None, channel_names=None, max_mb: float = 20., title: str = None,
+                   height: int = None) -> RecordingView:
+    "What `explain_recording` returned, in an offline page of at most `max_mb` MB that redraws min/max per pixel on every zoom"
+    import plotly.offline, matplotlib
+    sig, maps = np.asarray(rec.signal, dtype=np.float32), np.asarray(rec.maps, dtype=np.float32)
+    if sig.ndim != 2 or sig.shape[1] < 2 or maps.ndim != 2 or maps.shape[1] != sig.shape[1]:
+        raise ValueError(f"recording_view draws what explain_recording returns: signal (C, N) and maps (1 or C, N); got {sig.shape} and {maps.shape}")
+    if not (np.isfinite(sig).all() and np.isfinite(maps).all()): raise ValueError("the recording or its map holds NaN or inf: fill or cut them before explaining")
+    (C, N), K, fs = sig.shape, len(maps), 1 / float(rec.time[1] - rec.time[0])
+    names = [str(c) for c in channel_names] if channel_names is not None else ([f'channel {c}' for c in range(C)] if C > 1 else ['signal'])
+    if len(names) != C: raise ValueError(f"channel_names has {len(names)} names for {C} channels")
+    plotly_js = len(plotly.offline.get_plotlyjs())
+    budget = max_mb * 1e6 - plotly_js - 200_000               # the data's share: 3/4 for the pyramid, 1/4 for full-resolution stretches
+    if budget <= 0: raise ValueError(f"max_mb={max_mb} leaves no room for the data beside plotly.js ({plotly_js / 1e6:.1f} MB): raise it")
+    per_bin = (4 * C + K) * 4 / 3 * 4 / 3                      # int16 min and max per channel, int8 map; the coarser levels; base64
+    base = max(1, int(np.ceil(N * per_bin / (0.75 * budget))))
+    encode, off, step = _codec(sig)
+    levels = _pyramid(sig, maps, base, encode, float(np.abs(maps).max()) or 1.)
+    starts = np.round(np.asarray(rec.window_starts) * fs).astype(np.int64)
+    width = int(round((rec.window_starts[1] - rec.window_starts[0]) * fs)) if len(starts) > 1 else N
+    preds, probs = np.asarray(rec.window_preds, dtype=int), np.asarray(rec.window_probs)
+    counts = np.bincount(preds, minlength=probs.shape[1])
+    common, flagged = int(counts.argmax()), np.flatnonzero(preds != counts.argmax())
+    classes = [k for k in range(len(counts)) if k != common and counts[k]]
+    cname = lambda k: str(vocab[k]) if vocab is not None else f'class {k}'
+    detail, n_full = [], 0
+    if base > 1:                                               # the first view, then the flagged windows, surest first, at full resolution
+        first = [] if seconds is None else [(max(0, int(seconds[0] * fs)), min(N, int(np.ceil(seconds[1] * fs)) + 1))]
+        order = flagged[np.argsort(-probs[flagged, preds[flagged]], kind='stable')]
+        around = [(max(0, s - width // 2), min(N, s + width + width // 2)) for s in starts[order]]
+        spans, n_fit = _full_resolution(first + around, budget / 4, C)
+        detail = [dict(start=a, n=e - a, sig=[_b64(encode(sig[c, a:e], c)) for c in range(C)]) for a, e in spans]
+        n_full = max(0, n_fit - len(first))
+    else: n_full = len(flagged)
+    shown = flagged[np.argsort(starts[flagged], kind='stable')]
+    title = title or (f'{N / fs:,.0f} s, {C} channel(s), {len(starts):,} windows: {len(flagged):,} of a minority class'
+                      + ('' if not len(flagged) else ' (all at full resolution)' if n_full == len(flagged) else f' ({n_full:,} at full resolution)'))
+    layout = _recording_layout(C, names, [cname(k) for k in classes], f'windows predicted (the {counts[common]:,} of {cname(common)} unmarked):',
+                               title, bool(maps.min() < 0), height)
+    colors = matplotlib.colormaps['tab10'].resampled(max(len(counts), 2))
+    payload = dict(title=title, fs=fs, n=N, channels=names, map_channels=K, offset=off.tolist(), step=step.tolist(), levels=levels,
+                   detail=detail, view=[float(v) for v in seconds] if seconds is not None else [0., N / fs],
+                   windows=dict(start=_b64(starts[shown].astype(np.int32)), cls=_b64(preds[shown].astype(np.uint8)), width=width,
+                                classes=classes, names=[cname(k) for k in range(len(counts))],
+                                colors=[matplotlib.colors.to_hex(colors(k)) for k in range(len(counts))]),
+                   layout=layout, config=dict(displaylogo=False, scrollZoom=True, responsive=True))
+    return RecordingView(payload, layout['height'])

@@ -432,8 +432,11 @@ def _class_band(rec, lo: float, hi: float, bins: int, K: int) -> tuple[np.ndarra
     return band, int((inside & (preds != common)).sum())
 
 def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectral_r', figsize=None, savefig=None, show=True,
-                   max_windows: int = 60) -> Figure:
-    "The recording (one channel) coloured by its map with each window's class; an overview when over `max_windows` are in view"
+                   max_windows: int = 60, interactive: bool = False) -> Figure:
+    "The recording (one channel) coloured by its map with each window's class; an overview when over `max_windows` are in view; `interactive`: every channel in a page that redraws on zoom (`recording_view`)"
+    if interactive:
+        from tsexplain.interactive import recording_view, present
+        return present(recording_view(rec, vocab=vocab, seconds=seconds), savefig, show)
     t, sig, maps = rec.time, rec.signal, rec.maps
     lo, hi = seconds if seconds is not None else (t[0], t[-1])
     win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
