@@ -107,3 +107,30 @@ def test_recording_view_without_a_budget_for_data_says_so(recording):
     from tsexplain.interactive import recording_view
     with pytest.raises(ValueError, match='raise it'): recording_view(recording, max_mb=4)
     with pytest.raises(ValueError, match='channel_names'): recording_view(recording, channel_names=['a'])
+
+def test_explore_sorts_filters_and_draws_in_chromium(planted, tmp_path):
+    from browser import evaluate
+    view = planted.explore(methods=['channel_cam', 'occlusion'], savefig=tmp_path/'explore.html', progress=False)
+    P = view.payload
+    assert len(P['rows']) == len(planted.dls.valid.dataset) and [c['key'] for c in P['columns']] == ['index', 'label', 'pred', 'conf', 'loss', 'correct']
+    assert [m['label'].split(' · ')[0] for m in P['methods']] == ['channel-CAM', 'Occlusion'] and all('× random' in m['label'] for m in P['methods'])
+    r = evaluate((tmp_path/'explore.html').as_uri(), """(async () => {
+      const root = document.querySelector('.tsx-explore'), gd = root.querySelector('.js-plotly-plot'), out = {};
+      root.tsexplain.sort('conf'); out.byConf = root.tsexplain.shown();
+      const only = root.querySelector('input'); only.checked = true; only.dispatchEvent(new Event('change')); out.errors = root.tsexplain.shown();
+      only.checked = false; only.dispatchEvent(new Event('change'));
+      root.querySelector('tbody tr:nth-child(3)').click(); await new Promise(r => setTimeout(r, 200));
+      out.title = gd.layout.title.text; out.traces = gd.data.length; out.colours0 = Array.from(gd.data[0].marker.color);
+      const pick = root.querySelector('select'); pick.value = '1'; pick.dispatchEvent(new Event('change')); await new Promise(r => setTimeout(r, 200));
+      out.colours1 = Array.from(gd.data[0].marker.color); out.options = Array.from(pick.options).map(o => o.textContent);
+      return out; })()""", settle="!!document.querySelector('.tsx-explore .js-plotly-plot')", screenshot=tmp_path/'explore.png')
+    conf = [P['rows'][i]['conf'] for i in r['byConf']]
+    assert conf == sorted(conf) and sorted(r['errors']) == [i for i, row in enumerate(P['rows']) if not row['correct']]
+    third = P['rows'][r['byConf'][2]]
+    assert r['title'].startswith(f"#{third['index']}: {third['label']} / {third['pred']}") and r['traces'] == 3
+    assert r['colours1'] != r['colours0'] and r['options'] == [m['label'] for m in P['methods']]
+    assert (tmp_path/'explore.png').stat().st_size > 20_000
+
+def test_explore_caps_the_series_it_carries(planted):
+    view = planted.explore(max_series=7, check=False, show=False, progress=False)
+    assert len(view.payload['rows']) == 7 and 'of 40 series' in view.payload['note'] and view.payload['rows'][-1]['index'] == 39

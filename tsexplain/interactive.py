@@ -11,10 +11,14 @@ from html import escape as html_escape
 from pathlib import Path
 import numpy as np
 import torch
-from .hooks import get_method
+from fastai.learner import Learner
+from fastcore.basics import patch, listify
+from .hooks import get_method, model_device
+from .attribution import dl_batch
 
 # %% auto #0
-__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'RecordingView', 'recording_view']
+__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'InteractivePage', 'RecordingView',
+           'recording_view', 'ExploreView', 'explore_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def _plotly():
@@ -185,9 +189,9 @@ def _full_resolution(wanted: list, budget: float, C: int) -> tuple[list, int]:
     return merged, len(chosen)
 
 # %% ../nbs/06b_interactive.ipynb #d588c630
-_PAGE_JS = r"""
+_RECORDING_JS = r"""
 (function() {
-const P = JSON.parse(document.getElementById('__DATA__').textContent), gd = document.getElementById('__DIV__');
+const P = JSON.parse(document.getElementById('__DATA__').textContent), gd = document.getElementById('__ROOT__');
 const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
 const level = k => { const l = P.levels[k]; if (!l.arrays) l.arrays = {lo: l.lo.map(s => decode(s, Int16Array)), hi: l.hi.map(s => decode(s, Int16Array)), map: l.map.map(s => decode(s, Int8Array))}; return l.arrays; };
 const detail = d => { if (!d.arrays) d.arrays = d.sig.map(s => decode(s, Int16Array)); return d.arrays; };
@@ -251,7 +255,7 @@ function redraw(t0, t1, started) {                  // the plot's width decides 
   layout.xaxis.range = [t0, t1]; layout.xaxis.autorange = false;
   const coarse = 'min/max per ' + (b / P.fs).toPrecision(2) + ' s';
   layout.annotations[0].text = (b === 1 ? 'full resolution' : rawShown ? 'full resolution around the marked windows, ' + coarse + ' elsewhere' : coarse)
-                               + ' · ' + (t1 - t0).toPrecision(4) + ' s in view';
+                               + ' · ' + ((t1 - t0) >= 100 ? Math.round(t1 - t0).toLocaleString('en') : (t1 - t0).toPrecision(3)) + ' s in view';
   gd.tsexplainLevel = rawShown ? 1 : b;
   return Plotly.react(gd, traces, layout).then(() => Math.abs(gd._fullLayout._size.w - px) > 1 ? redraw(t0, t1, started)
                                                     : gd.tsexplainRedraws.push(performance.now() - started));
@@ -273,19 +277,22 @@ Plotly.newPlot(gd, [], P.layout, P.config).then(() => {
 """
 
 # %% ../nbs/06b_interactive.ipynb #074f026a
-class RecordingView:
-    "A long recording with its map: one offline page that redraws from a min/max pyramid on every zoom. `save(fname)`; in Jupyter it displays itself"
+class InteractivePage:
+    "One offline page drawn by its own script: plotly.js, the data (`payload`) and the script, inline. `save(fname)`; in Jupyter it displays itself"
+    script = ''                                              # JavaScript that reads __DATA__ and draws into the element __ROOT__
     def __init__(self, payload: dict, height: int): self.payload, self.height = payload, height
 
-    def html(self, full: bool = True) -> str:
-        "The page (`full`) or a fragment to embed in another page: plotly.js, the data and the redraw script, inline"
+    def body(self, key: str) -> str: return f'<div id="tsx-{key}" style="width:100%;height:{self.height}px"></div>'
+
+    def html(self, full: bool = True, plotlyjs: bool = True) -> str:
+        "The page (`full`) or a fragment to embed in another page (`plotlyjs=False`: a page that loads plotly.js once already)"
         import plotly.offline
         key = uuid.uuid4().hex[:10]
         data = json.dumps(self.payload, separators=(',', ':')).replace('</', '<\\/')
-        js = _PAGE_JS.replace('__DATA__', f'tsx-data-{key}').replace('__DIV__', f'tsx-{key}')
-        body = (f'<div id="tsx-{key}" style="width:100%;height:{self.height}px"></div>'
-                f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
-                f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>'
+        js = self.script.replace('__DATA__', f'tsx-data-{key}').replace('__ROOT__', f'tsx-{key}')
+        lib = (f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
+               f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>') if plotlyjs else ''
+        body = (f'{self.body(key)}{lib}'
                 f'<script type="application/json" id="tsx-data-{key}">{data}</script><script type="text/javascript">{js}</script>')
         if not full: return body
         title = html_escape(self.payload['title'])
@@ -301,6 +308,10 @@ class RecordingView:
         finally:
             if tmp.exists(): tmp.unlink()
         return fname
+
+class RecordingView(InteractivePage):
+    "A long recording with its map: redrawn from a min/max pyramid on every zoom (see `recording_view`)"
+    script = _RECORDING_JS
 
 def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: bool, height):
     "The page's plotly layout: a row of marks for the windows' classes above one row per channel (the map behind the signal)"
@@ -372,3 +383,152 @@ def recording_view(rec, vocab=None, seconds=None, channel_names=None, max_mb: fl
                                 colors=[matplotlib.colors.to_hex(colors(k)) for k in range(len(counts))]),
                    layout=layout, config=dict(displaylogo=False, scrollZoom=True, responsive=True))
     return RecordingView(payload, layout['height'])
+
+# %% ../nbs/06b_interactive.ipynb #7ecfc251
+_EXPLORE_JS = r"""
+(function() {
+const P = JSON.parse(document.getElementById('__DATA__').textContent), root = document.getElementById('__ROOT__');
+const gd = root.querySelector('.tsx-plot'), tbody = root.querySelector('tbody'), pick = root.querySelector('select'), only = root.querySelector('input');
+const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
+const X = decode(P.x, Float32Array), M = P.methods.map(m => decode(m.maps, Int8Array)), C = P.channels.length, L = P.length;
+const steps = Array.from({length: L}, (_, t) => t);
+let order = P.rows.map((_, i) => i), key = null, ascending = true, current = null, method = 0;
+P.methods.forEach((m, k) => { const o = document.createElement('option'); o.value = k; o.textContent = m.label; o.style.color = m.color; pick.appendChild(o); });
+function draw(i) {
+  current = i; const m = P.methods[method], traces = [];
+  for (let c = 0; c < C; c++) {
+    const y = Array.from(X.subarray((i * C + c) * L, (i * C + c + 1) * L)), row = m.channels > 1 ? c : 0;
+    const v = Array.from(M[method].subarray((i * m.channels + row) * L, (i * m.channels + row + 1) * L), q => q / 127);
+    traces.push({type: 'scatter', mode: 'lines+markers', x: steps, y: y, name: P.channels[c], showlegend: C > 1, customdata: v,
+                 line: {color: 'rgba(70,70,70,0.45)', width: 1}, marker: {color: v, coloraxis: 'coloraxis', size: 6},
+                 hovertemplate: P.channels[c] + '<br>step %{x}<br>value %{y:.4g}<br>' + m.name + ': %{customdata:.3f}<extra></extra>'});
+  }
+  const r = P.rows[i], layout = JSON.parse(JSON.stringify(P.layout));
+  layout.title.text = '#' + r.index + (r.label !== undefined ? ': ' + r.label + ' / ' : ': ') + r.pred + ' (' + r.conf.toFixed(2) + ')';
+  layout.title.font = {color: r.label === undefined || r.label === r.pred ? '#222' : 'firebrick'};
+  Object.assign(layout.coloraxis, m.coloraxis);
+  for (const tr of tbody.children) tr.classList.toggle('tsx-on', +tr.dataset.i === i);
+  return Plotly.react(gd, traces, layout);
+}
+function table() {
+  const rows = order.filter(i => !only.checked || !P.rows[i].correct);
+  tbody.replaceChildren(...rows.map(i => { const r = P.rows[i], tr = document.createElement('tr'); tr.dataset.i = i;
+    tr.innerHTML = P.columns.map(c => '<td>' + (c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index' ? r[c.key].toFixed(3) : r[c.key]) + '</td>').join('');
+    if (!r.correct) tr.classList.add('tsx-wrong'); if (i === current) tr.classList.add('tsx-on'); return tr; }));
+}
+root.querySelectorAll('th').forEach(th => th.addEventListener('click', () => {
+  const k = th.dataset.key; ascending = key === k ? !ascending : true; key = k;
+  order.sort((a, b) => { const u = P.rows[a][k], v = P.rows[b][k]; return (u < v ? -1 : u > v ? 1 : a - b) * (ascending ? 1 : -1); });
+  root.querySelectorAll('th').forEach(h => h.dataset.sort = h === th ? (ascending ? '▲' : '▼') : ''); table();
+}));
+tbody.addEventListener('click', ev => { const tr = ev.target.closest('tr'); if (tr) draw(+tr.dataset.i); });
+root.querySelector('.tsx-table').addEventListener('keydown', ev => {
+  if (ev.key !== 'ArrowDown' && ev.key !== 'ArrowUp') return;
+  const shown = Array.from(tbody.children).map(tr => +tr.dataset.i), at = shown.indexOf(current);
+  const next = shown[Math.min(shown.length - 1, Math.max(0, at + (ev.key === 'ArrowDown' ? 1 : -1)))];
+  if (next !== undefined) { draw(next); tbody.children[shown.indexOf(next)].scrollIntoView({block: 'nearest'}); } ev.preventDefault();
+});
+pick.addEventListener('change', () => { method = +pick.value; if (current !== null) draw(current); });
+only.addEventListener('change', table);
+root.tsexplain = {draw: draw, sort: k => root.querySelector('th[data-key="' + k + '"]').click(), shown: () => Array.from(tbody.children).map(tr => +tr.dataset.i)};
+table(); draw(order[0]);
+})();
+"""
+
+# %% ../nbs/06b_interactive.ipynb #3c3761e4
+_EXPLORE_CSS = """<style>
+.tsx-explore {display: flex; gap: 12px; font: 13px system-ui, sans-serif; height: 100%}
+.tsx-side {width: 38%; min-width: 300px; display: flex; flex-direction: column}
+.tsx-table {overflow-y: auto; flex: 1; border: 1px solid #ddd; outline: none}
+.tsx-table table {border-collapse: collapse; width: 100%}
+.tsx-table th {position: sticky; top: 0; background: #f4f4f4; cursor: pointer; text-align: left; padding: 4px 6px; user-select: none}
+.tsx-table th::after {content: attr(data-sort); color: #888; padding-left: 3px}
+.tsx-table td {padding: 2px 6px; border-top: 1px solid #eee; font-variant-numeric: tabular-nums}
+.tsx-table tr:hover td {background: #f0f6ff; cursor: pointer}
+.tsx-table tr.tsx-wrong td {color: firebrick}
+.tsx-table tr.tsx-on td {background: #dbe9ff}
+.tsx-controls {display: flex; gap: 10px; align-items: center; padding: 4px 0 8px; flex-wrap: wrap}
+.tsx-plot {flex: 1; min-width: 0}
+</style>"""
+
+class ExploreView(InteractivePage):
+    "Every series of a set in a sortable table (class, prediction, confidence, loss); a click (or ↑/↓) draws it with its maps"
+    script = _EXPLORE_JS
+    def body(self, key: str) -> str:
+        P = self.payload
+        heads = ''.join(f'<th data-key="{c["key"]}" title="{html_escape(c["help"])}">{html_escape(c["name"])}</th>' for c in P['columns'])
+        return (f'{_EXPLORE_CSS}<div id="tsx-{key}" class="tsx-explore" style="height:{self.height}px"><div class="tsx-side">'
+                f'<div class="tsx-controls"><label>map <select></select></label><label><input type="checkbox"> errors only</label>'
+                f'<span style="color:#666">{html_escape(P["note"])}</span></div>'
+                f'<div class="tsx-table" tabindex="0"><table><thead><tr>{heads}</tr></thead><tbody></tbody></table></div></div>'
+                f'<div class="tsx-plot"></div></div>')
+
+def _map_codes(maps: np.ndarray) -> tuple[np.ndarray, float, bool]:
+    "Maps (B, K, L) as int8 codes over one scale for the whole set (the 99.5th percentile of |map|: one outlier does not pale the rest)"
+    scale = float(np.percentile(np.abs(maps), 99.5)) or float(np.abs(maps).max()) or 1.
+    return np.clip(np.round(maps / scale * 127), -127, 127).astype(np.int8), scale, bool((maps < 0).any())
+
+def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_names=None, check: bool = True, note: str = '',
+                 height: int = 560, progress=None) -> ExploreView:
+    "Series x (B, C, L) (labels y (B,) when known) with the maps of each of `methods`, as an `ExploreView`"
+    import plotly.colors
+    from tsexplain.show import map_evidence, method_name, _evidence_color, _class_indices
+    from tsexplain.faithfulness import _spread
+    from tsexplain.attribution import maps_and_logits, prediction_record
+    from tsexplain.cam import _chunks
+    x = torch.as_tensor(x).float()
+    if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
+    B, C, L = x.shape
+    methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
+    encoded, probs = [], None
+    for m in methods:
+        f = get_method(m)
+        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(B, 64, progress, method_name(f))]
+        maps = torch.cat([p[0].detach().cpu().float() for p in parts]).numpy()
+        if probs is None: probs = np.concatenate([prediction_record(p[1])['probs'] for p in parts])
+        ev = map_evidence(model, x[_spread(B, 32)], torch.as_tensor(maps)[_spread(B, 32)], None, f) if check else None
+        codes, scale, signed = _map_codes(maps)
+        name = method_name(f)
+        encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=_evidence_color(ev), channels=int(maps.shape[1]),
+                            maps=_b64(codes), coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'),
+                                                            cmin=-1 if signed else 0, cmax=1)))
+    name = lambda k: str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
+    preds = probs.argmax(1)
+    rows = [dict(index=int(indices[i]) if indices is not None else i, pred=name(int(preds[i])), conf=float(probs[i, preds[i]])) for i in range(B)]
+    columns = [dict(key='index', name='#', help='the series\' index in its set')]
+    if y is not None:
+        y = _class_indices(torch.as_tensor(y)).numpy()
+        for i, r in enumerate(rows):
+            r.update(label=name(int(y[i])), correct=bool(preds[i] == y[i]), loss=float(-np.log(max(probs[i, y[i]], 1e-12))))
+        columns.append(dict(key='label', name='class', help='the true class'))
+    else:
+        for r in rows: r['correct'] = True
+    columns += [dict(key='pred', name='predicted', help='the predicted class'),
+                dict(key='conf', name='confidence', help='the probability of the predicted class')]
+    if y is not None: columns += [dict(key='loss', name='loss', help='cross-entropy of the true class: the worst first when sorted ▼'),
+                                  dict(key='correct', name='✓', help='predicted right')]
+    names = [str(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
+    layout = dict(template='plotly_white', height=height, margin=dict(l=50, r=20, t=50, b=45), hovermode='closest',
+                  title=dict(text='', x=0, xanchor='left', font=dict(size=14)), xaxis=dict(title='time step'),
+                  legend=dict(title='channels (click: on/off)', orientation='h', x=0, y=-0.18),
+                  coloraxis=dict(colorbar=dict(title=dict(text='map / 99.5th pct |map|', side='right'), thickness=12)))
+    wrong = sum(not r['correct'] for r in rows)
+    note = note or (f'{B} series, {wrong} misclassified' if y is not None else f'{B} series')
+    return ExploreView(dict(title=f'explore: {note}', rows=rows, columns=columns, channels=names, length=L, note=note,
+                            x=_b64(x.numpy().astype(np.float32)), methods=encoded, layout=layout), height)
+
+@patch
+def explore(self: Learner, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None, show: bool = True,
+            progress=None) -> ExploreView:
+    "The series of `dls[ds_idx]` in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
+    from tsexplain.attribution import learner_method
+    from tsexplain.faithfulness import _spread
+    from tsexplain.show import _vocab
+    dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
+    N = len(dl.dataset)
+    idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
+    x, y = dl_batch(dl, idxs=idxs)
+    methods = [learner_method(self, m) for m in listify(methods)] if methods is not None else [learner_method(self, None, x)]
+    note = '' if N <= max_series else f'{len(idxs)} of {N} series (spread over the set; max_series={max_series})'
+    view = explore_view(x, self.model, methods, y, _vocab(self.dls), idxs, check=check, note=note, progress=progress)
+    return present(view, savefig, show)
