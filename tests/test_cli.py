@@ -25,7 +25,8 @@ def test_report_opens_in_a_browser(tmp_path):
     dom = render(report.as_uri(), screenshot=tmp_path/'report.png')
     assert '<title>tsexplain report: ECG200</title>' in dom and 'Test accuracy' in dom and 'Explained series' in dom
     assert dom.count('<img') >= 8 and 'data:image/png;base64,' in dom       # figures embedded: no server, no other files
-    assert dom.count('<tr>') >= 101 + 5                                     # every test series and the header; the methods scored
+    assert dom.count('<tr') >= 101 + 5                                      # every test series and the header; the methods scored
+    assert 'tsx-explore' in dom and 'js-plotly-plot' in dom and not re.search(r'<script[^>]+src=', report.read_text())   # the explorer, offline
     assert 'Which map, and how far to trust it' in dom and '(used below)' in dom and dom.count("Maps of this class's test series") == 2   # per class
     assert (tmp_path/'report.png').stat().st_size > 10_000
 

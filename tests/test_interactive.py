@@ -134,3 +134,9 @@ def test_explore_sorts_filters_and_draws_in_chromium(planted, tmp_path):
 def test_explore_caps_the_series_it_carries(planted):
     view = planted.explore(max_series=7, check=False, show=False, progress=False)
     assert len(view.payload['rows']) == 7 and 'of 40 series' in view.payload['note'] and view.payload['rows'][-1]['index'] == 39
+
+def test_class_maps_have_a_class_selector(planted):
+    x, _ = dl_batch(planted.dls.valid, n=1)
+    fig = show_class_maps(x, planted.model, vocab=['absent', 'present'], interactive=True, show=False)
+    labels = [b.label.lstrip('⚠ ') for b in fig.layout.updatemenus[0].buttons]
+    assert len(fig.data) == 2 * 3 and [l.split(' (')[0] for l in labels] == ['absent', 'present'] and all('× random' in l for l in labels)

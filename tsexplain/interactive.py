@@ -18,7 +18,7 @@ from .attribution import dl_batch
 
 # %% auto #0
 __all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'InteractivePage', 'RecordingView',
-           'recording_view', 'ExploreView', 'explore_view']
+           'recording_view', 'ExploreView', 'explore_page', 'explore_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def _plotly():
@@ -438,16 +438,19 @@ table(); draw(order[0]);
 # %% ../nbs/06b_interactive.ipynb #3c3761e4
 _EXPLORE_CSS = """<style>
 .tsx-explore {display: flex; gap: 12px; font: 13px system-ui, sans-serif; height: 100%}
-.tsx-side {width: 38%; min-width: 300px; display: flex; flex-direction: column}
+.tsx-side {width: 44%; min-width: 320px; flex: none; display: flex; flex-direction: column; font-size: 12px}
 .tsx-table {overflow-y: auto; flex: 1; border: 1px solid #ddd; outline: none}
 .tsx-table table {border-collapse: collapse; width: 100%}
-.tsx-table th {position: sticky; top: 0; background: #f4f4f4; cursor: pointer; text-align: left; padding: 4px 6px; user-select: none}
+.tsx-table th {position: sticky; top: 0; background: #f4f4f4; cursor: pointer; text-align: left; padding: 4px 6px; user-select: none;
+               border: none; white-space: nowrap}
 .tsx-table th::after {content: attr(data-sort); color: #888; padding-left: 3px}
-.tsx-table td {padding: 2px 6px; border-top: 1px solid #eee; font-variant-numeric: tabular-nums}
+.tsx-table td {padding: 2px 6px; border: none; border-top: 1px solid #eee; text-align: left; white-space: nowrap; font-variant-numeric: tabular-nums}
 .tsx-table tr:hover td {background: #f0f6ff; cursor: pointer}
 .tsx-table tr.tsx-wrong td {color: firebrick}
 .tsx-table tr.tsx-on td {background: #dbe9ff}
 .tsx-controls {display: flex; gap: 10px; align-items: center; padding: 4px 0 8px; flex-wrap: wrap}
+.tsx-controls select {flex: 1; min-width: 0; font-size: 12px}
+.tsx-controls label:first-child {display: flex; gap: 6px; align-items: center; flex: 1 1 100%; min-width: 0}
 .tsx-plot {flex: 1; min-width: 0}
 </style>"""
 
@@ -468,28 +471,21 @@ def _map_codes(maps: np.ndarray) -> tuple[np.ndarray, float, bool]:
     scale = float(np.percentile(np.abs(maps), 99.5)) or float(np.abs(maps).max()) or 1.
     return np.clip(np.round(maps / scale * 127), -127, 127).astype(np.int8), scale, bool((maps < 0).any())
 
-def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_names=None, check: bool = True, note: str = '',
-                 height: int = 560, progress=None) -> ExploreView:
-    "Series x (B, C, L) (labels y (B,) when known) with the maps of each of `methods`, as an `ExploreView`"
+def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidence: dict = None, channel_names=None, note: str = '',
+                 height: int = 560) -> ExploreView:
+    "An `ExploreView` of series x (B, C, L) from maps already computed {method name: (B, 1 or C, L)}, the class probabilities (B, K) and labels y (B,)"
     import plotly.colors
-    from tsexplain.show import map_evidence, method_name, _evidence_color, _class_indices
-    from tsexplain.faithfulness import _spread
-    from tsexplain.attribution import maps_and_logits, prediction_record
-    from tsexplain.cam import _chunks
-    x = torch.as_tensor(x).float()
-    if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
+    from tsexplain.show import _evidence_color, _class_indices
+    x, probs, evidence = np.asarray(torch.as_tensor(x).float()), np.asarray(probs), evidence or {}
+    if x.ndim != 3: raise ValueError(f"explore_page draws series (B, C, L); x has shape {x.shape}")
     B, C, L = x.shape
-    methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
-    encoded, probs = [], None
-    for m in methods:
-        f = get_method(m)
-        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(B, 64, progress, method_name(f))]
-        maps = torch.cat([p[0].detach().cpu().float() for p in parts]).numpy()
-        if probs is None: probs = np.concatenate([prediction_record(p[1])['probs'] for p in parts])
-        ev = map_evidence(model, x[_spread(B, 32)], torch.as_tensor(maps)[_spread(B, 32)], None, f) if check else None
-        codes, scale, signed = _map_codes(maps)
-        name = method_name(f)
-        encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=_evidence_color(ev), channels=int(maps.shape[1]),
+    encoded = []
+    for name, m in maps.items():
+        m = np.asarray(torch.as_tensor(m).float())
+        if m.shape[0] != B or m.shape[-1] != L or m.shape[1] not in (1, C): raise ValueError(f"maps of {name!r} must be ({B}, 1 or {C}, {L}); got {m.shape}")
+        codes, scale, signed = _map_codes(m)
+        ev = evidence.get(name)
+        encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=_evidence_color(ev), channels=int(m.shape[1]),
                             maps=_b64(codes), coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'),
                                                             cmin=-1 if signed else 0, cmax=1)))
     name = lambda k: str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
@@ -515,7 +511,26 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
     wrong = sum(not r['correct'] for r in rows)
     note = note or (f'{B} series, {wrong} misclassified' if y is not None else f'{B} series')
     return ExploreView(dict(title=f'explore: {note}', rows=rows, columns=columns, channels=names, length=L, note=note,
-                            x=_b64(x.numpy().astype(np.float32)), methods=encoded, layout=layout), height)
+                            x=_b64(x.astype(np.float32)), methods=encoded, layout=layout), height)
+
+def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_names=None, check: bool = True, note: str = '',
+                 height: int = 560, progress=None) -> ExploreView:
+    "Series x (B, C, L) (labels y (B,) when known) with the maps of each of `methods` and their evidence, as an `ExploreView`"
+    from tsexplain.show import map_evidence, method_name
+    from tsexplain.faithfulness import _spread
+    from tsexplain.attribution import maps_and_logits, prediction_record
+    from tsexplain.cam import _chunks
+    x = torch.as_tensor(x).float()
+    if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
+    methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
+    maps, evidence, probs, some = {}, {}, None, _spread(len(x), 32)
+    for m in methods:
+        f = get_method(m)
+        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(len(x), 64, progress, method_name(f))]
+        maps[method_name(f)] = torch.cat([p[0].detach().cpu().float() for p in parts])
+        if probs is None: probs = np.concatenate([prediction_record(p[1])['probs'] for p in parts])
+        if check: evidence[method_name(f)] = map_evidence(model, x[some], maps[method_name(f)][some], None, f)
+    return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height)
 
 @patch
 def explore(self: Learner, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None, show: bool = True,

@@ -15,7 +15,7 @@ from .models import *
 from .hooks import METHODS, get_method, model_device
 from .cam import *
 from .attribution import *
-from .faithfulness import method_ranking, faithfulness
+from .faithfulness import method_ranking, faithfulness, _spread
 from .show import show_cam, show_class_maps, method_name
 
 # %% auto #0
@@ -147,9 +147,23 @@ def _method_choice(learn: Learner, method: str) -> str:
             "Without <code>--method</code> the most faithful one draws the maps below.</p><table><thead><tr><th>method</th>"
             f"<th>deletion × random</th><th>seconds</th></tr></thead><tbody>{rows}</tbody></table>")
 
-def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = None, maps_file=None) -> Path:
-    "Write out/report.html: a self-contained page on the training and the explanations of the test set, with the evidence for its maps (`method` None: the most faithful)"
+def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
+    "The test series in the interactive explorer (sortable table, each series' map on click), plotly.js inline: the report stays offline"
+    from tsexplain.interactive import explore_page
+    some = _spread(len(X), 32)
+    ev = faithfulness(learn.model, torch.as_tensor(X[some]).to(model_device(learn.model)), torch.as_tensor(maps[some]),
+                      target=torch.as_tensor(probs[some].argmax(1)))
+    name = method_name(get_method(method))
+    page = explore_page(X, {name: maps}, probs, targets, vocab, evidence={name: ev}, height=520)
+    return ("<p>Every test series: sort by a column (click its header, again to reverse), tick <i>errors only</i>, click a row "
+            "(or use ↑/↓) to see the series with its map; hover for the time step, value and map value.</p>" + page.html(full=False))
+
+def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = None, maps_file=None, interactive: bool = None) -> Path:
+    "Write out/report.html: a self-contained page on the training and the explanations of the test set, with the evidence for its maps (`method` None: the most faithful); `interactive` (default: when plotly is installed) adds the explorer of the test series"
     out = Path(out)
+    if interactive is None:
+        try: import plotly; interactive = True
+        except ImportError: interactive = False
     method = learner_method(learn, method)
     d = np.load(maps_file) if maps_file else None
     res = dict(d) if d is not None else learn.explain(method=method, progress=False)
@@ -197,8 +211,9 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
     rows = ''.join(f"<tr><td>{i}</td><td>{html.escape(vocab[t])}</td><td>{html.escape(vocab[p])}</td><td>{probs[i, p]:.3f}</td>"
                    f"<td>{'✓' if t == p else '✗'}</td><td>{int(np.abs(maps[i]).reshape(-1, maps.shape[-1]).sum(0).argmax())}</td></tr>"
                    for i, (t, p) in enumerate(zip(targets, preds)))
-    parts.append("<h2>Explained series</h2><table><thead><tr><th>series</th><th>true</th><th>predicted</th><th>probability</th>"
-                 f"<th>correct</th><th>peak of the map (time step)</th></tr></thead><tbody>{rows}</tbody></table>")
+    parts.append("<h2>Explained series</h2>" + (_explorer(learn, X, maps, probs, targets, vocab, method) if interactive else
+                 "<table><thead><tr><th>series</th><th>true</th><th>predicted</th><th>probability</th>"
+                 f"<th>correct</th><th>peak of the map (time step)</th></tr></thead><tbody>{rows}</tbody></table>"))
     style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
              "img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:1em}.row img{max-width:48%}"
              "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}")

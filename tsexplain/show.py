@@ -310,8 +310,9 @@ def draw_channel_bands(ax, x: np.ndarray, color='k', lw=1.0):
     ax.set_ylim(C, 0); ax.set_yticks(np.arange(C) + 0.5)
     ax.set_yticklabels([f'ch {c}' for c in range(C)] if C > 1 else [''], fontsize=7 if C > 6 else 8)
 
-def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=None, savefig=None, show=True) -> Figure:
-    "The series on top, then one strip per class with that class's map (CAM when exact, else Grad-CAM without ReLU)"
+def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=None, savefig=None, show=True,
+                    interactive: bool = False) -> Figure:
+    "The series on top, then one strip per class with that class's map (CAM when exact, else Grad-CAM without ReLU); `interactive`: a plotly view with a class selector"
     x = _one_series(x)
     try: maps = cam(model, x.to(model_device(model)), target='all', layer=layer).cpu()
     except ValueError:
@@ -319,6 +320,11 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         maps = torch.cat([grad_cam(model, x.to(model_device(model)), target=k, layer=layer, relu=False).cpu() for k in range(K)], 1)
     K, (C, L) = maps.shape[1], x.shape[1:]
     probs = _probs(model, x)[0]
+    if interactive:
+        from tsexplain.interactive import interactive_maps, present
+        names = [f"{vocab[k] if vocab is not None else f'class {k}'} ({probs[k]:.2f})" for k in range(K)]
+        evidence = {n: faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k) for k, n in enumerate(names)}
+        return present(interactive_maps(x, {n: maps[:, k:k + 1] for k, n in enumerate(names)}, evidence), savefig, show)
     top = 3 if C == 1 else min(0.45 * C + 1, 6)          # several channels: one band each, not curves piled in one panel
     fig, axs = new_figure(1 + K, 1, figsize=figsize or (9, top + 0.8 + 0.7 * K), sharex=True,
                           gridspec_kw=dict(height_ratios=[top] + [1] * K))
