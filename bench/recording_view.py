@@ -67,9 +67,9 @@ js = """(async () => {
   const marks = gd.data.filter(t => t.yaxis === 'y').reduce((n, t) => n + t.x.filter(v => v === null).length, 0);
   let a = 0, b = %f; const c = %f + 0.4;
   while (b - a > 1.2) { const h = (b - a) / 6; a = c - h; b = c + h; await gd.tsexplainZoom(a, b);
-    out.push(['zoom', b - a, gd.tsexplainRedraws[gd.tsexplainRedraws.length - 1], gd.layout.annotations[0].text]); }
+    out.push(['zoom', b - a, gd.tsexplainRedraws[gd.tsexplainRedraws.length - 1], gd.tsexplainNote]); }
   for (let i = 0; i < 5; i++) { a += 0.8; b += 0.8; await gd.tsexplainZoom(a, b);
-    out.push(['pan', b - a, gd.tsexplainRedraws[gd.tsexplainRedraws.length - 1], gd.layout.annotations[0].text]); }
+    out.push(['pan', b - a, gd.tsexplainRedraws[gd.tsexplainRedraws.length - 1], gd.tsexplainNote]); }
   return {first: gd.tsexplainRedraws[0], marks: marks, px: px, steps: out}; })()""" % (total, mi_start)
 t0 = time.perf_counter()
 r = evaluate(out.resolve().as_uri(), js, timeout=300, screenshot=str(out.with_suffix('.png')),

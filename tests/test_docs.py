@@ -48,3 +48,16 @@ def test_local_links_resolve(site):
 def test_math_is_mathml(site):
     html = (site/'cam.html').read_text()
     assert '<math' in html and '$\\sum' not in html
+
+def test_exploring_tutorial_runs_its_views_offline(site):
+    "The tutorial's three interactive views drew in the page (plotly.js inline, no network): the explorer and the recording redraw"
+    from browser import evaluate
+    page = site/'tutorial_exploring.html'
+    assert not re.search(r'<script[^>]+src=["\']https?:', page.read_text())
+    r = evaluate(page.as_uri(), """(async () => {
+      const gds = Array.from(document.querySelectorAll('.js-plotly-plot')), ex = document.querySelector('.tsx-explore');
+      ex.tsexplain.sort('loss'); ex.tsexplain.sort('loss'); await ex.tsexplain.draw(ex.tsexplain.shown()[0]);
+      const rec = gds[gds.length - 1]; await rec.tsexplainZoom(955, 960);
+      return {plots: gds.length, title: ex.querySelector('.js-plotly-plot').layout.title.text, note: rec.tsexplainNote}; })()""",
+                 settle="document.querySelectorAll('.js-plotly-plot').length >= 3")
+    assert r['plots'] == 3 and re.match(r'#\d+: (MI|Normal) / (MI|Normal)', r['title']) and '5.00 s in view' in r['note']

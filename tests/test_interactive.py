@@ -82,7 +82,7 @@ def test_recording_view_zooms_to_full_resolution_in_chromium(recording, tmp_path
         for (let i = 0; i + 1 < t.x.length; i += 3) w.push([t.x[i], t.x[i + 1], (t.x[i + 1] - t.x[i]) / N * px]); return w; })});
       let a = 0, b = N;
       for (let i = 0; i < 6; i++) { const h = (b - a) / 6; a = %f + 0.5 - h; b = %f + 0.5 + h; await gd.tsexplainZoom(a, b);
-        out.push({level: gd.tsexplainLevel, traces: gd.data.length, note: gd.layout.annotations[0].text}); }
+        out.push({level: gd.tsexplainLevel, traces: gd.data.length, note: gd.tsexplainNote}); }
       const raw = gd.data.find(t => t.name === 'channel 0 (full resolution)');
       out.push({rawx: raw.x.slice(0, 50), rawy: raw.y.slice(0, 50)});
       const before = gd.tsexplainRedraws.length;

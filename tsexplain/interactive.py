@@ -254,8 +254,9 @@ function redraw(t0, t1, started) {                  // the plot's width decides 
   const layout = JSON.parse(JSON.stringify(P.layout));
   layout.xaxis.range = [t0, t1]; layout.xaxis.autorange = false;
   const coarse = 'min/max per ' + (b / P.fs).toPrecision(2) + ' s';
-  layout.annotations[0].text = (b === 1 ? 'full resolution' : rawShown ? 'full resolution around the marked windows, ' + coarse + ' elsewhere' : coarse)
+  gd.tsexplainNote = (b === 1 ? 'full resolution' : rawShown ? 'full resolution around the marked windows, ' + coarse + ' elsewhere' : coarse)
                                + ' · ' + ((t1 - t0) >= 100 ? Math.round(t1 - t0).toLocaleString('en') : (t1 - t0).toPrecision(3)) + ' s in view';
+  layout.title.text = P.title + '<br><span style="font-size:11px;color:#555">drawn: ' + gd.tsexplainNote + '</span>';
   gd.tsexplainLevel = rawShown ? 1 : b;
   return Plotly.react(gd, traces, layout).then(() => Math.abs(gd._fullLayout._size.w - px) > 1 ? redraw(t0, t1, started)
                                                     : gd.tsexplainRedraws.push(performance.now() - started));
@@ -318,8 +319,9 @@ def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: 
     import plotly.colors
     top, gap = 0.1, 0.04
     h = (1 - top - gap * C) / C
-    layout = dict(template='plotly_white', height=height or 150 + 190 * C, margin=dict(l=70, r=20, t=70, b=50), hovermode='closest',
-                  dragmode='zoom', showlegend=bool(class_names), title=dict(text=title, x=0, xanchor='left', font=dict(size=14)),
+    layout = dict(template='plotly_white', height=height or 170 + 190 * C, margin=dict(l=70, r=20, t=95, b=50), hovermode='closest',
+                  dragmode='zoom', showlegend=bool(class_names),
+                  title=dict(text=title, x=0, xanchor='left', yref='container', y=1, yanchor='top', pad=dict(t=8), font=dict(size=14)),
                   legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom', title=dict(text=unmarked)),
                   coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'), cmin=-1 if signed else 0, cmax=1,
                                  colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=12, len=1 - top, y=0,
@@ -327,9 +329,7 @@ def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: 
                   xaxis=dict(title='time (s)', anchor=f'y{2 * C}', exponentformat='none', separatethousands=True, showspikes=True,
                              spikemode='across', spikethickness=1),
                   yaxis=dict(domain=[1 - top + 0.01, 1], range=[-0.6, len(class_names) - 0.4], fixedrange=True, showgrid=False,
-                             zeroline=False, tickvals=list(range(len(class_names))), ticktext=class_names, tickfont=dict(size=9)),
-                  annotations=[dict(text='', xref='paper', yref='paper', x=1, y=1, xanchor='right', yanchor='bottom', showarrow=False,
-                                    font=dict(size=11, color='#555'))])
+                             zeroline=False, tickvals=list(range(len(class_names))), ticktext=class_names, tickfont=dict(size=9)))
     for c in range(C):                                    # channel c: the map on y(2c+2) (fixed 0..1), the signal over it on y(2c+3)
         d1 = 1 - top - c * (h + gap)
         layout[f'yaxis{2 + 2 * c}'] = dict(domain=[d1 - h, d1], range=[0, 1], fixedrange=True, visible=False)
@@ -437,10 +437,10 @@ table(); draw(order[0]);
 
 # %% ../nbs/06b_interactive.ipynb #3c3761e4
 _EXPLORE_CSS = """<style>
-.tsx-explore {display: flex; gap: 12px; font: 13px system-ui, sans-serif; height: 100%}
-.tsx-side {width: 44%; min-width: 320px; flex: none; display: flex; flex-direction: column; font-size: 12px}
+.tsx-explore {display: flex; flex-wrap: wrap; gap: 12px; font: 13px system-ui, sans-serif; line-height: 1.3}
+.tsx-side {flex: 1 1 340px; max-width: 560px; display: flex; flex-direction: column; font-size: 12px}
 .tsx-table {overflow-y: auto; flex: 1; border: 1px solid #ddd; outline: none}
-.tsx-table table {border-collapse: collapse; width: 100%}
+.tsx-table table {border-collapse: collapse; width: 100%; font-size: 12px; margin: 0; display: table}
 .tsx-table th {position: sticky; top: 0; background: #f4f4f4; cursor: pointer; text-align: left; padding: 4px 6px; user-select: none;
                border: none; white-space: nowrap}
 .tsx-table th::after {content: attr(data-sort); color: #888; padding-left: 3px}
@@ -451,7 +451,7 @@ _EXPLORE_CSS = """<style>
 .tsx-controls {display: flex; gap: 10px; align-items: center; padding: 4px 0 8px; flex-wrap: wrap}
 .tsx-controls select {flex: 1; min-width: 0; font-size: 12px}
 .tsx-controls label:first-child {display: flex; gap: 6px; align-items: center; flex: 1 1 100%; min-width: 0}
-.tsx-plot {flex: 1; min-width: 0}
+.tsx-plot {flex: 1 1 440px; min-width: 0}
 </style>"""
 
 class ExploreView(InteractivePage):
@@ -460,11 +460,11 @@ class ExploreView(InteractivePage):
     def body(self, key: str) -> str:
         P = self.payload
         heads = ''.join(f'<th data-key="{c["key"]}" title="{html_escape(c["help"])}">{html_escape(c["name"])}</th>' for c in P['columns'])
-        return (f'{_EXPLORE_CSS}<div id="tsx-{key}" class="tsx-explore" style="height:{self.height}px"><div class="tsx-side">'
+        return (f'{_EXPLORE_CSS}<div id="tsx-{key}" class="tsx-explore"><div class="tsx-side" style="height:{self.height}px">'
                 f'<div class="tsx-controls"><label>map <select></select></label><label><input type="checkbox"> errors only</label>'
                 f'<span style="color:#666">{html_escape(P["note"])}</span></div>'
-                f'<div class="tsx-table" tabindex="0"><table><thead><tr>{heads}</tr></thead><tbody></tbody></table></div></div>'
-                f'<div class="tsx-plot"></div></div>')
+                f'<div class="tsx-table" tabindex="0"><table class="tsx-rows"><thead><tr>{heads}</tr></thead><tbody></tbody></table></div></div>'
+                f'<div class="tsx-plot" style="height:{self.height}px"></div></div>')
 
 def _map_codes(maps: np.ndarray) -> tuple[np.ndarray, float, bool]:
     "Maps (B, K, L) as int8 codes over one scale for the whole set (the 99.5th percentile of |map|: one outlier does not pale the rest)"
