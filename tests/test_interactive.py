@@ -140,3 +140,16 @@ def test_class_maps_have_a_class_selector(planted):
     fig = show_class_maps(x, planted.model, vocab=['absent', 'present'], interactive=True, show=False)
     labels = [b.label.lstrip('⚠ ') for b in fig.layout.updatemenus[0].buttons]
     assert len(fig.data) == 2 * 3 and [l.split(' (')[0] for l in labels] == ['absent', 'present'] and all('× random' in l for l in labels)
+
+def test_scales_and_missing_values_as_the_static_figure():
+    x, m = torch.randn(2, 1, 20), torch.rand(2, 1, 20) * torch.tensor([1., 10.])[:, None, None]
+    colours = lambda fig: [np.abs(np.asarray(t.marker.color, dtype=float)).max() for t in fig.data]
+    np.testing.assert_allclose(colours(interactive_maps(x, {'m': m}, scale='series')), [1, 1], rtol=1e-6)   # each series its own
+    shared = colours(interactive_maps(x, {'m': m}))
+    assert shared[1] == pytest.approx(1) and shared[0] < 0.2                                     # one scale: the weak map looks weak
+    fig = interactive_maps(x, {'m': m}, scale='none')
+    assert fig.layout.coloraxis.cmax == pytest.approx(float(m.max())) and 'map value' in fig.layout.coloraxis.colorbar.title.text
+    missing = torch.zeros(2, 1, 20, dtype=torch.bool); missing[0, 0, 5:9] = True
+    y = np.asarray(interactive_maps(x, {'m': m}, missing=missing).data[0].y, dtype=float)
+    assert np.isnan(y[5:9]).all() and not np.isnan(np.delete(y, range(5, 9))).any()            # gaps where values are missing
+    with pytest.raises(ValueError, match='scale must be'): interactive_maps(x, {'m': m}, scale='per series')

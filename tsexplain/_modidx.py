@@ -364,6 +364,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                        'tsexplain.interactive._pyramid': ('interactive.html#_pyramid', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive._recording_layout': ( 'interactive.html#_recording_layout',
                                                                                     'tsexplain/interactive.py'),
+                                       'tsexplain.interactive._scaled': ('interactive.html#_scaled', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive._signed_peak': ('interactive.html#_signed_peak', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.embed': ('interactive.html#embed', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.explore_page': ('interactive.html#explore_page', 'tsexplain/interactive.py'),

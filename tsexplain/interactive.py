@@ -32,12 +32,26 @@ def _plotly():
 
 def _color_axis(k: int) -> str: return 'coloraxis' if k == 0 else f'coloraxis{k + 1}'     # method k's colour scale
 
-def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_names=None, height: int = None):
-    "A plotly figure of the series x (B, C, L) coloured by each method's maps {name: (B, 1 or C, L)}: hover, zoom, legend toggles channels, a method selector"
+_SCALES = {'shared': 'map / largest |map| of the method', 'series': 'map / largest |map| of its series', 'none': 'map value'}
+
+def _scaled(m: np.ndarray, scale: str) -> tuple[np.ndarray, float]:
+    "Maps (B, K, L) divided as `scale` says (one scale per method, one per series, or none) and the largest |value| left"
+    if scale not in _SCALES: raise ValueError(f"scale must be one of {list(_SCALES)}; got {scale!r}")
+    if scale == 'none': return m, float(np.nanmax(np.abs(m))) or 1.
+    lim = np.nanmax(np.abs(m), axis=(1, 2), keepdims=True) if scale == 'series' else np.nanmax(np.abs(m))
+    return m / np.where(lim > 0, lim, 1.), 1.
+
+def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_names=None, height: int = None,
+                     scale: str = 'shared', missing=None):
+    "A plotly figure of the series x (B, C, L) coloured by each method's maps {name: (B, 1 or C, L)}: hover, zoom, legend toggles channels, a method selector; `scale`: 'shared' (per method), 'series' or 'none'; `missing` (B, C, L) bool: gaps"
     go, make_subplots = _plotly()
     x = np.asarray(torch.as_tensor(x).detach().cpu().float())
     if x.ndim != 3: raise ValueError(f"interactive_maps draws series (B, C, L); x has shape {x.shape}")
     B, C, L = x.shape
+    if missing is not None:                                       # the values the series did not have: gaps, not filled values
+        missing = np.asarray(torch.as_tensor(missing).cpu(), dtype=bool)
+        if missing.shape != x.shape: raise ValueError(f"missing must be shaped like x {x.shape}; got {missing.shape}")
+        x = np.where(missing, np.nan, x)
     if not maps: raise ValueError("interactive_maps needs at least one map: {method name: maps (B, 1 or C, L)}")
     evidence = evidence or {}
     names = [str(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
@@ -48,14 +62,14 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
         m = np.asarray(torch.as_tensor(m).detach().cpu().float())
         if m.ndim != 3 or m.shape[0] != B or m.shape[-1] != L or m.shape[1] not in (1, C):
             raise ValueError(f"maps of {method!r} must be (B, 1 or C, L) = ({B}, 1 or {C}, {L}); got {m.shape}")
-        lim = float(np.nanmax(np.abs(m))) or 1.
         signed = bool((m < 0).any())
+        m, lim = _scaled(m, scale)
         axis = _color_axis(k)
-        axes[axis] = dict(colorscale='RdBu_r' if signed else 'YlOrRd', cmin=-1 if signed else 0, cmax=1, showscale=k == 0,
-                          colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=14))
+        axes[axis] = dict(colorscale='RdBu_r' if signed else 'YlOrRd', cmin=-lim if signed else 0, cmax=lim, showscale=k == 0,
+                          colorbar=dict(title=dict(text=_SCALES[scale], side='right'), thickness=14))
         for i in range(B):
             for c in range(C):
-                mc = m[i, c if m.shape[1] == C else 0] / lim
+                mc = m[i, c if m.shape[1] == C else 0]
                 fig.add_trace(go.Scatter(
                     x=steps, y=x[i, c], mode='lines+markers', name=names[c], legendgroup=names[c], showlegend=i == 0 and C > 1,
                     line=dict(color='rgba(70,70,70,0.45)', width=1), marker=dict(color=mc, coloraxis=axis, size=6),
@@ -121,7 +135,7 @@ def embed(fig):
     return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config=dict(displaylogo=False)))
 
 def interactive_view(x, model, methods, target=None, layer=None, titles=None, channel_names=None, check: bool = True,
-                     method_kwargs: dict = None, savefig=None, show: bool = True):
+                     method_kwargs: dict = None, savefig=None, show: bool = True, scale: str = 'shared', missing=None):
     "Maps of each of `methods` for series x (B, C, L), with their evidence, in one interactive figure (see `interactive_maps`)"
     from tsexplain.show import compute_maps, map_evidence, method_name
     x = torch.as_tensor(x).float()
@@ -135,7 +149,7 @@ def interactive_view(x, model, methods, target=None, layer=None, titles=None, ch
             if len(methods) == 1: raise
             warnings.warn(f"{name} is left out of the view: {e}"); continue
         if check: evidence[name] = map_evidence(model, x, maps[name], target, f)
-    return present(interactive_maps(x, maps, evidence, titles, channel_names), savefig, show)
+    return present(interactive_maps(x, maps, evidence, titles, channel_names, scale=scale, missing=missing), savefig, show)
 
 def _options(method_kwargs, method, n_methods: int) -> dict:
     "A method's options: `method_kwargs` itself for one method, or its entry {method: {...}} when several are drawn"

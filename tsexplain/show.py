@@ -58,8 +58,9 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
         from tsexplain.interactive import interactive_view
         if x.ndim != 3: raise ValueError(f"interactive=True draws series (B, C, L); x has shape {tuple(x.shape)}: draw images without it")
         titles = titles if titles is not None else [_label(y[i] if y is not None else None, i2o, vocab) or f'series {i}' for i in range(len(x))]
+        scale = 'shared' if force_scale == 'shared' or map_scale is not None else 'series' if force_scale else 'none'
         return interactive_view(x, model, func_cam, target, layer, titles, check=check, method_kwargs=method_kwargs,
-                                savefig=savefig, show=show)
+                                savefig=savefig, show=show, scale=scale, missing=missing)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
         return _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, threshold, i2o, vocab, figsize,
