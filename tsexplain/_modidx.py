@@ -442,6 +442,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'tsexplain/perturbation.py'),
                                         'tsexplain.perturbation._masked_copies': ( 'perturbation.html#_masked_copies',
                                                                                    'tsexplain/perturbation.py'),
+                                        'tsexplain.perturbation._step_targets': ( 'perturbation.html#_step_targets',
+                                                                                  'tsexplain/perturbation.py'),
                                         'tsexplain.perturbation.dyna_mask': ('perturbation.html#dyna_mask', 'tsexplain/perturbation.py'),
                                         'tsexplain.perturbation.extremal_mask': ( 'perturbation.html#extremal_mask',
                                                                                   'tsexplain/perturbation.py'),

@@ -141,6 +141,21 @@ class _Replacement(nn.Module):
                                  nn.Conv1d(hidden, C, kernel, padding=kernel // 2))
     def forward(self, x): return self.net(x)
 
+def _step_targets(logits: Tensor, target) -> Tensor:
+    "The class to keep at every step (B, L) of step-wise logits (B, L, K): the predicted one, or `target` as an int, (B,) or (B, L)"
+    B, L, K = logits.shape
+    if target is None: return logits.argmax(-1)
+    t = torch.as_tensor(target, device=logits.device)
+    if t.is_floating_point() and not torch.equal(t, t.round()): raise ValueError(f"target holds class indices; got fractional values {t.flatten()[:4].tolist()}")
+    t = t.long()
+    if t.ndim == 0: t = t.expand(B, L)
+    elif t.shape == (B,): t = t[:, None].expand(B, L)                   # one class per series, at each of its steps
+    elif t.shape != (B, L):
+        raise ValueError(f"target for a model that predicts at every step is an int, one class per series ({B},) or one per "
+                         f"step ({B}, {L}); got shape {tuple(t.shape)}")
+    if (t < 0).any() or (t >= K).any(): raise ValueError(f"target classes must be in 0..{K - 1}; got {sorted(set(t.unique().tolist()))[:6]}")
+    return t
+
 def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_epochs: int = 300, lr: float = 0.01,
                batch_size: int = None, progress=None, seed: int = 0, what: str = 'mask', loss: str = 'ce') -> Tensor:
     """Masks (B, C, L) in [0, 1] learned so that `perturb(x, m)` keeps the explained class (its cross-entropy), plus `penalty(m, x)`;
@@ -151,8 +166,7 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
     with explaining(model), torch.no_grad(): out_ = model(x)
     every_step = isinstance(out_, Tensor) and out_.ndim == 3                # logits (B, L, K): keep each step's class
     logits = _step_logits(out_, x.shape[-1]) if every_step else check_logits(out_)
-    if every_step: t = logits.argmax(-1) if target is None else torch.as_tensor(target, device=x.device).long().expand(logits.shape[:2])
-    else: t = resolve_targets(logits, target)
+    t = _step_targets(logits, target) if every_step else resolve_targets(logits, target)
     def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb)
     size = batch_size or max(1, min(len(x), 64))
     for s, e in _chunks(len(x), size, False):
