@@ -270,7 +270,7 @@ function redraw(t0, t1, started) {                  // the plot's width decides 
   const coarse = 'min/max per ' + (b / P.fs).toPrecision(2) + ' s';
   gd.tsexplainNote = (b === 1 ? 'full resolution' : rawShown ? 'full resolution around the marked windows, ' + coarse + ' elsewhere' : coarse)
                                + ' · ' + ((t1 - t0) >= 100 ? Math.round(t1 - t0).toLocaleString('en') : (t1 - t0).toPrecision(3)) + ' s in view';
-  layout.title.text = P.title + '<br><span style="font-size:11px;color:#555">drawn: ' + gd.tsexplainNote + '</span>';
+  layout.annotations[0].text = 'drawn: ' + gd.tsexplainNote;
   gd.tsexplainLevel = rawShown ? 1 : b;
   return Plotly.react(gd, traces, layout).then(() => Math.abs(gd._fullLayout._size.w - px) > 1 ? redraw(t0, t1, started)
                                                     : gd.tsexplainRedraws.push(performance.now() - started));
@@ -335,7 +335,9 @@ def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: 
     h = (1 - top - gap * C) / C
     layout = dict(template='plotly_white', height=height or 170 + 190 * C, margin=dict(l=70, r=20, t=95, b=50), hovermode='closest',
                   dragmode='zoom', showlegend=bool(class_names),
-                  title=dict(text=title, x=0, xanchor='left', yref='container', y=1, yanchor='top', pad=dict(t=8), font=dict(size=14)),
+                  title=dict(text=title, xref='paper', x=0, xanchor='left', yref='paper', y=1, yanchor='bottom', pad=dict(b=46), font=dict(size=14)),
+                  annotations=[dict(text='', xref='paper', yref='paper', x=0, y=1, xanchor='left', yanchor='bottom', yshift=27,
+                                    showarrow=False, font=dict(size=11, color='#555'))],
                   legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom', title=dict(text=unmarked)),
                   coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'), cmin=-1 if signed else 0, cmax=1,
                                  colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=12, len=1 - top, y=0,
