@@ -153,3 +153,14 @@ def test_scales_and_missing_values_as_the_static_figure():
     y = np.asarray(interactive_maps(x, {'m': m}, missing=missing).data[0].y, dtype=float)
     assert np.isnan(y[5:9]).all() and not np.isnan(np.delete(y, range(5, 9))).any()            # gaps where values are missing
     with pytest.raises(ValueError, match='scale must be'): interactive_maps(x, {'m': m}, scale='per series')
+
+def test_hover_names_step_value_and_map_in_chromium(planted, tmp_path):
+    "Hover by script on the saved view: the label gives the time step, the series' value there and the map's value there"
+    from browser import evaluate
+    x, _ = dl_batch(planted.dls.valid, n=1)
+    fig = show_cam(x, planted.model, func_cam='channel_cam', interactive=True, show=False, savefig=tmp_path/'hover.html')
+    text = evaluate((tmp_path/'hover.html').as_uri(), """(async () => { const gd = document.querySelector('.js-plotly-plot');
+      Plotly.Fx.hover(gd, [{curveNumber: 1, pointNumber: 17}]); await new Promise(r => setTimeout(r, 100));
+      return document.querySelector('.hoverlayer .hovertext').textContent; })()""", settle="!!document.querySelector('.js-plotly-plot .main-svg')")
+    value, mapped = float(x[0, 1, 17]), float(fig.data[1].customdata[17])
+    assert 'channel 1' in text and 'step 17' in text and f'value {value:.4g}' in text and f'channel-CAM: {mapped:.3f}' in text, text
