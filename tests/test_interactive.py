@@ -164,3 +164,11 @@ def test_hover_names_step_value_and_map_in_chromium(planted, tmp_path):
       return document.querySelector('.hoverlayer .hovertext').textContent; })()""", settle="!!document.querySelector('.js-plotly-plot .main-svg')")
     value, mapped = float(x[0, 1, 17]), float(fig.data[1].customdata[17])
     assert 'channel 1' in text and 'step 17' in text and f'value {value:.4g}' in text and f'channel-CAM: {mapped:.3f}' in text, text
+
+def test_explore_raw_series_with_their_labels(planted):
+    X, y, _ = make_planted_dataset(12, channels=3, length=60, window=12, seed=1)
+    view = planted.explore(X, y=y, methods='channel_cam', check=False, show=False, progress=False)
+    vocab = list(planted.dls.vocab)
+    assert [r['label'] for r in view.payload['rows']] == [str(v) for v in y] and len(view.payload['rows']) == 12
+    with pytest.raises(ValueError, match='not classes of this learner'): planted.explore(X, y=['cat'] * 12, show=False)
+    with pytest.raises(ValueError, match='12 series'): planted.explore(X, y=y[:3], show=False)

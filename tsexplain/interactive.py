@@ -548,18 +548,39 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
         if check: evidence[method_name(f)] = map_evidence(model, x[some], maps[method_name(f)][some], None, f)
     return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height)
 
+def _label_indices(y, vocab) -> np.ndarray:
+    "Labels (N,) as class indices: ints as they are, floats thresholded (one probability per series), names through the learner's vocab (an unknown name is refused)"
+    from tsexplain.show import _class_indices
+    y = np.asarray(y)
+    if y.dtype.kind in 'iub': return y.astype(np.int64)
+    if y.dtype.kind == 'f': return _class_indices(torch.as_tensor(y)).numpy()
+    names = [str(v) for v in vocab] if vocab is not None else []
+    unknown = sorted(set(map(str, y)) - set(names))
+    if unknown: raise ValueError(f"labels {unknown[:5]} are not classes of this learner ({names}): pass y as class indices or these names")
+    return np.array([names.index(str(v)) for v in y], dtype=np.int64)
+
+def _class_indices_of(y): from tsexplain.show import _class_indices; return _class_indices(torch.as_tensor(y))
+
 @patch
-def explore(self: Learner, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None, show: bool = True,
-            progress=None) -> ExploreView:
-    "The series of `dls[ds_idx]` in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
-    from tsexplain.attribution import learner_method
+def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None,
+            show: bool = True, progress=None) -> ExploreView:
+    "The series of `dls[ds_idx]` (or `data`: an array, a file or a dataset name, with labels `y`) in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
+    from tsexplain.attribution import learner_method, learner_inputs
     from tsexplain.faithfulness import _spread
     from tsexplain.show import _vocab
-    dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
-    N = len(dl.dataset)
-    idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
-    x, y = dl_batch(dl, idxs=idxs)
+    vocab = _vocab(self.dls)
+    if data is None:
+        dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
+        N = len(dl.dataset)
+        idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
+        x, y = dl_batch(dl, idxs=idxs)
+    else:
+        x = learner_inputs(self, data, ds_idx).cpu()
+        N = len(x)
+        if y is not None and len(y) != N: raise ValueError(f"y has {len(y)} labels for {N} series")
+        idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
+        x, y = x[idxs], None if y is None else _label_indices(y, vocab)[idxs]
     methods = [learner_method(self, m) for m in listify(methods)] if methods is not None else [learner_method(self, None, x)]
     note = '' if N <= max_series else f'{len(idxs)} of {N} series (spread over the set; max_series={max_series})'
-    view = explore_view(x, self.model, methods, y, _vocab(self.dls), idxs, check=check, note=note, progress=progress)
+    view = explore_view(x, self.model, methods, y, vocab, idxs, check=check, note=note, progress=progress)
     return present(view, savefig, show)
