@@ -1,5 +1,6 @@
 """The `tsexplain` command: help, unknown names, and one real epoch that saves a learner fastai can load."""
 import re, subprocess, sys
+import pytest
 from pathlib import Path
 from fastai.learner import load_learner
 from tsexplain.data import read_series, untar_ts
@@ -16,11 +17,17 @@ def test_unknown_dataset_lists_close_names():
     r = run('ECG2000')
     assert r.returncode == 2 and 'Did you mean' in r.stderr and 'ECG200' in r.stderr
 
-def test_report_opens_in_a_browser(tmp_path):
+@pytest.fixture(scope='module')
+def one_epoch(tmp_path_factory):
+    "One run of the command (ECG200, one epoch), shared by the tests of what it writes: (result, its --out folder)"
+    out = tmp_path_factory.mktemp('cli')/'out'
+    return run('ECG200', '--epochs', '1', '--out', str(out)), out
+
+def test_report_opens_in_a_browser(one_epoch, tmp_path):
     from browser import render
-    r = run('ECG200', '--epochs', '2', '--out', str(tmp_path))
+    r, out = one_epoch
     assert r.returncode == 0, r.stderr
-    report = tmp_path/'report.html'
+    report = out/'report.html'
     assert 'saved report' in r.stdout and report.exists()
     dom = render(report.as_uri(), screenshot=tmp_path/'report.png')
     assert '<title>tsexplain report: ECG200</title>' in dom and 'Test accuracy' in dom and 'Explained series' in dom
@@ -30,8 +37,9 @@ def test_report_opens_in_a_browser(tmp_path):
     assert 'Which map, and how far to trust it' in dom and '(used below)' in dom and dom.count("Maps of this class's test series") == 2   # per class
     assert (tmp_path/'report.png').stat().st_size > 10_000
 
-def test_one_epoch_saves_learner(tmp_path):
-    r = run('ECG200', '--epochs', '1', '--out', str(tmp_path/'out'))
+def test_one_epoch_saves_learner(one_epoch):
+    r, out = one_epoch
+    tmp_path = out.parent
     assert r.returncode == 0, r.stderr
     assert 'test accuracy:' in r.stdout
     assert 'epoch 1/1: train_loss' in r.stdout and '\r' not in r.stdout      # not a terminal: one plain line per epoch
