@@ -108,17 +108,20 @@ def _html_path(fname) -> Path:
     fname.parent.mkdir(parents=True, exist_ok=True)
     return fname
 
-def save_view(fig, fname) -> Path:
-    "Write the figure (plotly, or a `RecordingView`) as one self-contained HTML file (plotly's JavaScript inlined: it opens without a network), atomically"
-    if hasattr(fig, 'save'): return fig.save(fname)
+def _write_html(fname, write) -> Path:
+    "Call `write(tmp)` to write the page beside `fname` (.html), then move it into place: the file is whole or absent"
     fname = _html_path(fname)
     tmp = fname.with_name(fname.name + '.tmp')
-    try:
-        fig.write_html(tmp, include_plotlyjs=True, full_html=True, config=dict(displaylogo=False, scrollZoom=True))
-        tmp.replace(fname)
+    try: write(tmp); tmp.replace(fname)
     finally:
         if tmp.exists(): tmp.unlink()
     return fname
+
+def save_view(fig, fname) -> Path:
+    "Write the figure (plotly, or an `InteractivePage`) as one self-contained HTML file (plotly's JavaScript inlined: it opens without a network), atomically"
+    if hasattr(fig, 'save'): return fig.save(fname)
+    return _write_html(fname, lambda tmp: fig.write_html(tmp, include_plotlyjs=True, full_html=True,
+                                                         config=dict(displaylogo=False, scrollZoom=True)))
 
 def present(fig, savefig=None, show: bool = True):
     "The figure, written to `savefig` (.html) when given; outside Jupyter, shown as a temporary HTML file whose path is printed"
@@ -158,8 +161,11 @@ def _options(method_kwargs, method, n_methods: int) -> dict:
 
 # %% ../nbs/06b_interactive.ipynb #65deacdb
 def _b64(a: np.ndarray) -> str:
-    "The array's bytes (little-endian) in base64, read on the page as a typed array"
+    "The array's bytes (little-endian) in base64, read on the page as a typed array (by `_DECODE_JS`)"
     return base64.b64encode(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder('<')).tobytes()).decode('ascii')
+
+_DECODE_JS = ("const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); "      # _b64's string -> typed array T
+              "for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };")
 
 def _extremes(v: np.ndarray, b: int) -> tuple[np.ndarray, np.ndarray]:
     "Min and max of every `b` consecutive values along the last axis of v (..., N), the last bin padded with its last value: (..., ceil(N / b)) each"
@@ -206,7 +212,7 @@ def _full_resolution(wanted: list, budget: float, C: int) -> tuple[list, int]:
 _RECORDING_JS = r"""
 (function() {
 const P = JSON.parse(document.getElementById('__DATA__').textContent), gd = document.getElementById('__ROOT__');
-const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
+__DECODE__
 const level = k => { const l = P.levels[k]; if (!l.arrays) l.arrays = {lo: l.lo.map(s => decode(s, Int16Array)), hi: l.hi.map(s => decode(s, Int16Array)), map: l.map.map(s => decode(s, Int8Array))}; return l.arrays; };
 const detail = d => { if (!d.arrays) d.arrays = d.sig.map(s => decode(s, Int16Array)); return d.arrays; };
 const W = {start: decode(P.windows.start, Int32Array), cls: decode(P.windows.cls, Uint8Array)};
@@ -294,7 +300,7 @@ Plotly.newPlot(gd, [], P.layout, P.config).then(() => {
 # %% ../nbs/06b_interactive.ipynb #074f026a
 class InteractivePage:
     "One offline page drawn by its own script: plotly.js, the data (`payload`) and the script, inline. `save(fname)`; in Jupyter it displays itself"
-    script = ''                                              # JavaScript that reads __DATA__ and draws into the element __ROOT__
+    script = ''                                              # JavaScript that reads __DATA__ (decoding with __DECODE__) and draws into __ROOT__
     def __init__(self, payload: dict, height: int): self.payload, self.height = payload, height
 
     def body(self, key: str) -> str: return f'<div id="tsx-{key}" style="width:100%;height:{self.height}px"></div>'
@@ -304,7 +310,7 @@ class InteractivePage:
         import plotly.offline
         key = uuid.uuid4().hex[:10]
         data = json.dumps(self.payload, separators=(',', ':')).replace('</', '<\\/')
-        js = self.script.replace('__DATA__', f'tsx-data-{key}').replace('__ROOT__', f'tsx-{key}')
+        js = self.script.replace('__DATA__', f'tsx-data-{key}').replace('__ROOT__', f'tsx-{key}').replace('__DECODE__', _DECODE_JS)
         lib = (f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
                f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>') if plotlyjs else ''
         body = (f'{self.body(key)}{lib}'
@@ -317,12 +323,7 @@ class InteractivePage:
 
     def save(self, fname) -> Path:
         "Write the page as one self-contained .html file, atomically"
-        fname = _html_path(fname)
-        tmp = fname.with_name(fname.name + '.tmp')
-        try: tmp.write_text(self.html(), encoding='utf-8'); tmp.replace(fname)
-        finally:
-            if tmp.exists(): tmp.unlink()
-        return fname
+        return _write_html(fname, lambda tmp: tmp.write_text(self.html(), encoding='utf-8'))
 
 class RecordingView(InteractivePage):
     "A long recording with its map: redrawn from a min/max pyramid on every zoom (see `recording_view`)"
@@ -405,7 +406,7 @@ _EXPLORE_JS = r"""
 (function() {
 const P = JSON.parse(document.getElementById('__DATA__').textContent), root = document.getElementById('__ROOT__');
 const gd = root.querySelector('.tsx-plot'), tbody = root.querySelector('tbody'), pick = root.querySelector('select'), only = root.querySelector('input');
-const decode = (s, T) => { const b = atob(s), u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
+__DECODE__
 const X = decode(P.x, Float32Array), M = P.methods.map(m => decode(m.maps, Int8Array)), C = P.channels.length, L = P.length;
 const steps = Array.from({length: L}, (_, t) => t);
 let order = P.rows.map((_, i) => i), key = null, ascending = true, current = null, method = 0;
@@ -542,10 +543,11 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
     maps, evidence, probs, some = {}, {}, None, _spread(len(x), 32)
     for m in methods:
         f = get_method(m)
-        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(len(x), 64, progress, method_name(f))]
-        maps[method_name(f)] = torch.cat([p[0].detach().cpu().float() for p in parts])
+        name = method_name(f)
+        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(len(x), 64, progress, name)]
+        maps[name] = torch.cat([p[0].detach().cpu().float() for p in parts])
         if probs is None: probs = np.concatenate([prediction_record(p[1])['probs'] for p in parts])
-        if check: evidence[method_name(f)] = map_evidence(model, x[some], maps[method_name(f)][some], None, f)
+        if check: evidence[name] = map_evidence(model, x[some], maps[name][some], None, f)
     return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height)
 
 def _label_indices(y, vocab) -> np.ndarray:
@@ -559,8 +561,6 @@ def _label_indices(y, vocab) -> np.ndarray:
     if unknown: raise ValueError(f"labels {unknown[:5]} are not classes of this learner ({names}): pass y as class indices or these names")
     return np.array([names.index(str(v)) for v in y], dtype=np.int64)
 
-def _class_indices_of(y): from tsexplain.show import _class_indices; return _class_indices(torch.as_tensor(y))
-
 @patch
 def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None,
             show: bool = True, progress=None) -> ExploreView:
@@ -572,14 +572,13 @@ def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max
     if data is None:
         dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
         N = len(dl.dataset)
-        idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
-        x, y = dl_batch(dl, idxs=idxs)
     else:
-        x = learner_inputs(self, data, ds_idx).cpu()
-        N = len(x)
+        given = learner_inputs(self, data, ds_idx).cpu()
+        N = len(given)
         if y is not None and len(y) != N: raise ValueError(f"y has {len(y)} labels for {N} series")
-        idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
-        x, y = x[idxs], None if y is None else _label_indices(y, vocab)[idxs]
+    idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
+    if data is None: x, y = dl_batch(dl, idxs=idxs)                  # only the series shown are read
+    else: x, y = given[idxs], None if y is None else _label_indices(y, vocab)[idxs]
     methods = [learner_method(self, m) for m in listify(methods)] if methods is not None else [learner_method(self, None, x)]
     note = '' if N <= max_series else f'{len(idxs)} of {N} series (spread over the set; max_series={max_series})'
     view = explore_view(x, self.model, methods, y, vocab, idxs, check=check, note=note, progress=progress)

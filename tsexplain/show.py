@@ -321,11 +321,12 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         maps = torch.cat([grad_cam(model, x.to(model_device(model)), target=k, layer=layer, relu=False).cpu() for k in range(K)], 1)
     K, (C, L) = maps.shape[1], x.shape[1:]
     probs = _probs(model, x)[0]
+    evidence = [faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k) for k in range(K)]
+    names = [str(vocab[k]) if vocab is not None else f'class {k}' for k in range(K)]
     if interactive:
         from tsexplain.interactive import interactive_maps, present
-        names = [f"{vocab[k] if vocab is not None else f'class {k}'} ({probs[k]:.2f})" for k in range(K)]
-        evidence = {n: faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k) for k, n in enumerate(names)}
-        return present(interactive_maps(x, {n: maps[:, k:k + 1] for k, n in enumerate(names)}, evidence), savefig, show)
+        titled = [f'{n} ({probs[k]:.2f})' for k, n in enumerate(names)]
+        return present(interactive_maps(x, {t: maps[:, k:k + 1] for k, t in enumerate(titled)}, dict(zip(titled, evidence))), savefig, show)
     top = 3 if C == 1 else min(0.45 * C + 1, 6)          # several channels: one band each, not curves piled in one panel
     fig, axs = new_figure(1 + K, 1, figsize=figsize or (9, top + 0.8 + 0.7 * K), sharex=True,
                           gridspec_kw=dict(height_ratios=[top] + [1] * K))
@@ -336,9 +337,8 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
     for k in range(K):
         ax = axs[1 + k, 0]
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
-        name = str(vocab[k]) if vocab is not None else f'class {k}'
-        ev = faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k)
-        ax.set_yticks([0.5]); ax.set_yticklabels([f'{name} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=8,
+        ev = evidence[k]
+        ax.set_yticks([0.5]); ax.set_yticklabels([f'{names[k]} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=8,
                                                  color=_evidence_color(ev))
     axs[-1, 0].set_xlabel('time step')
     fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
