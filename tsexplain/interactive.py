@@ -361,7 +361,13 @@ def recording_view(rec, vocab=None, seconds=None, channel_names=None, max_mb: fl
     if sig.ndim != 2 or sig.shape[1] < 2 or maps.ndim != 2 or maps.shape[1] != sig.shape[1]:
         raise ValueError(f"recording_view draws what explain_recording returns: signal (C, N) and maps (1 or C, N); got {sig.shape} and {maps.shape}")
     if not (np.isfinite(sig).all() and np.isfinite(maps).all()): raise ValueError("the recording or its map holds NaN or inf: fill or cut them before explaining")
-    (C, N), K, fs = sig.shape, len(maps), 1 / float(rec.time[1] - rec.time[0])
+    (C, N), K = sig.shape, len(maps)
+    t = np.asarray(rec.time, dtype=np.float64)
+    if t.shape != (N,): raise ValueError(f"rec.time has {t.shape} stamps for {N} samples: pass what explain_recording returned")
+    dt = np.diff(t)
+    if not (dt > 0).all() or np.ptp(dt) > 1e-6 * dt.mean():          # the page places sample i at i / fs
+        raise ValueError("rec.time is not evenly sampled: resample the recording to one rate before explaining it")
+    fs = 1 / float(dt.mean())
     names = [str(c) for c in channel_names] if channel_names is not None else ([f'channel {c}' for c in range(C)] if C > 1 else ['signal'])
     if len(names) != C: raise ValueError(f"channel_names has {len(names)} names for {C} channels")
     plotly_js = len(plotly.offline.get_plotlyjs())
