@@ -12,6 +12,7 @@ TimeForwardTunnel); the learned masks (ours and tint's ExtremalMask with return_
 Scores: AUPRC, tint's AUP and AUR (|map| scaled to [0, 1] per series), seconds per series.
 
     python bench/hmm_benchmark.py --quick          # about 5 minutes on 2 cores; with tint installed, its columns too
+    python bench/hmm_benchmark.py --n-test 48      # time-interpret's sizes (800 training series, 50 epochs, masks 300 epochs), 48 test series: about 20 minutes
 """
 import argparse, sys, time, warnings
 import numpy as np
@@ -85,8 +86,9 @@ def tint_methods(epochs: int):
     # tint's TemporalIntegratedGradients through TimeForwardTunnel did not finish 16 series in 10 minutes here (ours: 45 s)
     return {'tint ExtremalMask (every step)': tint_extremal}
 
-def run(quick: bool):
-    n_train, n_test, epochs = (300, 16, 20) if quick else (800, 100, 50)
+def run(quick: bool, n_test: int = None):
+    n_train, n_test_, epochs = (300, 16, 20) if quick else (800, 100, 50)
+    n_test = n_test or n_test_
     X, Y, _ = hmm_series(n_train, seed=0)
     Xt, Yt, truth = hmm_series(n_test, seed=1)
     t0 = time.perf_counter(); model = train(X, Y, epochs)
@@ -98,6 +100,8 @@ def run(quick: bool):
                for m, kw in [('saliency', {}), ('input_x_grad', {}), ('integrated_gradients', dict(n_steps=16)),
                              ('smooth_grad', dict(n_samples=16))]}
     methods['extremal_mask (every step)'] = lambda model, x: extremal_mask(model, x, n_epochs=mask_epochs, progress=False)
+    methods["extremal_mask (every step, loss='mse', lr=0.01: tint's settings)"] = lambda model, x: extremal_mask(
+        model, x, n_epochs=mask_epochs, loss='mse', lr=0.01, progress=False)
     methods['dyna_mask (every step)'] = lambda model, x: dyna_mask(model, x, n_epochs=mask_epochs, progress=False)
     methods.update(tint_methods(mask_epochs))
     print('| method | AUPRC | AUP | AUR | s / series |\n|---|---|---|---|---|', flush=True)
@@ -110,9 +114,10 @@ def run(quick: bool):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--quick', action='store_true')
+    p.add_argument('--quick', action='store_true', help='300 training series, 20 epochs, 16 test series, masks 100 epochs')
+    p.add_argument('--n-test', type=int, default=None, help='how many test series to explain (default 16 quick, 100 full)')
     a = p.parse_args()
     torch.set_num_threads(2)
-    run(a.quick)
+    run(a.quick, a.n_test)
 
 if __name__ == '__main__': sys.exit(main())

@@ -20,4 +20,4 @@ echo "== notebooks, executed once into the docs site (_docs/, mkdocs build --str
 python tools/build_docs.py
 
 echo "== pytest"
-python -m pytest tests/ -q -p no:cacheprovider
+python -m pytest tests/ -q -p no:cacheprovider --durations=15

@@ -22,8 +22,9 @@ from .faithfulness import _removal_curves, _interp_fill
 from copy import deepcopy  # after fastai's star import, which has a `copy` of its own
 
 # %% auto #0
-__all__ = ['topk_masking', 'rank_correlation', 'randomization_check', 'method_label', 'average_precision', 'localization_scores',
-           'make_planted_dataset', 'show_evaluation']
+__all__ = ['BOX_KINDS', 'topk_masking', 'rank_correlation', 'randomization_check', 'method_label', 'average_precision',
+           'localization_scores', 'precision_recall_areas', 'make_planted_dataset', 'make_box_dataset',
+           'show_evaluation']
 
 # %% ../nbs/07_evaluate.ipynb #641678a4
 def topk_masking(model, x, maps, target=None, fractions=(0.05, 0.1, 0.2, 0.3, 0.5), baseline='zero', seed: int = 0,
@@ -87,8 +88,8 @@ def average_precision(scores: Tensor, labels: Tensor) -> Tensor:
     precision = hits.cumsum(1) / torch.arange(1, hits.shape[1] + 1, device=hits.device)
     return (precision * hits).sum(1) / hits.sum(1).clamp_min(1)
 
-def localization_scores(maps, mask, per_series: bool = False):
-    "PR-AUC, pointing game and relevance mass of `maps` (B, 1 or C, L) against a boolean ground truth `mask` (B, C, L)"
+def _maps_and_truth(maps, mask) -> tuple[Tensor, Tensor, Tensor]:
+    "`maps` (B, 1 or C, L) and the boolean `mask` (B, C, L) checked against each other, and which series have a True cell (B,)"
     maps, mask = torch.as_tensor(maps).float().cpu(), torch.as_tensor(mask).bool().cpu()
     if mask.ndim != 3 or maps.ndim != 3 or maps.shape[0] != mask.shape[0] or maps.shape[2] != mask.shape[2] \
             or maps.shape[1] not in (1, mask.shape[1]):
@@ -96,6 +97,11 @@ def localization_scores(maps, mask, per_series: bool = False):
                          "and mask (B, C, L) for the same series")
     has = mask.flatten(1).any(1)                         # negatives usually carry no motif: they are not scored
     if not has.any(): raise ValueError("no series has a True cell in its mask: there is nothing to localise (at least one True cell needed)")
+    return maps, mask, has
+
+def localization_scores(maps, mask, per_series: bool = False):
+    "PR-AUC, pointing game and relevance mass of `maps` (B, 1 or C, L) against a boolean ground truth `mask` (B, C, L)"
+    maps, mask, has = _maps_and_truth(maps, mask)
     m = maps.expand_as(mask).flatten(1)
     lab = mask.flatten(1)
     pos = m.clamp_min(0)
@@ -104,6 +110,23 @@ def localization_scores(maps, mask, per_series: bool = False):
     res = {k: torch.where(has, v, torch.full_like(v, float('nan'))) for k, v in res.items()}
     if per_series: return res
     return {**{k: v[has].mean().item() for k, v in res.items()}, 'localized_series': int(has.sum()), 'skipped_series': int((~has).sum())}
+
+# %% ../nbs/07_evaluate.ipynb #dee80077
+def precision_recall_areas(maps, mask, absolute: bool = True) -> dict:
+    """time-interpret's AUP and AUR of `maps` (B, 1 or C, L) against a boolean `mask` (B, C, L): each map min-max scaled to
+    [0, 1] (+1e-5 as time-interpret), all cells pooled, precision and recall integrated over the thresholds (trapezoid)"""
+    maps, mask, _ = _maps_and_truth(maps, mask)
+    m = maps.expand_as(mask).flatten(1).double()
+    if absolute: m = m.abs()
+    lo, hi = m.min(1, keepdim=True).values, m.max(1, keepdim=True).values
+    s, order = ((m - lo) / (hi - lo + 1e-5)).flatten().sort(descending=True)
+    hits = mask.flatten()[order].double()
+    tp, n = hits.cumsum(0), torch.arange(1, len(hits) + 1, dtype=torch.float64)
+    last = torch.cat([s[1:] != s[:-1], torch.tensor([True])])             # one point per distinct threshold, all cells >= it
+    th, precision, recall = s[last].flip(0), (tp / n)[last].flip(0), (tp / tp[-1])[last].flip(0)
+    if len(th) < 2: return dict(aup=0., aur=0.)                            # a constant map: time-interpret's 0
+    return dict(aup=torch.trapezoid(precision, th).item(), aur=torch.trapezoid(recall, th).item())
+
 
 # %% ../nbs/07_evaluate.ipynb #bbf3f9b5
 def _motif(kind: str, k: int, n_classes: int, w: int) -> np.ndarray:
@@ -136,6 +159,30 @@ def make_planted_dataset(n: int = 500, channels: int = 6, length: int = 100, n_c
             X[i, c, s:s + window] += amplitude * shape.astype(np.float32)
             mask[i, c, s:s + window] = True
     return X, y.astype(str), mask
+
+# %% ../nbs/07_evaluate.ipynb #c76a7286
+BOX_KINDS = ('Middle', 'SmallMiddle', 'MovingMiddle', 'RareFeatures', 'RareTime')
+
+def make_box_dataset(kind: str = 'Middle', n: int = 1000, features: int = 10, length: int = 50, amplitude: float = 1.5,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Ismail et al.'s boxes: X (n, features, length) float32, y str labels '0'/'1' (n,), mask of the box (n, features, length)"
+    if kind not in BOX_KINDS: raise ValueError(f"Unknown box {kind!r}; choose one of {BOX_KINDS}")
+    C, L = features, length
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 1, (n, C, L)).astype(np.float32)
+    y = rng.integers(0, 2, n)
+    mask = np.zeros((n, C, L), bool)
+    for i in range(n):
+        if kind == 'Middle': f, t = slice(C // 4, 3 * C // 4), slice(L // 4, 3 * L // 4)
+        elif kind == 'SmallMiddle': f, t = slice(2 * C // 5, 3 * C // 5), slice(2 * L // 5, 3 * L // 5)
+        elif kind == 'MovingMiddle':
+            s = int(rng.integers(0, L // 2)); f, t = slice(C // 4, 3 * C // 4), slice(s, s + L // 2)
+        elif kind == 'RareFeatures': f, t = slice(0, max(1, C // 20)), slice(L // 4, 3 * L // 4)
+        else: f, t = slice(C // 4, 3 * C // 4), slice(L // 2, L // 2 + max(1, L // 20))
+        X[i, f, t] += amplitude * (1 if y[i] else -1)
+        mask[i, f, t] = True
+    return X, y.astype(str), mask
+
 
 # %% ../nbs/07_evaluate.ipynb #a9429852
 @patch
