@@ -15,6 +15,7 @@ from .models import *
 from .hooks import METHODS, get_method, model_device
 from .cam import *
 from .attribution import *
+from .scale import *                    # learn.explain
 from .faithfulness import method_ranking, faithfulness, _spread
 from .show import show_cam, show_class_maps, method_name
 

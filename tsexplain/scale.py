@@ -4,21 +4,218 @@
 
 # %% ../nbs/11_scale.ipynb #6dc820fd
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json, os, shutil, tempfile, zipfile
 from importlib.metadata import version as _version
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
 from fastprogress.fastprogress import progress_bar
+from fastcore.basics import patch, ifnone
+from fastai.learner import Learner
 from .hooks import *
-from .attribution import check_store_path, is_maps_store, store_lock, input_digest, verify_chunk_input
-from contextlib import nullcontext
-from .attribution import maps_and_logits, prediction_record, learner_inputs, default_method
-from .attribution import job_meta, create_maps_store, check_maps_store, write_chunk, weights_fingerprint
+from .faithfulness import faithfulness, weights_fingerprint
+from .attribution import maps_and_logits, prediction_record, learner_inputs, learner_method, default_method, dl_batch
+
 
 # %% auto #0
-__all__ = ['NpyReader', 'FolderSeries', 'open_series', 'data_fingerprint', 'dist_info', 'explain_to_zarr']
+__all__ = ['NpzStream', 'job_meta', 'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest',
+           'verify_chunk_input', 'check_maps_store', 'write_chunk', 'NpyReader', 'FolderSeries', 'open_series',
+           'data_fingerprint', 'dist_info', 'explain_to_zarr']
+
+# %% ../nbs/11_scale.ipynb #ce395575
+class NpzStream:
+    "Write arrays batch by batch into an .npz without holding them in memory; the file appears complete or not at all"
+    def __init__(self, fname):
+        self.fname = Path(fname)
+        self.fname.parent.mkdir(parents=True, exist_ok=True)
+        self.tmpdir = Path(tempfile.mkdtemp(prefix='.npzstream-', dir=self.fname.parent))
+        self.meta = {}
+
+    def add(self, **arrays):
+        "Append one batch of each array (first axis = series)"
+        for k, a in arrays.items():
+            a = np.ascontiguousarray(a)
+            dtype, shape, n = self.meta.get(k, (a.dtype, a.shape[1:], 0))
+            if a.shape[1:] != shape or a.dtype != dtype:
+                raise ValueError(f"{k}: batch of shape {a.shape[1:]} {a.dtype} after {shape} {dtype}; every batch must match")
+            with open(self.tmpdir/k, 'ab') as f: f.write(a.tobytes())
+            self.meta[k] = (dtype, shape, n + len(a))
+
+    def close(self) -> Path:
+        "Assemble the .npz (through a temporary file) and remove the parts"
+        tmp = self.fname.with_name(self.fname.name + '.tmp')
+        try:
+            with zipfile.ZipFile(tmp, 'w', allowZip64=True) as zf:
+                for k, (dtype, shape, n) in self.meta.items():
+                    with zf.open(f'{k}.npy', 'w', force_zip64=True) as out, open(self.tmpdir/k, 'rb') as src:
+                        np.lib.format.write_array_header_2_0(out, {'descr': np.lib.format.dtype_to_descr(dtype),
+                                                                   'fortran_order': False, 'shape': (n, *shape)})
+                        shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(tmp, self.fname)
+        finally:
+            if tmp.exists(): tmp.unlink()
+            self.abort()
+        return self.fname
+
+    def abort(self): shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+# %% ../nbs/11_scale.ipynb #99b6aacb
+def _json_safe(d: dict) -> dict:
+    return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)) for k, v in d.items()}
+
+def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: str, chunk: int, n_series: int, classes=()) -> dict:
+    "What identifies an explain job: a store made by one job refuses to be filled by another"
+    return dict(method=name, method_kwargs=json.loads(json.dumps(_json_safe(kwargs))), layer=None if layer is None else str(layer),
+                target=None if target is None else json.loads(json.dumps(np.asarray(target).tolist())),
+                model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint, chunk=int(chunk),
+                n_series=int(n_series), classes=[str(v) for v in classes], tsexplain_version=_version('tsexplain'))
+
+def is_maps_store(out: Path) -> bool:
+    "Whether `out` is a Zarr store that tsexplain made (its attributes name a model fingerprint; it has a done flag per chunk)"
+    out = Path(out)
+    if not (out/'zarr.json').is_file() or not (out/'done').is_dir(): return False
+    try: return 'model_fingerprint' in json.loads((out/'zarr.json').read_text()).get('attributes', {})
+    except (OSError, ValueError, AttributeError): return False
+
+def check_store_path(out: Path):
+    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store: nothing of the user's is overwritten"
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is an existing file: give the path of a Zarr store to write (a folder, e.g. maps.zarr)")
+    if out.is_dir() and any(out.iterdir()) and not is_maps_store(out):
+        raise ValueError(f"{out} holds files that are not a tsexplain maps store: nothing was changed; choose a new or empty folder")
+
+@contextmanager
+def store_lock(out: Path):
+    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside it, released by the kernel even after kill -9"
+    out = Path(out).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try: import fcntl
+    except ImportError: fcntl = None                                    # Windows: no lock
+    with open(out.with_name(f'.{out.name}.lock'), 'a+') as f:
+        if fcntl:
+            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.seek(0)
+                raise ValueError(f"{out} is being written by another job ({f.read().strip() or 'another process'}): wait for it "
+                                 "to finish, or write to another store") from None
+        f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
+        try: yield out
+        finally:
+            if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
+
+def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool):
+    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; made in a hidden sibling and moved into place whole"
+    import zarr
+    from .data import _remove_stale
+    out = Path(out).absolute()
+    check_store_path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out, 'creating')                                       # left by a creation killed half-way
+    tmp = out.with_name(f'.{out.name}.creating-{os.getpid()}')
+    try:
+        g = zarr.open_group(str(tmp), mode='w')
+        arr = lambda name, shape, dtype, dims: g.create_array(name, shape=shape, chunks=(min(chunk, N), *shape[1:]), dtype=dtype,
+                                                             fill_value=0, dimension_names=dims)
+        arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
+        arr('probs', (N, n_classes), 'float32', ('series', 'class'))
+        for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
+        n_chunks = -(-N // chunk)
+        g.create_array('done', shape=(n_chunks,), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
+        g.create_array('input_sha256', shape=(n_chunks, 32), chunks=(1, 32), dtype='uint8', fill_value=0,
+                       dimension_names=('chunk', 'byte'))
+        g.attrs.update(meta)
+        if out.is_dir(): out.rmdir()                                     # an empty folder (check_store_path let it through)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
+    return zarr.open_group(str(out), mode='r+')
+
+def input_digest(x) -> np.ndarray:
+    "sha256 (32 uint8) of the input as read: one array (N, ...), or a list of consecutive slices of it (the same digest however it is split)"
+    h = hashlib.sha256()
+    for i, p in enumerate(x if isinstance(x, (list, tuple)) else [x]):
+        a = np.ascontiguousarray(p.cpu().numpy() if isinstance(p, Tensor) else np.asarray(p))
+        if i == 0: h.update(str((a.shape[1:], a.dtype.str)).encode())
+        h.update(a.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+def verify_chunk_input(g, c: int, x, where: str):
+    "Refuse to keep a finished chunk whose input changed since it was explained"
+    if 'input_sha256' in g and not np.array_equal(g['input_sha256'][c], input_digest(x)):
+        raise ValueError(f"{where} changed since the store explained it (chunk {c}): the store holds maps of other data. Nothing was "
+                         "written; explain into a new store, or delete this one")
+
+def check_maps_store(out: Path, meta: dict):
+    "Refuse to add to a store that another job (model, method, data, chunking) made"
+    import zarr
+    check_store_path(out)
+    old = dict(zarr.open_group(str(out), mode='r').attrs)
+    diff = [k for k in ('method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk', 'n_series')
+            if old.get(k) != meta.get(k)]
+    if diff: raise ValueError(f"{out} holds maps of another job (different {', '.join(diff)}): refusing to mix them; "
+                              "write to a new store, or delete this one")
+
+def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None, c: int = None, digest=None):
+    "Write the records of series s.. into the store, then (given chunk `c`) its input's digest and its done flag, last"
+    g['maps'][s:s + len(maps)] = maps
+    for k in ('probs', 'preds', 'explained'): g[k][s:s + len(maps)] = rec[k]
+    if targets is not None and 'targets' in g: g['targets'][s:s + len(maps)] = targets
+    if c is None: return
+    if digest is not None and 'input_sha256' in g: g['input_sha256'][c] = digest
+    g['done'][c] = True                                                   # marked only once the chunk is written whole
+
+def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
+    "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
+    N, bs = len(dl.dataset), dl.bs
+    first = next(iter(dl))
+    fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
+    meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
+    def record(c, b, maps, logits):
+        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
+                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None, c, input_digest(b[0]))
+    import zarr
+    with store_lock(out):
+        if is_maps_store(out): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
+        else:
+            check_store_path(out)
+            maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
+            g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
+            record(0, first, maps, lg)                 # the batch that gave the store its shapes is written, not explained again
+        done = g['done'][:]
+        for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
+            if done[c]: verify_chunk_input(g, c, b[0], f'batch {c} of the DataLoader')
+            else: record(c, b, *maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs))
+    return out
+
+# %% ../nbs/11_scale.ipynb #6c50c9b2
+@patch
+def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=None, progress: bool = True, check: bool = True, **kwargs):
+    "Maps of every series of `dl` (default: the validation set), batch by batch; to `save` (.npz, or a resumable .zarr store) or returned as a dict"
+    dl = ifnone(dl, self.dls.valid)
+    dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
+    f = get_method(learner_method(self, method, dl_batch(dl, n=16)[0] if method is None else None))
+    if save is not None and Path(save).suffix == '.zarr': return _explain_to_store(self, dl, f, Path(save), target, layer, progress, **kwargs)
+    sink, parts = (NpzStream(save) if save else None), []
+    try:
+        for b in (progress_bar(dl, leave=False) if progress else dl):
+            xb, yb = b[0], b[1] if len(b) > 1 else None
+            maps, logits = maps_and_logits(self.model, xb, f, target=target, layer=layer, **kwargs)
+            rec = dict(maps=maps.cpu().numpy(), **prediction_record(logits, target))
+            if yb is not None: rec['targets'] = torch.as_tensor(yb).cpu().numpy().astype(np.int64)
+            if sink: sink.add(**rec)
+            else: parts.append(rec)
+    except BaseException:
+        if sink: sink.abort()
+        raise
+    if sink: return sink.close()
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    if parts and check:                         # the evidence for these maps, on (up to 32 of) the series of the first batch
+        xb = next(iter(dl))[0]
+        ev = faithfulness(self.model, xb.as_subclass(Tensor), torch.as_tensor(parts[0]['maps']), target=target, method=f.__name__)
+        out['deletion_ratio'] = np.float32(ev.ratio)
+    return out
 
 # %% ../nbs/11_scale.ipynb #b8e1bc11
 class NpyReader:
