@@ -41,17 +41,19 @@ def train(X, y, arch=None, epochs=10, seed=0):
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
     return learn
 
+def scaled_cells(maps, shape) -> np.ndarray:
+    "|maps| broadcast to `shape` (B, C, L), each series min-max scaled to [0, 1]: (B, C·L)"
+    m = np.broadcast_to(np.abs(maps.cpu().numpy()), shape).reshape(shape[0], -1)
+    return (m - m.min(1, keepdims=True)) / np.ptp(m, 1, keepdims=True).clip(1e-12)
+
 def scores(maps, mask):
     "AUPRC (|map| scaled to [0, 1] per series, as scores for the truth), time-interpret's AUP and AUR (`precision_recall_areas`), over all cells"
-    m = np.broadcast_to(np.abs(maps.cpu().numpy()), mask.shape)
-    m = (m - m.min(axis=(1, 2), keepdims=True)) / np.ptp(m, axis=(1, 2), keepdims=True).clip(1e-12)
-    return dict(AUPRC=average_precision_score(mask.ravel(), m.ravel()), **{k.upper(): v for k, v in precision_recall_areas(maps, mask).items()})
+    return dict(AUPRC=average_precision_score(mask.ravel(), scaled_cells(maps, mask.shape).ravel()),
+                **{k.upper(): v for k, v in precision_recall_areas(maps, mask).items()})
 
 def kept_share(maps) -> np.ndarray:
     "Per series, the share of cells a map keeps: >= 0.5 once scaled to [0, 1] (a learned mask's own decision)"
-    m = np.abs(maps.cpu().numpy()).reshape(len(maps), -1)
-    m = (m - m.min(1, keepdims=True)) / np.ptp(m, 1, keepdims=True).clip(1e-12)
-    return (m >= 0.5).mean(1)
+    return (scaled_cells(maps, maps.shape) >= 0.5).mean(1)
 
 def recall_at_area(maps, mask, share) -> float:
     "Mean share of the truth among each series' top `share` (n,) of cells by |map|: recall at a given area"
@@ -133,24 +135,25 @@ def run(quick: bool, only: str = None):
         peer_methods = peers()
         methods.update(peer_methods)
         default = learner_method(learn)
-        set_maps = {}
+        set_maps, set_aur = {}, {}
         for label, f in methods.items():
             t0 = time.perf_counter()
             try: maps = get_method(f)(learn.model, xb)
             except ValueError as e: print(f'  {name}: {label} n/a ({e})'); continue
             secs = (time.perf_counter() - t0) / len(xb)
             ev = faithfulness(learn.model, xb, maps, method=str(label))
-            set_maps[label] = maps
-            rows.append(dict(set=name, model=arch, acc=acc, method=label + (' (default)' if label == default else ''), **scores(maps, mk),
+            sc = scores(maps, mk)
+            set_maps[label], set_aur[label] = maps, sc['AUR']
+            rows.append(dict(set=name, model=arch, acc=acc, method=label + (' (default)' if label == default else ''), **sc,
                              deletion=ev.ratio, s_per_series=secs))
-        mine = {k: v for k, v in set_maps.items() if k not in peer_methods}
-        for peer, pmaps in ((k, v) for k, v in set_maps.items() if k in peer_methods):
-            aur = lambda m: scores(m, mk)['AUR']
-            if aur(pmaps) <= max(map(aur, mine.values())): continue
-            share = kept_share(pmaps)
-            best = max(mine, key=lambda k: recall_at_area(mine[k], mk, share))
-            areas.append(dict(set=name, model=arch, peer=peer, AUR=aur(pmaps), area=share.mean(), recall=recall_at_area(pmaps, mk, share),
-                              ours=best, our_recall=recall_at_area(mine[best], mk, share)))
+        mine = [k for k in set_maps if k not in peer_methods]
+        for peer in (k for k in set_maps if k in peer_methods):
+            if set_aur[peer] <= max(set_aur[k] for k in mine): continue
+            share = kept_share(set_maps[peer])
+            ours = {k: recall_at_area(set_maps[k], mk, share) for k in mine}
+            best = max(ours, key=ours.get)
+            areas.append(dict(set=name, model=arch, peer=peer, AUR=set_aur[peer], area=share.mean(),
+                              recall=recall_at_area(set_maps[peer], mk, share), ours=best, our_recall=ours[best]))
     return rows, areas
 
 def main():

@@ -42,14 +42,10 @@ def test_masks_on_a_trained_network_through_the_learner():
     assert maps.shape == (16, 3, 60)
     assert localization_scores(maps, mask[120:136])['pr_auc'] > 0.5               # chance: 12 of 180 cells, 0.07
 
-def _tint_bench():
+def test_side_by_side_with_time_interpret(window_case):
     pytest.importorskip('tint')
     sys.path.insert(0, str(Path(__file__).parents[1]/'bench'))
-    import xai_benchmark
-    return xai_benchmark
-
-def test_side_by_side_with_time_interpret(window_case):
-    tint_method = _tint_bench().tint_method
+    from xai_benchmark import tint_method
     xs, truth = window_case
     ours = extremal_mask(WindowDetector(), xs)
     theirs = tint_method('extremal')(WindowDetector(), xs)
@@ -62,7 +58,7 @@ def test_side_by_side_with_time_interpret(window_case):
     assert localization_scores(dyna_mask(WindowDetector(), xs, area=10 / 180), truth)['pr_auc'] >= localization_scores(dyna, truth)['pr_auc'] - 0.01
 
 def test_precision_recall_areas_equal_time_interprets():
-    _tint_bench()
+    pytest.importorskip('tint')
     from tint.metrics.white_box import aup, aur
     g = torch.Generator().manual_seed(1)
     maps, truth = torch.randn(5, 4, 30, generator=g), torch.rand(5, 4, 30, generator=g) < 0.25
