@@ -95,6 +95,10 @@ def _maps_and_truth(maps, mask) -> tuple[Tensor, Tensor, Tensor]:
             or maps.shape[1] not in (1, mask.shape[1]):
         raise ValueError(f"maps {tuple(maps.shape)} and mask {tuple(mask.shape)} do not match: expected maps (B, 1 or C, L) "
                          "and mask (B, C, L) for the same series")
+    if not torch.isfinite(maps).all():
+        bad = (~torch.isfinite(maps)).flatten(1).any(1).nonzero()[:, 0].tolist()
+        raise ValueError(f"maps of series {bad[:8]} hold NaN or inf: their scores would mean nothing; explain those series again "
+                         "(or leave them out, with their rows of the mask)")
     has = mask.flatten(1).any(1)                         # negatives usually carry no motif: they are not scored
     if not has.any(): raise ValueError("no series has a True cell in its mask: there is nothing to localise (at least one True cell needed)")
     return maps, mask, has
@@ -168,6 +172,7 @@ def make_box_dataset(kind: str = 'Middle', n: int = 1000, features: int = 10, le
     "Ismail et al.'s boxes: X (n, features, length) float32, y str labels '0'/'1' (n,), mask of the box (n, features, length)"
     if kind not in BOX_KINDS: raise ValueError(f"Unknown box {kind!r}; choose one of {BOX_KINDS}")
     C, L = features, length
+    if C < 1 or L < 2: raise ValueError(f"a box needs at least 1 feature and 2 steps; got {C} x {L} (Ismail et al.: 10 x 50)")
     rng = np.random.default_rng(seed)
     X = rng.normal(0, 1, (n, C, L)).astype(np.float32)
     y = rng.integers(0, 2, n)
@@ -181,6 +186,8 @@ def make_box_dataset(kind: str = 'Middle', n: int = 1000, features: int = 10, le
         else: f, t = slice(C // 4, 3 * C // 4), slice(L // 2, L // 2 + max(1, L // 20))
         X[i, f, t] += amplitude * (1 if y[i] else -1)
         mask[i, f, t] = True
+    if n and not mask.any((1, 2)).all():
+        raise ValueError(f"a {kind} box of {C} features x {L} steps holds no cell: use more features or steps (Ismail et al.: 10 x 50)")
     return X, y.astype(str), mask
 
 
