@@ -18,11 +18,11 @@ def fastai_path(folder: str) -> Path:
     return _fastai_path(folder)
 
 # %% auto #0
-__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'BUNDLED', 'CLASS_NAMES', 'ARCHIVE_URL', 'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS',
-           'unzip_data', 'MISSING', 'READERS', 'fastai_path', 'get_UCR_univariate_list', 'get_UCR_multivariate_list',
-           'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path', 'dataset_name', 'UnsafeArchiveError',
-           'safe_extract', 'download_file', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series',
-           'dataset_files']
+__all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', 'FORECASTING', 'CLASS_NAMES', 'ARCHIVE_URL',
+           'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'MISSING', 'READERS', 'fastai_path',
+           'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
+           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract', 'download_file', 'untar_ts',
+           'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files', 'read_forecast_series']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -46,7 +46,13 @@ EigenWorms Epilepsy EthanolConcentration ERing FaceDetection FingerMovements Han
 InsectWingbeat JapaneseVowels Libras LSST MotorImagery NATOPS PEMS-SF PenDigits PhonemeSpectra RacketSports SelfRegulationSCP1
 SelfRegulationSCP2 SpokenArabicDigits StandWalkJump UWaveGestureLibrary""".split()
 
-BUNDLED = ('ECG200', 'GunPoint', 'BasicMotions')
+# the Monash TSER regression archive (Tan et al., 2021): one number to predict per series
+TSER_REGRESSION = """AppliancesEnergy AustraliaRainfall BeijingPM10Quality BeijingPM25Quality BenzeneConcentration BIDMC32HR BIDMC32RR
+BIDMC32SpO2 Covid3Month FloodModeling1 FloodModeling2 FloodModeling3 HouseholdPowerConsumption1 HouseholdPowerConsumption2 IEEEPPG
+LiveFuelMoistureContent NewsHeadlineSentiment NewsTitleSentiment PPGDalia""".split()
+
+BUNDLED = ('ECG200', 'GunPoint', 'BasicMotions', 'Covid3Month')
+FORECASTING = ('Airline', 'solar')               # bundled single series for forecasting (read_forecast_series)
 # what the labels of the bundled datasets mean (from their descriptions): the command's figures and report speak these words
 CLASS_NAMES = {'ECG200': {'-1': 'Myocardial infarction', '1': 'Normal'}, 'GunPoint': {'1': 'Gun', '2': 'Point'}}
 ARCHIVE_URL = 'https://timeseriesclassification.com/aeon-toolkit/'
@@ -82,7 +88,7 @@ def bundled_path(dsname: str = None) -> Path:
     root = Path(str(importlib.resources.files('tsexplain')))/'datasets'
     return root if dsname is None else root/dsname
 
-def _all_names(): return UCR_UNIVARIATE + UEA_MULTIVARIATE
+def _all_names(): return UCR_UNIVARIATE + UEA_MULTIVARIATE + TSER_REGRESSION
 
 ARCHIVE_SUFFIXES = ('.tar.gz', '.tar.bz2', '.tar.xz', '.tgz', '.tbz2', '.txz', '.tar', '.zip')  # what safe_extract opens
 
@@ -336,6 +342,10 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
     "Folder holding the TRAIN and TEST files of a UCR/UEA dataset, given by name or `URLs_TS` address; downloads once"
     dsname = dataset_name(name_or_url)
     if dsname in BUNDLED and not force_download: return bundled_path(dsname)
+    if dsname in TSER_REGRESSION and '://' not in str(name_or_url):
+        raise DatasetDownloadError(f"{dsname} is a TSER regression set; tsexplain bundles Covid3Month and does not download the "
+                                   "others: get its _TRAIN.ts and _TEST.ts from the Monash TSER archive (http://tseregression.org) "
+                                   "and pass them to TSDataLoaders.from_files, or untar_ts the archive's address")
     url = str(name_or_url) if '://' in str(name_or_url) else f'{ARCHIVE_URL}{dsname}.zip'
     cached = fastai_path('data')/dsname
     if cached.exists() and not force_download and _has_split_files(cached, dsname): return cached
@@ -535,7 +545,7 @@ def _ts_flag(hdr, key, where, default='false') -> bool:
     return word == 'true'
 
 def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    "Read an sktime/aeon `.ts` file: X float32 (N, C, L), y str labels (N,)"
+    "Read an sktime/aeon `.ts` file: X float32 (N, C, L), y str labels (N,), or float32 targets (N,) for a TSER regression file (`@targetLabel true`)"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such .ts file: {path}")
     where = _Lines(path)
@@ -543,10 +553,10 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     hdr, start = _ts_header(lines, where)
     if _ts_flag(hdr, 'timestamps', where):
         raise ValueError(f"{path}: series with time stamps (@timeStamps true) are not supported; export them without time stamps")
-    if _ts_flag(hdr, 'targetlabel', where):
-        raise ValueError(f"{path}: @targetLabel marks a regression problem (a number to predict for each series); tsexplain "
-                         "explains classifiers, whose files declare @classLabel true and their classes")
-    has_label = _ts_flag(hdr, 'classlabel', where)
+    regression = _ts_flag(hdr, 'targetlabel', where)
+    if regression and _ts_flag(hdr, 'classlabel', where):
+        raise ValueError(f"{path}: the header declares both @classLabel true and @targetLabel true; a file holds classes or numbers")
+    has_label = regression or _ts_flag(hdr, 'classlabel', where)
     classes = hdr.get('classlabel', ('',))[0].split()[1:]
     n_dims = _ts_int(hdr, 'dimensions', where)
     declared = _ts_int(hdr, 'serieslength', where) if _ts_flag(hdr, 'equallength', where, 'false') else None
@@ -554,7 +564,12 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     for lineno, l in enumerate(lines[start:], start + 1):
         if _is_comment(l): continue
         parts = l.strip(_WS).split(':')
-        if has_label:
+        if regression:
+            tok = parts.pop()
+            target = _to_float(tok, where, lineno)
+            if not np.isfinite(target): raise where.error(lineno, f"the target of this series is missing ({tok.strip(_WS)!r}): every series needs a number")
+            y.append(target)
+        elif has_label:
             label = parts.pop().strip(_WS)
             if classes and label not in classes:
                 raise where.error(lineno, f"expected a class label in {classes}, got {label!r}")
@@ -568,6 +583,7 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
         series.append(_pad_channels(chans)); linenos.append(lineno)
     if not series: raise where.error(len(lines), "expected at least one series after '@data'")
     X = _stack(series, where, pad, linenos, declared=declared, complete=complete)
+    if regression: return X, np.array(y, dtype=np.float32)
     return X, np.array(y if has_label else [''] * len(series), dtype=str)
 
 def _pad_channels(chans) -> np.ndarray:
@@ -611,3 +627,20 @@ def dataset_files(dsname: str, path=None, ext: str = None) -> tuple[Path, Path]:
         trn, tst = list(path.rglob(f'{dsname}_TRAIN.{e}')), list(path.rglob(f'{dsname}_TEST.{e}'))
         if trn and tst: return trn[0], tst[0]
     raise FileNotFoundError(f"No {dsname}_TRAIN / {dsname}_TEST files in {path}")
+
+# %% ../nbs/00_data.ipynb #354db661
+def read_forecast_series(name_or_path) -> tuple[np.ndarray, np.ndarray]:
+    "A bundled series to forecast (`FORECASTING`: 'Airline', 'solar') or a two-column csv file (time, value): values float32 (T,), time stamps str (T,)"
+    p = Path(name_or_path)
+    if str(name_or_path) in FORECASTING: p = bundled_path('forecasting')/f'{name_or_path}.csv'
+    if p.suffix.lower() != '.csv' or not p.is_file():
+        raise FileNotFoundError(f"No series {str(name_or_path)!r}: name one of {FORECASTING} or a .csv file of (time, value) rows")
+    where, stamps, values = _Lines(p), [], []
+    lines, complete = _read_lines(p)
+    for lineno, l in enumerate(lines[1:], 2):              # the first line names the columns
+        if not l.strip(_WS): continue
+        toks = l.strip(_WS).split(',')
+        if len(toks) != 2: raise where.error(lineno, f"expected 2 fields (time, value), got {len(toks)}{_cut(lineno == len(lines), complete)}")
+        stamps.append(toks[0].strip(_WS)); values.append(_to_float(toks[1], where, lineno))
+    if not values: raise ValueError(f"{p}: the file holds no values")
+    return np.array(values, dtype=np.float32), np.array(stamps, dtype=str)

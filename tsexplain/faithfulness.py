@@ -122,10 +122,10 @@ FLAG_RATIO = 0.9                       # deletion ratio above which a map is no 
 CHECK_FRACTIONS = (0.1, 0.2, 0.3, 0.5)
 
 class Evidence(NamedTuple):
-    "The deletion score of one method's maps: areas with the map's order and a random one, their ratio (lower is better)"
+    "The deletion score of one method's maps: areas with the map's order and a random one, their ratio (lower is better); regression: areas of how far ŷ moved, random's over the map's"
     method: str
-    deletion: float
-    random: float
+    deletion: float                    # classes: area under the target probability, map's order; regression: random order's area of |ŷ moved|
+    random: float                      # classes: the random order's area; regression: the map's area of |ŷ moved|
     ratio: float
     per_series: Tensor                 # (n,) ratio of each series scored
     n_series: int
@@ -142,7 +142,7 @@ def _spread(n: int, k: int) -> Tensor:
 
 def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_FRACTIONS, baseline='zero',
                  max_series: int = 32, seed: int = 0, batch_size: int = None) -> Evidence:
-    "Deletion AUC of `maps` (B, 1 or C, L) against a random order on (up to `max_series` of) the series `x` (B, C, L): an `Evidence`"
+    "Deletion AUC of `maps` (B, 1 or C, L) against a random order on (up to `max_series` of) the series `x` (B, C, L): an `Evidence`; for a regression model, how far the predicted value moves from its own value, random order over the map's"
     x = check_input(model, x)
     maps = torch.as_tensor(maps).to(x.device)
     if x.ndim != 3: raise ValueError(f"faithfulness scores maps of series (B, C, L); x has shape {tuple(x.shape)}")
@@ -152,13 +152,17 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     if target is not None and np.ndim(target) > 0:
         target = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target))[keep.cpu()]
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
+    regression = is_regression(model_task(model))
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
     ordered, _ = _removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
     rnd, _ = _removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
     rnd = torch.cat([ordered[:, :1], rnd, ordered[:, -1:]], 1)               # 0 and 100 % removed: the same for both orders
     grid = torch.tensor([0., *fr, 1.], device=x.device)
+    if regression:                          # how far the predicted value moves away from its own value, in either direction
+        ordered, rnd = (ordered - ordered[:, :1]).abs(), (rnd - ordered[:, :1]).abs()
     a, r = torch.trapezoid(ordered, grid, dim=1), torch.trapezoid(rnd, grid, dim=1)
+    if regression: a, r = r, a              # the ratio random / map: lower is better, as for classes
     return Evidence(method, a.mean().item(), r.mean().item(), (a.mean() / r.mean().clamp_min(1e-12)).item(),
                     (a / r.clamp_min(1e-12)).cpu(), len(x))
 
@@ -181,6 +185,9 @@ def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed
     "Each applicable method's `Evidence` on (up to `max_series` of) `x`, most faithful first, and {method: why it was skipped}"
     x = check_input(model, x)
     x = x[_spread(len(x), max_series).to(x.device)]
+    if target is None and is_regression(model_task(model)):
+        with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
+        if n_out > 1: target = 0              # several outputs (forecast steps): methods are ranked on the first one
     scored, skipped = [], {}
     for name in applicable(model, methods or SHORTLIST):
         t0 = time.perf_counter()

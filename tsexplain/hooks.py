@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from .models import GAP1d
 
 # %% auto #0
-__all__ = ['INPUT_METHODS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv',
+__all__ = ['INPUT_METHODS', 'TASKS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv',
            'expected_channels', 'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers',
-           'time_axis_problems', 'find_layer', 'n_classes', 'resolve_targets', 'target_scores', 'class_probs',
-           'target_probs', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'explaining',
+           'time_axis_problems', 'find_layer', 'declare_task', 'model_task', 'current_task', 'is_regression',
+           'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task',
+           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'explaining',
            'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
            'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
@@ -243,40 +244,148 @@ def _find_layer(model: nn.Module, layer=None, x: Tensor = None) -> nn.Module:
     raise TypeError(f"layer must be None, an int, a dotted name or a module; got {type(layer).__name__}")
 
 # %% ../nbs/03_hooks.ipynb #82c77d71
+TASKS = ('classification', 'regression')
+_tasks = weakref.WeakKeyDictionary()                 # model -> {'task': ..., 'horizon': H or None}
+_explained = threading.local()                       # the task of the model being explained in this thread (a stack)
+
+def declare_task(model: nn.Module, task: str = None, horizon: int = None) -> nn.Module:
+    "Record what `model` predicts: 'classification' (class scores) or 'regression' (numbers; `horizon` H for a forecast of several channels); None forgets it"
+    if task is None: _tasks.pop(model, None); return model
+    if task not in TASKS: raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1):
+        raise ValueError(f"horizon must be a positive int (forecast steps per channel), got {horizon!r}")
+    _tasks[model] = dict(task=task, horizon=None if horizon is None else int(horizon))
+    return model
+
+def model_task(model: nn.Module) -> dict:
+    "The recorded task of `model`: {'task': 'classification' or 'regression', 'horizon': H or None}; classification when none was recorded"
+    return _tasks.get(model, dict(task='classification', horizon=None))
+
+def current_task() -> dict:
+    "The task of the model explained in this thread (inside `explaining`); classification outside it"
+    stack = getattr(_explained, 'stack', None)
+    return stack[-1] if stack else dict(task='classification', horizon=None)
+
+def is_regression(task: dict = None) -> bool: return (task or current_task())['task'] == 'regression'
+
 def n_classes(logits: Tensor) -> int: return max(logits.shape[1], 2)
 
-def resolve_targets(logits: Tensor, target=None) -> Tensor:
-    "The class to explain for each series: (B,) int64 on the logits' device"
+def _target_array(target, B: int, what: str) -> Tensor:
+    "One int per series from a sequence or tensor of whole numbers"
+    a = np.asarray(target.cpu() if isinstance(target, Tensor) else target)
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))):
+        raise ValueError(f"target must hold {what} indices (ints); got {a.ravel()[:10].tolist()} ({a.dtype})")
+    t = torch.as_tensor(a.astype(np.int64)).flatten()
+    if len(t) != B: raise ValueError(f"target has {len(t)} entries but the batch has {B} series: give one {what} per series, or one int")
+    return t
+
+def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+def _output_targets(logits: Tensor, target, task: dict) -> Tensor:
+    "The output to explain for each series of a regression model: (B,) int64"
+    B, K = logits.shape
+    H = task.get('horizon')
+    pair = H is not None and isinstance(target, tuple) and len(target) == 2 and all(_is_int(v) for v in target)
+    if target is None:
+        if K > 1:
+            raise ValueError(f"The model predicts {K} numbers per series (outputs or forecast steps): say which to explain with "
+                             f"target=k (0 to {K - 1})" + (", or target=(step, channel)" if H else '')
+                             + "; show_horizon_maps draws the map of every step")
+        t = torch.zeros(B, dtype=torch.long)
+    elif pair:
+        step, ch = target
+        if not (0 <= step < H and 0 <= ch < K // H):
+            raise ValueError(f"target=(step, channel)={target} out of range: the forecast has {H} steps of {K // H} channel(s)")
+        t = torch.full((B,), ch * H + step, dtype=torch.long)
+    elif _is_int(target): t = torch.full((B,), int(target), dtype=torch.long)
+    elif isinstance(target, str): raise ValueError(f"target={target!r}: for a regression model target is None (one output), an output index k, or one per series")
+    else: t = _target_array(target, B, 'output')
+    t = t.to(logits.device)
+    if ((t < 0) | (t >= K)).any():
+        raise ValueError(f"target {t.tolist()[:10]} out of range: the model predicts {K} number(s) per series (outputs 0 to {K - 1})")
+    return t
+
+def resolve_targets(logits: Tensor, target=None, task: dict = None) -> Tensor:
+    "What to explain for each series: the class (classification) or the output index (regression), (B,) int64 on the logits' device"
+    task = task or current_task()
+    if is_regression(task): return _output_targets(logits, target, task)
     B, K = logits.shape
     if target is None: t = logits.argmax(1) if K > 1 else (logits[:, 0] > 0).long()
-    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool): t = torch.full((B,), int(target), dtype=torch.long)
+    elif _is_int(target): t = torch.full((B,), int(target), dtype=torch.long)
     elif isinstance(target, str):
         raise ValueError(f"target={target!r}: target is None (the predicted class), an int, or one int per series"
                          + ("; target='all' is for cam, which maps every class at once" if target == 'all' else ''))
-    else:
-        a = np.asarray(target.cpu() if isinstance(target, Tensor) else target)
-        if a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or (np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)))):
-            raise ValueError(f"target must hold class indices (ints); got {a.ravel()[:10].tolist()} ({a.dtype})")
-        t = torch.as_tensor(a.astype(np.int64)).flatten()
-        if len(t) != B: raise ValueError(f"target has {len(t)} entries but the batch has {B} series: give one class per series, or one int")
+    else: t = _target_array(target, B, 'class')
     t = t.to(logits.device)
     if ((t < 0) | (t >= n_classes(logits))).any():
         raise ValueError(f"target {t.tolist()[:10]} out of range: the model has {n_classes(logits)} classes (0 to {n_classes(logits) - 1})")
     return t
 
-def target_scores(logits: Tensor, targets: Tensor) -> Tensor:
-    "The score explained for each series (B,): the target's logit, or ±logit for a single-logit model"
-    if logits.shape[1] == 1: return torch.where(targets == 1, logits[:, 0], -logits[:, 0])
+def target_scores(logits: Tensor, targets: Tensor, task: dict = None) -> Tensor:
+    "The score explained for each series (B,): the predicted value (regression), the target's logit, or ±logit for a single-logit model"
+    if logits.shape[1] == 1 and not is_regression(task): return torch.where(targets == 1, logits[:, 0], -logits[:, 0])
     return logits.gather(1, targets[:, None])[:, 0]
 
-def class_probs(logits: Tensor) -> Tensor:
-    "Probability of every class (B, n_classes): softmax, or (1 - sigmoid, sigmoid) for a single-logit model"
+def class_probs(logits: Tensor, task: dict = None) -> Tensor:
+    "Probability of every class (B, n_classes): softmax, or (1 - sigmoid, sigmoid) for a single-logit model; refused for regression"
+    if is_regression(task): raise ValueError("A regression model's outputs are numbers, not classes: they have no class probabilities")
     return logits.softmax(1) if logits.shape[1] > 1 else torch.cat([1 - logits.sigmoid(), logits.sigmoid()], 1)
 
-def target_probs(logits: Tensor, targets: Tensor) -> Tensor:
-    "Probability of each series' target class (B,): softmax, or sigmoid for a single-logit model"
+def target_probs(logits: Tensor, targets: Tensor, task: dict = None) -> Tensor:
+    "What removal curves follow for each series (B,): the target class's probability (softmax, or sigmoid for one logit), or the predicted value (regression)"
+    if is_regression(task): return target_scores(logits, targets, task)
     if logits.shape[1] == 1: return torch.sigmoid(target_scores(logits, targets))
     return logits.softmax(1).gather(1, targets[:, None])[:, 0]
+
+
+# %% ../nbs/03_hooks.ipynb #d63ac0d6
+_REGRESSION_LOSSES = {'MSELoss', 'L1Loss', 'HuberLoss', 'SmoothL1Loss', 'MSELossFlat', 'L1LossFlat', 'mse_loss', 'l1_loss',
+                      'huber_loss', 'smooth_l1_loss'}
+_LOGIT_LOSSES = {'CrossEntropyLoss', 'CrossEntropyLossFlat', 'BCEWithLogitsLoss', 'BCEWithLogitsLossFlat', 'NLLLoss',
+                 'LabelSmoothingCrossEntropy', 'LabelSmoothingCrossEntropyFlat', 'FocalLoss', 'FocalLossFlat', 'cross_entropy',
+                 'binary_cross_entropy_with_logits', 'nll_loss'}
+_PROB_LOSSES = {'BCELoss', 'BCELossFlat', 'binary_cross_entropy'}
+
+def _loss_names(loss) -> set:
+    "The class and function names a loss is known by: fastai's flattened losses wrap a torch loss in `.func`"
+    names = {type(loss).__name__, getattr(loss, '__name__', '')}
+    inner = getattr(loss, 'func', None)
+    if inner is not None: names |= {type(inner).__name__, getattr(inner, '__name__', '')}
+    return names - {''}
+
+def _data_task(dls) -> str | None:
+    "The task the DataLoaders say: ours (`dls.task`), tsai's (`dls.cat`), or a category vocab; None when they do not say"
+    task = getattr(dls, 'task', None)
+    if task in TASKS: return task
+    cat = getattr(dls, 'cat', None)
+    if isinstance(cat, bool): return 'classification' if cat else 'regression'
+    try: vocab = getattr(dls, 'vocab', None)
+    except Exception: vocab = None
+    return 'classification' if vocab is not None and len(vocab) > 0 else None
+
+def learner_task(learn) -> dict | None:
+    "{'task', 'horizon', 'output'} told by the learner's loss and DataLoaders; None when neither says; refused when they disagree"
+    names = _loss_names(getattr(learn, 'loss_func', None))
+    by_loss = 'regression' if names & _REGRESSION_LOSSES else 'classification' if names & (_LOGIT_LOSSES | _PROB_LOSSES) else None
+    dls = getattr(learn, 'dls', None)
+    by_data = _data_task(dls)
+    if by_loss and by_data and by_loss != by_data:
+        raise ValueError(f"The learner's loss ({', '.join(sorted(names))}) is a {by_loss} loss but its DataLoaders hold {by_data} "
+                         f"targets: fix the learner, or say what the model predicts with declare_output(learn.model, "
+                         f"{'regression' if by_data == 'regression' else 'logits'!r})")
+    task = by_loss or by_data
+    if task is None: return None
+    output = None if task == 'regression' else 'probs' if names & _PROB_LOSSES else 'logits' if names & _LOGIT_LOSSES else None
+    return dict(task=task, horizon=getattr(dls, 'horizon', None) if task == 'regression' else None, output=output)
+
+def declare_learner(learn):
+    "Record on `learn.model` what the learner says it predicts (`learner_task`); a model already declared by hand keeps what was said when the learner does not tell"
+    rec = learner_task(learn)
+    if rec is None: return learn
+    declare_task(learn.model, rec['task'], rec['horizon'])
+    if rec['output'] is not None and learn.model not in _declared: _declared[learn.model] = rec['output']
+    return learn
+
 
 # %% ../nbs/03_hooks.ipynb #88a86b3a
 _locks, _locks_guard = weakref.WeakKeyDictionary(), threading.Lock()
@@ -299,14 +408,18 @@ def check_logits(out) -> Tensor:
 
 def _is_2d(t) -> bool: return isinstance(t, Tensor) and t.ndim == 2
 
-OUTPUTS = ('logits', 'probs')
+OUTPUTS = ('logits', 'probs', 'regression')
 _declared, _detected, _active = weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary(), weakref.WeakKeyDictionary()
 
-def declare_output(model: nn.Module, output: str = None) -> nn.Module:
-    "Say what the model returns: 'logits' (any real scores), 'probs' (softmax rows, or a sigmoid's one column); None: detect it"
-    if output is None: _declared.pop(model, None); _detected.pop(model, None); return model
+def declare_output(model: nn.Module, output: str = None, horizon: int = None) -> nn.Module:
+    "Say what the model returns: 'logits' (any real scores), 'probs' (softmax rows, or a sigmoid's one column), 'regression' (predicted numbers; `horizon` for a multichannel forecast); None: detect it"
+    if output is None: _declared.pop(model, None); _detected.pop(model, None); declare_task(model, None); return model
     if output not in OUTPUTS: raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-    _declared[model] = output
+    if output == 'regression': declare_task(model, 'regression', horizon)
+    else:
+        if horizon is not None: raise ValueError(f"horizon is for regression outputs (forecasts); got output={output!r}")
+        declare_task(model, 'classification')
+        _declared[model] = output
     return model
 
 def output_kind(model: nn.Module, scores: Tensor) -> str:
@@ -321,7 +434,8 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
     elif not in_unit: kind = 'logits'
     elif len(s) >= 4:
         raise ValueError(f"The model's single output lies in [0, 1] for all {len(s)} series, so it may be a probability (a sigmoid in "
-                         "forward) or a logit: say which with declare_output(model, 'probs') or declare_output(model, 'logits')")
+                         "forward) or a logit: say which with declare_output(model, 'probs') or declare_output(model, 'logits'); "
+                         "a regressor's predicted value: declare_output(model, 'regression')")
     else: return 'logits'                      # too few series to tell: not cached, the next batch decides
     _detected[model] = kind
     return kind
@@ -357,6 +471,8 @@ def explaining(model: nn.Module):
     "Eval mode and frozen parameters for the block, under the model's lock, and probability outputs read as logits; modes, `requires_grad` and `.grad` restored after it"
     with model_lock(model):
         outer = not _active.get(model, 0)
+        task = model_task(model)
+        if is_regression(task): outer = False                 # predicted numbers are explained as they are: no output probe
         modes = [(m, m.training) for m in model.modules()]
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
         hook = model.register_forward_hook(_to_logits_hook) if outer else None
@@ -364,11 +480,14 @@ def explaining(model: nn.Module):
         keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0])))
                 if final is not None else None)
         _active[model] = _active.get(model, 0) + 1
+        stack = _explained.__dict__.setdefault('stack', [])
+        stack.append(task)
         try:
             model.eval()
             for p, *_ in params: p.requires_grad_(False)
             yield model
         finally:
+            stack.pop()
             _active[model] -= 1
             if hook is not None: hook.remove()
             if keep is not None: keep.remove()
