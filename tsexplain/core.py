@@ -10,10 +10,11 @@ import torch
 from fastai.basics import *
 from fastai.vision.data import get_grid
 from .data import *
+import warnings
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'pad_to', 'TSDataLoaders',
-           'show_batch', 'show_results', 'Items', 'get_batch']
+__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'target_block', 'pad_to',
+           'TSDataLoaders', 'show_batch', 'show_results', 'Items', 'get_batch']
 
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
@@ -96,6 +97,31 @@ def TSBlock(batch_tfms=None) -> TransformBlock:
     return TransformBlock(type_tfms=TensorTS.create, batch_tfms=batch_tfms)
 
 # %% ../nbs/01_core.ipynb #f1794509
+Y_BLOCKS = ('category', 'regression')
+
+def target_block(y, y_block: str = None) -> str:
+    "'category' or 'regression' for targets y (N,) or (N, H): as `y_block` says, else floats or several numbers per series are regression"
+    if y_block is not None:
+        if y_block not in Y_BLOCKS: raise ValueError(f"y_block must be one of {Y_BLOCKS} (or None: told by y's type), got {y_block!r}")
+        return y_block
+    a = np.asarray(y)
+    if a.ndim == 2 and a.dtype.kind not in 'fiu': raise ValueError(f"y has shape {a.shape}: several targets per series must be numbers")
+    if a.ndim != 2 and a.dtype.kind != 'f': return 'category'
+    whole = a.dtype.kind in 'iu' or np.all(a[np.isfinite(a)] == np.round(a[np.isfinite(a)]))
+    if a.ndim == 1 and whole and len(np.unique(a)) <= 10:
+        warnings.warn(f"y holds floats with only {len(np.unique(a))} distinct whole values ({np.unique(a)[:10].tolist()}): they are "
+                      "explained as numbers to predict (regression). If they are class labels, pass y_block='category'.", stacklevel=3)
+    return 'regression'
+
+def _regression_targets(y, name='y') -> np.ndarray:
+    "Targets as float32 (N,) or (N, H), every one finite"
+    a = np.asarray(y, dtype=np.float32)
+    if a.ndim not in (1, 2): raise ValueError(f"{name} must have shape (N,) or (N, H) for regression; got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} holds {int((~np.isfinite(a)).sum())} missing or infinite target(s) (first at series "
+                         f"{int(np.argwhere(~np.isfinite(a))[0][0])}): drop those series or fill their targets")
+    return a
+
 def _labels(y, label_map=None):
     y = [str(v) for v in y]
     return [label_map.get(v, v) for v in y] if label_map else y
@@ -124,13 +150,17 @@ def pad_to(X: np.ndarray, length: int) -> np.ndarray:
     return np.pad(X, ((0, 0), (0, 0), (0, length - X.shape[-1])), constant_values=np.nan) if X.shape[-1] < length else X
 
 class TSDataLoaders(DataLoaders):
-    "fastai `DataLoaders` for time-series classification"
+    "fastai `DataLoaders` for time-series classification, regression and forecasting"
     @classmethod
     @delegates(DataLoaders.from_dblock)
     def from_arrays(cls, X, y, X_valid=None, y_valid=None, valid_pct=0.2, seed=None, bs=64, normalize='dataset',
-                    label_map=None, vocab=None, layout=None, **kwargs) -> TSDataLoaders:
-        "From arrays X (N, C, L) (or (N, L, C) with `layout='NLC'`) and labels y; an explicit validation set, or a seeded split"
+                    label_map=None, vocab=None, layout=None, y_block: str = None, **kwargs) -> TSDataLoaders:
+        "From arrays X (N, C, L) (or (N, L, C) with `layout='NLC'`) and labels y, or numbers y (N,) / (N, H) for regression (`y_block`); an explicit validation set, or a seeded split"
         X = _check_X(X, layout=layout)
+        kind = target_block(y, y_block)
+        if kind == 'regression':
+            y = _regression_targets(y)
+            if y_valid is not None: y_valid = _regression_targets(y_valid, 'y_valid')
         if len(X) != len(y): raise ValueError(f"X has {len(X)} series but y has {len(y)} labels")
         if X_valid is not None:
             X_valid = _check_X(X_valid, 'X_valid', layout=layout)
@@ -138,18 +168,25 @@ class TSDataLoaders(DataLoaders):
                 raise ValueError(f"X_valid series have shape {X_valid.shape[1:]}, X series {X.shape[1:]}: they must match "
                                  "(series of unequal lengths: pad both to one length, e.g. with pad_to)")
             valid_idx = list(range(len(X), len(X) + len(X_valid)))
+            if kind == 'regression' and y_valid.shape[1:] != y.shape[1:]:
+                raise ValueError(f"y_valid has {y_valid.shape[1:]} targets per series, y {y.shape[1:]}: they must match")
             X_all, y_all = np.concatenate([X, X_valid]), list(y) + list(y_valid)
         else:
             valid_idx = RandomSplitter(valid_pct, seed=seed)(range(len(X)))[1]
             X_all, y_all = X, list(y)
         train_mask = np.ones(len(X_all), bool); train_mask[valid_idx] = False
         scale = [Standardize.from_array(X_all[train_mask], by=normalize)] if normalize else []
-        items = list(zip(X_all, _labels(y_all, label_map)))
-        dblock = DataBlock(blocks=(TSBlock(batch_tfms=scale), CategoryBlock(vocab=vocab)),
+        n_out = 1 if kind == 'category' or np.ndim(y_all[0]) == 0 else len(y_all[0])
+        items = list(zip(X_all, _labels(y_all, label_map) if kind == 'category' else y_all))
+        y_blk = CategoryBlock(vocab=vocab) if kind == 'category' else RegressionBlock(n_out=n_out)
+        dblock = DataBlock(blocks=(TSBlock(batch_tfms=scale), y_blk),
                            get_x=ItemGetter(0), get_y=ItemGetter(1), splitter=IndexSplitter(valid_idx))
         dls = dblock.dataloaders(items, bs=bs, **kwargs)
         for dl in dls.loaders: dl.dataset.ts_after_batch = dl.after_batch   # get_batch's items know how the model sees them
-        return cls(*dls.loaders, path=dls.path, device=dls.device)
+        out = cls(*dls.loaders, path=dls.path, device=dls.device)
+        out.task = 'classification' if kind == 'category' else 'regression'
+        if kind == 'regression': out.c, out.horizon = n_out, None
+        return out
 
     @classmethod
     @delegates(from_arrays, but=['X', 'y', 'X_valid', 'y_valid'])
@@ -189,6 +226,38 @@ class TSDataLoaders(DataLoaders):
     def n_channels(self) -> int: return self.train_ds[0][0].shape[0] if len(self.train_ds) else self.shape_hint[0]
     @property
     def seq_len(self) -> int: return self.train_ds[0][0].shape[-1] if len(self.train_ds) else self.shape_hint[1]
+
+# %% ../nbs/01_core.ipynb #e8d65561
+@patch(cls_method=True)
+def from_series(cls: TSDataLoaders, series, lookback: int, horizon: int = 1, valid_pct: float = 0.2, target_channels=None,
+                step: int = 1, **kwargs) -> TSDataLoaders:
+    "Forecasting DataLoaders from a series (T,) or (C, T): `lookback` steps in, the next `horizon` steps of `target_channels` out; validation windows strictly after the training ones"
+    s = np.asarray(series, dtype=np.float32)
+    if s.ndim == 1: s = s[None]
+    if s.ndim != 2: raise ValueError(f"series must be (T,) or (C, T); got shape {s.shape}")
+    if not np.isfinite(s).all(): raise ValueError(f"series holds {int((~np.isfinite(s)).sum())} missing or infinite value(s): fill them first")
+    C, T = s.shape
+    for nm, v in (('lookback', lookback), ('horizon', horizon), ('step', step)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
+    targets = list(range(C)) if target_channels is None else [int(c) for c in listify(target_channels)]
+    if not targets or any(not 0 <= c < C for c in targets): raise ValueError(f"target_channels {targets} must be channels of 0 to {C - 1}")
+    starts = np.arange(0, T - lookback - horizon + 1, step)
+    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be in (0, 1), got {valid_pct}")
+    n_valid = max(1, int(round(valid_pct * len(starts))))
+    if len(starts) - n_valid < 1:
+        raise ValueError(f"A series of {T} steps gives {len(starts)} window(s) of {lookback} + {horizon} steps: too few to train and "
+                         "validate on; use a shorter lookback or horizon, or a longer series")
+    first_valid = starts[-n_valid]
+    train = starts[starts + horizon <= first_valid]            # its last target step comes before the first validation target
+    if not len(train): raise ValueError(f"No training window ends before the validation windows: lower valid_pct or the horizon")
+    def cut(a): return (np.stack([s[:, i:i + lookback] for i in a]),
+                        np.stack([s[targets, i + lookback:i + lookback + horizon].reshape(-1) for i in a]))
+    (X, y), (Xv, yv) = cut(train), cut(starts[-n_valid:])
+    dls = cls.from_arrays(X, y, Xv, yv, y_block='regression', **kwargs)
+    dls.horizon = horizon
+    dls.forecast = dict(lookback=lookback, horizon=horizon, target_channels=targets, train_starts=train.tolist(),
+                        valid_starts=starts[-n_valid:].tolist())
+    return dls
 
 # %% ../nbs/01_core.ipynb #895cb930
 @dispatch

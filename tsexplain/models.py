@@ -17,9 +17,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'HPARAMS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime',
-           'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'ts_learner', 'get_arch',
-           'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'ModelFileError', 'read_model_json',
-           'load_ts_model']
+           'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'start_at_targets',
+           'ts_learner', 'get_arch', 'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'ModelFileError',
+           'read_model_json', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -137,12 +137,33 @@ class NaNLossGuard(Callback):
                if not torch.isfinite(xb).all() else "the inputs are finite, so the training diverged: lower the learning rate")
         raise ValueError(f"The loss is {self.learn.loss.item()} at epoch {self.epoch}, batch {self.iter}: {why}")
 
+def _training_targets(dls) -> Tensor:
+    "The training set's targets (N, n_out) as float32"
+    ys = [torch.as_tensor(dls.train_ds[i][1], dtype=torch.float32).reshape(-1) for i in range(len(dls.train_ds))]
+    return torch.stack(ys) if ys else torch.zeros(0, dls.c)
+
+def start_at_targets(model: nn.Module, y: Tensor) -> nn.Module:
+    "Start a regression model's last Linear layer at the targets' scale: bias the mean of each output, weights times its spread (N, n_out)"
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not last or last[-1].out_features != y.shape[1] or len(y) < 2: return model
+    with torch.no_grad():
+        last[-1].weight.mul_(y.std(0).clamp_min(1e-8)[:, None])
+        if last[-1].bias is not None: last[-1].bias.copy_(y.mean(0))
+    return model
+
 @delegates(Learner.__init__, but=['dls', 'model'])
 def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = None, metrics=None, single_logit: bool = False,
                **kwargs) -> Learner:
-    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE"
+    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE; regression DataLoaders: one output per target, MSE, RMSE and MAE, the head started at the targets' scale"
     if seed is not None: set_seed(seed, reproducible=True)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
+    if getattr(dls, 'task', None) == 'regression':
+        if single_logit: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
+        model = arch(c_in, dls.c, **(model_kwargs or {}))
+        if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=dls.c, **(model_kwargs or {}))
+        start_at_targets(model, _training_targets(dls))
+        cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))
+        return Learner(dls, model, loss_func=kwargs.pop('loss_func', MSELossFlat()), metrics=ifnone(metrics, [rmse, mae]), cbs=cbs, **kwargs)
     if single_logit and dls.c != 2: raise ValueError(f"single_logit=True is for two classes; these DataLoaders have {dls.c}")
     c_out = 1 if single_logit else dls.c
     model = arch(c_in, c_out, **(model_kwargs or {}))
