@@ -500,6 +500,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show._class_indices': ('show.html#_class_indices', 'tsexplain/show.py'),
                                 'tsexplain.show._curve_styles': ('show.html#_curve_styles', 'tsexplain/show.py'),
                                 'tsexplain.show._evidence_color': ('show.html#_evidence_color', 'tsexplain/show.py'),
+                                'tsexplain.show._fmt': ('show.html#_fmt', 'tsexplain/show.py'),
                                 'tsexplain.show._label': ('show.html#_label', 'tsexplain/show.py'),
                                 'tsexplain.show._method_options': ('show.html#_method_options', 'tsexplain/show.py'),
                                 'tsexplain.show._missing_mask': ('show.html#_missing_mask', 'tsexplain/show.py'),
@@ -518,11 +519,14 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show.map_evidence': ('show.html#map_evidence', 'tsexplain/show.py'),
                                 'tsexplain.show.method_name': ('show.html#method_name', 'tsexplain/show.py'),
                                 'tsexplain.show.new_figure': ('show.html#new_figure', 'tsexplain/show.py'),
+                                'tsexplain.show.one_axis': ('show.html#one_axis', 'tsexplain/show.py'),
                                 'tsexplain.show.padded_limits': ('show.html#padded_limits', 'tsexplain/show.py'),
+                                'tsexplain.show.predicted_values': ('show.html#predicted_values', 'tsexplain/show.py'),
                                 'tsexplain.show.scale_label': ('show.html#scale_label', 'tsexplain/show.py'),
                                 'tsexplain.show.scale_maps': ('show.html#scale_maps', 'tsexplain/show.py'),
                                 'tsexplain.show.show_attention': ('show.html#show_attention', 'tsexplain/show.py'),
                                 'tsexplain.show.show_cam': ('show.html#show_cam', 'tsexplain/show.py'),
                                 'tsexplain.show.show_class_maps': ('show.html#show_class_maps', 'tsexplain/show.py'),
                                 'tsexplain.show.show_methods': ('show.html#show_methods', 'tsexplain/show.py'),
-                                'tsexplain.show.show_recording': ('show.html#show_recording', 'tsexplain/show.py')}}}
+                                'tsexplain.show.show_recording': ('show.html#show_recording', 'tsexplain/show.py'),
+                                'tsexplain.show.value_titles': ('show.html#value_titles', 'tsexplain/show.py')}}}

@@ -476,6 +476,7 @@ def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
 
 def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tuple[Tensor, Tensor | None, list | None]:
     "(model-ready x, labels or None, dataset indices or None) from indices of `dls[ds_idx]`, or from raw series"
+    declare_learner(learn)                                # what the model predicts, told by the learner: classes or numbers
     if x_or_idxs is None or (np.ndim(x_or_idxs) <= 1 and not isinstance(x_or_idxs, (str, Path)) and
                              np.asarray(x_or_idxs).dtype.kind in 'iu'):
         dl = learn.dls[ds_idx]
@@ -486,6 +487,7 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
 
 def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
     "Up to `n` model-ready validation series spread over the whole validation set (UCR sets are often sorted by class), the series the default method is chosen on; `x`'s first `n` when it holds none"
+    declare_learner(learn)
     try: s, _ = dl_batch(learn.dls.valid, idxs=_spread(len(learn.dls.valid.dataset), n).tolist())
     except (ValueError, IndexError, AttributeError, RuntimeError): s = None
     if s is None or len(s) == 0:
@@ -531,8 +533,10 @@ def maps_and_logits(model, x, method, target=None, layer=None, **kwargs) -> tupl
     if kept and len(kept[0]) == len(x): return maps, kept[0]
     with explaining(model), torch.no_grad(): return maps, check_logits(model(check_input(model, x)))
 
-def prediction_record(logits: Tensor, target=None) -> dict:
-    "Probabilities (softmax, or sigmoid for one logit) as float32, predictions and the explained classes, as numpy arrays"
+def prediction_record(logits: Tensor, target=None, task: dict = None) -> dict:
+    "Probabilities (softmax, or sigmoid for one logit) as float32, predictions and the explained classes, as numpy arrays; regression: the predicted values (B, n_outputs) and the explained output"
+    if is_regression(task):
+        return dict(preds=logits.float().cpu().numpy(), explained=resolve_targets(logits, target, task).cpu().numpy())
     probs = class_probs(logits)
     return dict(probs=probs.cpu().numpy().astype(np.float32), preds=probs.argmax(1).cpu().numpy(),
                 explained=resolve_targets(logits, target).cpu().numpy())
@@ -561,7 +565,7 @@ def explain_recording(model, signal, fs: float, model_fs: float, window_s: float
         xb = F.interpolate(windows, size=L, mode='linear', align_corners=False)
         if standardize: xb = (xb - xb.mean(-1, keepdim=True)) / (xb.std(-1, keepdim=True) + 1e-8)
         maps, lg = maps_and_logits(model, xb.to(dev), f, target=target, **kwargs)
-        probs.append(torch.as_tensor(prediction_record(lg)['probs']))
+        probs.append(torch.as_tensor(prediction_record(lg, task=model_task(model))['probs']))
         back = F.interpolate(maps.cpu().float(), size=win, mode='linear', align_corners=False)   # (w, K, win) in recording time
         if total is None: total = torch.zeros(back.shape[1], N)
         for w, s in enumerate(starts[a:b]):

@@ -552,7 +552,7 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
         name = method_name(f)
         parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(len(x), 64, progress, name)]
         maps[name] = torch.cat([p[0].detach().cpu().float() for p in parts])
-        if probs is None: probs = np.concatenate([prediction_record(p[1])['probs'] for p in parts])
+        if probs is None: probs = np.concatenate([prediction_record(p[1], task=model_task(model))['probs'] for p in parts])
         if check: evidence[name] = map_evidence(model, x[some], maps[name][some], None, f)
     return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height)
 

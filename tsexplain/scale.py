@@ -168,6 +168,9 @@ def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None, c: int = N
 
 def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
     "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
+    if is_regression(model_task(learn.model)):
+        raise ValueError("Zarr stores hold a classifier's maps with its class probabilities; this learner predicts numbers "
+                         "(regression): save its maps to a .npz file instead (learn.explain(save='maps.npz'))")
     N, bs = len(dl.dataset), dl.bs
     first = next(iter(dl))
     fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
@@ -196,14 +199,15 @@ def explain(self: Learner, dl=None, method=None, save=None, target=None, layer=N
     dl = ifnone(dl, self.dls.valid)
     dl = dl.new(shuffle=False, drop_last=False) if hasattr(dl, 'new') else dl
     f = get_method(learner_method(self, method, dl_batch(dl, n=16)[0] if method is None else None))
+    task = model_task(declare_learner(self).model)        # regression: predicted values, never class probabilities
     if save is not None and Path(save).suffix == '.zarr': return _explain_to_store(self, dl, f, Path(save), target, layer, progress, **kwargs)
     sink, parts = (NpzStream(save) if save else None), []
     try:
         for b in (progress_bar(dl, leave=False) if progress else dl):
             xb, yb = b[0], b[1] if len(b) > 1 else None
             maps, logits = maps_and_logits(self.model, xb, f, target=target, layer=layer, **kwargs)
-            rec = dict(maps=maps.cpu().numpy(), **prediction_record(logits, target))
-            if yb is not None: rec['targets'] = torch.as_tensor(yb).cpu().numpy().astype(np.int64)
+            rec = dict(maps=maps.cpu().numpy(), **prediction_record(logits, target, task))
+            if yb is not None: rec['targets'] = torch.as_tensor(yb).cpu().numpy().astype(np.float32 if is_regression(task) else np.int64)
             if sink: sink.add(**rec)
             else: parts.append(rec)
     except BaseException:
@@ -311,6 +315,10 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
                     progress: bool = True, autocast=None, **kwargs) -> Path:
     "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable (finished chunks are verified against the input), locked against a second job, and shared by ranks"
     out = Path(out)
+    declare_learner(learn)
+    if is_regression(model_task(learn.model)):
+        raise ValueError("Zarr stores hold a classifier's maps with its class probabilities; this learner predicts numbers "
+                         "(regression): save its maps to a .npz file instead (learn.explain(save='maps.npz'))")
     check_store_path(out)                             # before anything is read: never write over a user's folder or file
     X = open_series(data)
     N, L = len(X), X.shape[-1]

@@ -27,10 +27,10 @@ from .faithfulness import *
 from .core import TensorTS
 
 # %% auto #0
-__all__ = ['DISPLAY_NAMES', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'as_batch', 'method_name',
-           'map_evidence', 'compute_maps', 'scale_label', 'scale_maps', 'draw_colored_series', 'padded_limits',
-           'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention',
-           'show_recording']
+__all__ = ['DISPLAY_NAMES', 'predicted_values', 'value_titles', 'one_axis', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure',
+           'finish_figure', 'as_batch', 'method_name', 'map_evidence', 'compute_maps', 'scale_label', 'scale_maps',
+           'draw_colored_series', 'padded_limits', 'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps',
+           'show_methods', 'show_attention', 'show_recording']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _label(y, i2o, vocab):
@@ -40,6 +40,29 @@ def _label(y, i2o, vocab):
 
 def _probs(model, x):
     with explaining(model), torch.no_grad(): return class_probs(check_logits(model(x.to(model_device(model))))).cpu()
+
+def predicted_values(model, x: Tensor) -> Tensor:
+    "A regression model's predictions (B, n_outputs), as it returns them"
+    with explaining(model), torch.no_grad(): return check_logits(model(x.to(model_device(model)))).cpu().float()
+
+def _fmt(v: float) -> str: return f'{v:.3g}'
+
+def value_titles(model, x: Tensor, y=None, target=None, prefix=None) -> list[str]:
+    "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several"
+    preds = predicted_values(model, x)
+    with explaining(model): t = resolve_targets(preds, target).cpu()
+    H = model_task(model).get('horizon')
+    out = []
+    for i in range(len(x)):
+        k = int(t[i])
+        what = '' if preds.shape[1] == 1 else (f'step {k % H + 1}' + (f' of ch {k // H}' if preds.shape[1] > H else '') if H else f'output {k}') + ': '
+        true = '' if y is None else f' (true {_fmt(float(torch.as_tensor(y[i]).reshape(-1)[k]))})'
+        out.append(f"{prefix[i] + ': ' if prefix else ''}{what}ŷ = {_fmt(float(preds[i, k]))}{true}")
+    return out
+
+def one_axis(x: Tensor, multi_fig: bool) -> bool:
+    "Whether show_cam draws every series on one axis (univariate, not `multi_fig`): one title for the figure"
+    return x.shape[1] == 1 and not multi_fig
 
 def _curve_styles(linestyles, n):
     ls = listify(linestyles) if not isinstance(linestyles, str) else [linestyles]
@@ -52,8 +75,12 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
              dl=None, target=None, show=True, ncols=None, method_kwargs=None, map_scale=None, missing=None, check: bool = True,
              interactive: bool = False, **kwargs) -> Figure:
     "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter); `interactive`: a plotly view (several methods: a selector)"
-    x, y = as_batch(batch, dl)
+    regression = is_regression(model_task(model))
+    x, y = as_batch(batch, dl, regression)
     kwargs, method_kwargs = _method_options(func_cam, kwargs, method_kwargs)
+    if regression and titles is None and x.ndim == 3:           # a number is explained: its value, never a class
+        titles = value_titles(model, x, y, target)
+        if one_axis(x, multi_fig): titles = ' · '.join(titles)
     if interactive:
         from tsexplain.interactive import interactive_view
         if x.ndim != 3: raise ValueError(f"interactive=True draws series (B, C, L); x has shape {tuple(x.shape)}: draw images without it")
@@ -74,15 +101,15 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
     bar = dict(label=scale_label(force_scale, map_scale))
     norm = matplotlib.colors.Normalize(lo, hi)
     B, C, L = x.shape
-    probs = _probs(model, x) if confidence else None
-    labels = [_label(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
+    probs = _probs(model, x) if confidence and not regression else None
+    labels = [None if regression else _label(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
     def lab(i):
         txt = labels[i] if labels[i] is not None else f'series {i}'
         if probs is not None:
             k = int(y[i]) if y is not None else int(probs[i].argmax())
             txt += f' ({probs[i, k]:.2f})'
         return txt
-    fname = method_name(get_method(func_cam))
+    fname = method_name(get_method(func_cam)) + (' of ŷ' if regression else '')   # a number's map: of the predicted value
     red = f' - {reduction}' if _accepts(get_method(func_cam), 'reduction') else ''
     ev = map_evidence(model, x, maps, target, get_method(func_cam)) if check else None
     red += f' · {ev.label}' if ev is not None else ''
@@ -164,24 +191,27 @@ def _class_indices(y: Tensor) -> Tensor:
     y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
     return (y > 0.5).long() if y.is_floating_point() else y.long()
 
-def as_batch(batch, dl=None) -> tuple[Tensor, Tensor]:
-    "(x (B, C, L) or (B, C, H, W), labels (B,) or None) from a batch, a list of items, one item, or an array"
+def as_batch(batch, dl=None, regression: bool = False) -> tuple[Tensor, Tensor]:
+    "(x (B, C, L) or (B, C, H, W), labels (B,) or None) from a batch, a list of items, one item, or an array; `regression`: targets stay numbers (B,) or (B, H)"
     def arr(a): return torch.as_tensor(np.asarray(a) if not isinstance(a, Tensor) else a).as_subclass(Tensor).float()
     if isinstance(batch, (Tensor, np.ndarray)):
         x = arr(batch)
         return (x[None, None] if x.ndim == 1 else x[None] if x.ndim == 2 else x), None
     if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], Tensor) and batch[0].ndim >= 3 \
             and isinstance(batch[1], (Tensor, np.ndarray)) and len(batch[1]) == len(batch[0]):   # a DataLoader batch
-        return arr(batch[0]), _class_indices(torch.as_tensor(batch[1]).as_subclass(Tensor))
+        y = torch.as_tensor(batch[1]).as_subclass(Tensor)
+        return arr(batch[0]), (y.float() if regression else _class_indices(y))
     items = [batch] if isinstance(batch, tuple) and len(batch) >= 1 and np.ndim(batch[0]) in (1, 2) else list(batch)
     if dl is not None:
         b = dl.after_batch(dl.create_batch(dl.before_batch(items)))
-        return arr(b[0]), (torch.as_tensor(b[1]).as_subclass(Tensor).long() if len(b) > 1 else None)
+        return arr(b[0]), ((torch.as_tensor(b[1]).as_subclass(Tensor).float() if regression else
+                            torch.as_tensor(b[1]).as_subclass(Tensor).long()) if len(b) > 1 else None)
     xs = [arr(it[0] if isinstance(it, (tuple, list)) else it) for it in items]
     x = torch.stack([v[None] if v.ndim == 1 else v for v in xs])
     after = getattr(batch, 'after_batch', None)          # items of a tsexplain dataset (get_batch): scaled as the model saw them
     if after is not None: x = after((TensorTS(x),))[0].as_subclass(Tensor)
     ys = [it[1] for it in items if isinstance(it, (tuple, list)) and len(it) > 1]
+    if regression: return x, (torch.stack([torch.as_tensor(v).as_subclass(Tensor).float() for v in ys]) if len(ys) == len(items) else None)
     return x, (torch.stack([torch.as_tensor(v).as_subclass(Tensor).long().reshape(()) for v in ys]) if len(ys) == len(items) else None)
 
 # %% ../nbs/06_show.ipynb #739436aa
@@ -485,10 +515,19 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
     "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), or of raw series (array, file, name)"
     kwargs.setdefault('force_scale', 'shared')          # one colour scale for the figure: a weak map looks weak
     if top_losses:
-        _, _, losses = self.get_preds(dl=self.dls[ds_idx].new(shuffle=False, drop_last=False), with_loss=True)
+        declare_learner(self)
+        preds, targs, losses = self.get_preds(dl=self.dls[ds_idx].new(shuffle=False, drop_last=False), with_loss=True)
+        if is_regression(model_task(self.model)):        # the largest errors: one per series, whatever the number of outputs
+            losses = (preds.reshape(len(preds), -1) - targs.reshape(len(targs), -1)).abs().mean(1)
         idxs = losses.argsort(descending=True)[:n].tolist()
     x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
     if y is not None: kwargs.setdefault('missing', _missing_mask(self.dls[ds_idx], idxs, x))
+    if is_regression(model_task(self.model)):
+        y = None if y is None else torch.as_tensor(y).as_subclass(Tensor).float().cpu()
+        titles = value_titles(self.model, x, y, kwargs.get('target'),
+                              prefix=[f'#{i}' for i in idxs] if top_losses else None if y is not None else [f'series {i}' for i in range(len(x))])
+        return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=learner_method(self, method, x),
+                        titles=titles if multi_fig or x.shape[1] > 1 else ' · '.join(titles), multi_fig=multi_fig, **kwargs)
     probs = _probs(self.model, x).cpu()
     vocab = _vocab(self.dls)
     name = lambda k: str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
