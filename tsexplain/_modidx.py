@@ -492,6 +492,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'tsexplain.scale.write_chunk': ('scale.html#write_chunk', 'tsexplain/scale.py')},
             'tsexplain.show': { 'tsexplain.show.CMAP': ('show.html#cmap', 'tsexplain/show.py'),
                                 'tsexplain.show.Learner.show_cam': ('show.html#learner.show_cam', 'tsexplain/show.py'),
+                                'tsexplain.show.Learner.show_horizon_maps': ('show.html#learner.show_horizon_maps', 'tsexplain/show.py'),
                                 'tsexplain.show.ShownOnceFigure': ('show.html#shownoncefigure', 'tsexplain/show.py'),
                                 'tsexplain.show.ShownOnceFigure._ipython_display_': ( 'show.html#shownoncefigure._ipython_display_',
                                                                                       'tsexplain/show.py'),
@@ -516,6 +517,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show.draw_colored_series': ('show.html#draw_colored_series', 'tsexplain/show.py'),
                                 'tsexplain.show.draw_heatmap_behind': ('show.html#draw_heatmap_behind', 'tsexplain/show.py'),
                                 'tsexplain.show.finish_figure': ('show.html#finish_figure', 'tsexplain/show.py'),
+                                'tsexplain.show.horizon_maps': ('show.html#horizon_maps', 'tsexplain/show.py'),
                                 'tsexplain.show.map_evidence': ('show.html#map_evidence', 'tsexplain/show.py'),
                                 'tsexplain.show.method_name': ('show.html#method_name', 'tsexplain/show.py'),
                                 'tsexplain.show.new_figure': ('show.html#new_figure', 'tsexplain/show.py'),
@@ -527,6 +529,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'tsexplain.show.show_attention': ('show.html#show_attention', 'tsexplain/show.py'),
                                 'tsexplain.show.show_cam': ('show.html#show_cam', 'tsexplain/show.py'),
                                 'tsexplain.show.show_class_maps': ('show.html#show_class_maps', 'tsexplain/show.py'),
+                                'tsexplain.show.show_horizon_maps': ('show.html#show_horizon_maps', 'tsexplain/show.py'),
                                 'tsexplain.show.show_methods': ('show.html#show_methods', 'tsexplain/show.py'),
                                 'tsexplain.show.show_recording': ('show.html#show_recording', 'tsexplain/show.py'),
                                 'tsexplain.show.value_titles': ('show.html#value_titles', 'tsexplain/show.py')}}}

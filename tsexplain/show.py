@@ -30,7 +30,7 @@ from .core import TensorTS
 __all__ = ['DISPLAY_NAMES', 'predicted_values', 'value_titles', 'one_axis', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure',
            'finish_figure', 'as_batch', 'method_name', 'map_evidence', 'compute_maps', 'scale_label', 'scale_maps',
            'draw_colored_series', 'padded_limits', 'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps',
-           'show_methods', 'show_attention', 'show_recording']
+           'show_methods', 'show_attention', 'show_recording', 'horizon_maps', 'show_horizon_maps']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _label(y, i2o, vocab):
@@ -539,3 +539,60 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
     if top_losses: titles = [f'#{idxs[i]}: {t}' for i, t in enumerate(titles)]
     return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=learner_method(self, method, x),
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
+
+# %% ../nbs/06_show.ipynb #e8ac29a8
+def horizon_maps(model, x: Tensor, method='grad_cam', channel: int = 0, **kwargs) -> Tensor:
+    "Maps of every forecast step of target channel `channel`: (B, H, C_map, L), row h the map of step h"
+    H = model_task(model).get('horizon') or predicted_values(model, x[:1]).shape[1]
+    return torch.stack([compute_maps(model, x, method, target=channel * H + h, **kwargs) for h in range(H)], 1)
+
+def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
+                      savefig=None, show=True, check: bool = True, **kwargs) -> Figure:
+    "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0"
+    x, _ = as_batch(x)
+    if not is_regression(model_task(model)):
+        raise ValueError("show_horizon_maps draws the maps of a forecaster's steps; this model is a classifier (declare a "
+                         "regression model with declare_output(model, 'regression'), or use show_cam)")
+    maps = horizon_maps(model, x, method, channel, **kwargs)                 # (B, H, Cm, L)
+    heat = maps.sum(2).numpy()                                                # (B, H, L)
+    preds = predicted_values(model, x)
+    B, H, L = heat.shape
+    lim = float(np.abs(heat).max()) or 1.
+    f = get_method(method)
+    evs = ([map_evidence(model, x, maps[:, h], channel * H + h, f) for h in range(H)] if check else [])
+    fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
+    for i in range(B):
+        top, bottom = axs[0, i], axs[1, i]
+        for c in range(x.shape[1]): top.plot(np.arange(L), x[i, c].numpy(), lw=1.2, label=f'ch {c}' if x.shape[1] > 1 else None)
+        if x.shape[1] > 1: top.legend(fontsize=7, loc='upper left')
+        step_preds = preds[i, channel * H:(channel + 1) * H]
+        top.set_title(titles[i] if titles is not None else f'series {i}: ŷ = ' + ', '.join(_fmt(float(v)) for v in step_preds[:4])
+                      + (' …' if H > 4 else ''), fontsize=9)
+        top.tick_params(labelsize=7)
+        art = bottom.imshow(heat[i], aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, interpolation='nearest',
+                            extent=(-0.5, L - 0.5, H + 0.5, 0.5))
+        bottom.set_xlabel('input time step', fontsize=8); bottom.set_ylabel('forecast step', fontsize=8)
+        bottom.tick_params(labelsize=7)
+    fig.colorbar(art, ax=axs[1].tolist(), fraction=0.03, pad=0.02, label='map of ŷ (step)')
+    flagged = [h + 1 for h, ev in enumerate(evs) if ev is not None and ev.flagged]
+    ratios = [ev.ratio for ev in evs if ev is not None]
+    ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
+             (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
+    fig.suptitle(f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}', fontsize=11,
+                 color='firebrick' if flagged else 'black')
+    return finish_figure(fig, savefig, show)
+
+@patch
+def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = 0, **kwargs) -> Figure:
+    "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series), titled with predictions and true values"
+    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
+    f = learner_method(self, method, x)
+    H = model_task(self.model).get('horizon') or predicted_values(self.model, x[:1]).shape[1]
+    if y is not None:
+        y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
+        p = predicted_values(self.model, x)
+        sl = slice(channel * H, (channel + 1) * H)
+        kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {', '.join(_fmt(float(v)) for v in p[i, sl][:3])}{' …' if H > 3 else ''} "
+                                     f"(true {', '.join(_fmt(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" for i in range(len(x))])
+    return show_horizon_maps(x.cpu(), self.model, method=f, channel=channel, **kwargs)
+
