@@ -43,10 +43,10 @@ def gap_linear_head(model: nn.Module) -> tuple[nn.Module, nn.Module, nn.Linear]:
     raise ValueError(f"cam needs a model that ends in global average pooling and one linear layer; {type(model).__name__} does not. "
                      "Use grad_cam, which works on any model (and equals CAM up to scale where CAM applies).")
 
-def class_weights(head: nn.Linear) -> Tensor:
-    "The head's weights as one row per class (K, C); a single-logit head gives rows (-w, w) for classes 0 and 1"
+def class_weights(head: nn.Linear, task: dict = None) -> Tensor:
+    "The head's weights as one row per class (K, C); a single-logit head gives rows (-w, w) for classes 0 and 1; a regression head one row per output, as it is"
     W = head.weight.detach()
-    return torch.cat([-W, W]) if W.shape[0] == 1 else W
+    return torch.cat([-W, W]) if W.shape[0] == 1 and not is_regression(task) else W
 
 @register_method('length')
 def cam(model, x, target=None, layer=None, relu: bool = False) -> Tensor:
@@ -55,7 +55,7 @@ def cam(model, x, target=None, layer=None, relu: bool = False) -> Tensor:
     if layer is not None and find_layer(model, layer) is not before:
         raise ValueError("CAM is exact only at the layer just before global pooling (layer=None); use grad_cam for other layers")
     r = layer_pass(model, x, None if isinstance(target, str) and target == 'all' else target, before, grads=False)
-    maps = torch.einsum('kc,bc...->bk...', class_weights(head).to(r.acts), r.acts)
+    maps = torch.einsum('kc,bc...->bk...', class_weights(head, model_task(model)).to(r.acts), r.acts)
     if isinstance(target, str):
         if target != 'all': raise ValueError(f"target must be None, an int, one int per series or 'all'; got {target!r}")
         return finish_map(maps, r, relu)
@@ -170,13 +170,13 @@ def ablation_cam(model, x, target=None, layer=None, relu: bool = True, batch_siz
                  closed_form: bool = None, eps: float = 1e-7) -> Tensor:
     "Ablation-CAM: channels weighted by the relative score drop when each is zeroed; closed form behind GAP + linear (B, 1, L)"
     r = layer_pass(model, x, target, layer, grads=False)
-    score = target_scores(r.logits, r.targets)[:, None]
+    score = target_scores(r.logits, r.targets, model_task(model))[:, None]
     try: before, _, head = gap_linear_head(model)
     except ValueError: before = head = None
     if closed_form is None: closed_form = before is r.layer
     if closed_form:
         if before is not r.layer: raise ValueError("closed_form=True needs the layer just before global average pooling")
-        drop = class_weights(head).to(r.acts)[r.targets] * r.acts.flatten(2).mean(2)
+        drop = class_weights(head, model_task(model)).to(r.acts)[r.targets] * r.acts.flatten(2).mean(2)
     else:
         x = check_input(model, x)
         drop = score - _ablated_scores(model, x, r, auto_batch_size(model, x, batch_size), progress)

@@ -153,6 +153,7 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
         target = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target))[keep.cpu()]
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
     regression = is_regression(model_task(model))
+    if regression: maps = maps.abs()        # what moves ŷ most, either way: a value below zero is explained by negative cells
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
     ordered, _ = _removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)

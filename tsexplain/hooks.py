@@ -258,8 +258,8 @@ def declare_task(model: nn.Module, task: str = None, horizon: int = None) -> nn.
     return model
 
 def model_task(model: nn.Module) -> dict:
-    "The recorded task of `model`: {'task': 'classification' or 'regression', 'horizon': H or None}; classification when none was recorded"
-    return _tasks.get(model, dict(task='classification', horizon=None))
+    "The recorded task of `model`: {'task': 'classification' or 'regression', 'horizon': H or None}: declared, or set by `ts_learner` (`model.ts_task`); classification when none was recorded"
+    return _tasks.get(model) or getattr(model, 'ts_task', None) or dict(task='classification', horizon=None)
 
 def current_task() -> dict:
     "The task of the model explained in this thread (inside `explaining`); classification outside it"

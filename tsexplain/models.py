@@ -160,6 +160,7 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     if getattr(dls, 'task', None) == 'regression':
         if single_logit: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
         model = arch(c_in, dls.c, **(model_kwargs or {}))
+        model.ts_task = dict(task='regression', horizon=getattr(dls, 'horizon', None))   # what the engine explains: numbers
         if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=dls.c, **(model_kwargs or {}))
         start_at_targets(model, _training_targets(dls))
         cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))

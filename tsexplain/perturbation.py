@@ -166,8 +166,10 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
     with explaining(model), torch.no_grad(): out_ = model(x)
     every_step = isinstance(out_, Tensor) and out_.ndim == 3                # logits (B, L, K): keep each step's class
     logits = _step_logits(out_, x.shape[-1]) if every_step else check_logits(out_)
-    t = _step_targets(logits, target) if every_step else resolve_targets(logits, target)
-    def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb)
+    task = model_task(model)
+    regression = is_regression(task)                 # keep the predicted value itself: its squared change, relative to its size
+    t = _step_targets(logits, target) if every_step else resolve_targets(logits, target, task)
+    def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb, task)
     size = batch_size or max(1, min(len(x), 64))
     for s, e in _chunks(len(x), size, False):
         xb, tb = x[s:e].detach(), t[s:e]
@@ -180,7 +182,8 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
             for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
                 m = mask.clamp(0, 1)
                 kept = probs_of(model(perturb(xb, m.to(xb.dtype), *mods)), tb).float()
-                keep_loss = -kept.clamp_min(1e-12).log() if loss == 'ce' else (kept - p0) ** 2   # ce: not flat where p is near 1
+                if regression: keep_loss = ((kept - p0) / p0.abs().mean().clamp_min(1e-6)) ** 2
+                else: keep_loss = -kept.clamp_min(1e-12).log() if loss == 'ce' else (kept - p0) ** 2   # ce: not flat where p is near 1
                 total = keep_loss.mean() + penalty(m, xb, *mods)
                 opt.zero_grad(); total.backward(); opt.step()
         out[s:e] = mask.detach().clamp(0, 1)

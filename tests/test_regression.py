@@ -1,0 +1,176 @@
+"""Regression and forecasting models explained as numbers, never as classes: the task told by the learner, maps of output k,
+the sign of a map following the predicted value, [0, 1]-valued regression outputs not read as probabilities, planted
+windows found, tsai's regressors and forecasters live and reloaded."""
+import warnings
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from tsexplain.all import *
+from tsexplain.show import horizon_maps
+
+warnings.filterwarnings('ignore')
+
+
+def window_data(n=160, L=64, w=10, seed=0):
+    "Noise with one bump of random place and amplitude (-2 to 2) per series; y = the amplitude: the planted truth is the bump"
+    rng = np.random.default_rng(seed)
+    X = rng.normal(scale=0.3, size=(n, 1, L)).astype(np.float32)
+    starts, amp = rng.integers(0, L - w, n), rng.uniform(-2, 2, n).astype(np.float32)
+    truth = np.zeros((n, L), bool)
+    for i, s in enumerate(starts): X[i, 0, s:s + w] += amp[i] * np.hanning(w + 2)[1:-1]; truth[i, s:s + w] = True
+    return X, amp, truth
+
+
+@pytest.fixture(scope='module')
+def regressor():
+    X, y, truth = window_data()
+    dls = TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=32, normalize=None)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(32, 32, 32)))
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(12, 3e-3)
+    return learn, X, y, truth
+
+
+def test_float_targets_make_a_regression_learner(regressor):
+    learn, X, y, _ = regressor
+    assert learn.dls.task == 'regression' and learn.dls.c == 1
+    assert 'MSELoss' in str(learn.loss_func) and [m.name for m in learn.metrics] == ['_rmse', 'mae']
+    preds, targs = learn.get_preds()
+    r2 = 1 - ((preds[:, 0] - targs) ** 2).sum() / ((targs - targs.mean()) ** 2).sum()
+    assert r2 > 0.5, f'the planted window should be learnt: R2 {r2:.2f}'
+
+
+def test_no_sign_flip_on_negative_predictions(regressor):
+    "A single-output regressor is explained as ŷ: series predicted below zero get the map of ŷ, not of -ŷ"
+    learn, X, y, _ = regressor
+    x = torch.as_tensor(X[:40])
+    with torch.no_grad(): pred = learn.model.eval()(x)[:, 0]
+    assert (pred < 0).sum() > 5
+    torch.testing.assert_close(learn.cam(X[:40], method='input_x_grad'), learn.cam(X[:40], method='input_x_grad', target=0))
+    ig = integrated_gradients(learn.model, x, n_steps=200)            # completeness: the map sums to ŷ(x) - ŷ(0), sign included
+    with torch.no_grad(): base = learn.model(torch.zeros_like(x))[:, 0]
+    torch.testing.assert_close(ig.sum((1, 2)), pred - base, atol=2e-2, rtol=2e-2)
+
+
+def test_planted_window_found(regressor):
+    from sklearn.metrics import average_precision_score
+    learn, X, y, truth = regressor
+    maps = learn.cam(X[:32], method='occlusion').abs().numpy()[:, 0]
+    pr = np.mean([average_precision_score(truth[i], maps[i]) for i in range(32)])
+    assert pr >= 0.8, f'occlusion: PR-AUC {pr:.2f} on the planted bumps'
+
+
+def test_cam_of_output_k_is_exact():
+    "GAP + linear regressor with 3 outputs: CAM of output k is w_k · A(t), and its time mean plus the bias is ŷ_k"
+    m = declare_output(FCN(2, 3), 'regression').eval()
+    x = torch.randn(5, 2, 40)
+    before, _, head = gap_linear_head(m)
+    with torch.no_grad():
+        acts = {}
+        h = before.register_forward_hook(lambda mod, i, o: acts.__setitem__('a', o))
+        y = m(x); h.remove()
+    for k in range(3):
+        c = cam(m, x, target=k)
+        torch.testing.assert_close(c[:, 0], torch.einsum('c,bcl->bl', head.weight[k], acts['a']), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(c[:, 0].mean(-1) + head.bias[k], y[:, k], atol=1e-5, rtol=1e-5)
+    one = declare_output(FCN(1, 1), 'regression').eval()           # one output: its own weights, never the (-w, w) of a class pair
+    xs = torch.randn(4, 1, 30)
+    with torch.no_grad(): y1 = one(xs)[:, 0]
+    torch.testing.assert_close(cam(one, xs).mean((1, 2)) + gap_linear_head(one)[2].bias[0], y1, atol=1e-5, rtol=1e-5)
+
+
+def test_unit_interval_regression_is_not_a_probability():
+    "A regressor whose outputs all lie in [0, 1] (a final sigmoid, Covid3Month's rates) is explained as its value, not as a logit"
+    m = nn.Sequential(nn.Conv1d(1, 4, 3, padding=1), nn.ReLU(), GAP1d(), nn.Linear(4, 1), nn.Sigmoid()).eval()
+    x = torch.randn(8, 1, 20)
+    as_class = input_x_grad(m, x, target=1)         # a bare model with a final Sigmoid: a class probability, explained as its logit
+    declare_output(m, 'regression')
+    xi = x.clone().requires_grad_(True)
+    m(xi)[:, 0].sum().backward()
+    torch.testing.assert_close(input_x_grad(m, x), (xi.grad * x))    # the gradient of the sigmoid's value, not of its logit
+    assert not torch.allclose(input_x_grad(m, x), as_class)
+    dls = TSDataLoaders.from_dsname('Covid3Month', bs=32)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+    xb = dls.valid.one_batch()[0]
+    assert learn.cam(xb[:6], method='grad_cam').shape == (6, 1, 84)   # targets in [0, 0.2]: not refused, not a probability
+
+
+def test_forecaster_steps_are_never_classes():
+    air, _ = read_forecast_series('Airline')
+    dls = TSDataLoaders.from_series(air, lookback=24, horizon=4, bs=16)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+    xb = dls.valid.one_batch()[0][:3].as_subclass(torch.Tensor)      # the first three validation windows, as the model sees them
+    with pytest.raises(ValueError, match='target=k'): learn.cam([0, 1, 2])
+    steps = horizon_maps(learn.model, xb, 'grad_cam')
+    for k in range(4): torch.testing.assert_close(learn.cam([0, 1, 2], method='grad_cam', target=k), steps[:, k])
+    out = learn.explain(method='input_x_grad', target=1, progress=False)
+    assert 'probs' not in out and out['preds'].shape[1] == 4 and (out['explained'] == 1).all()
+    assert out['targets'].dtype == np.float32
+
+
+def test_regression_evidence_is_brute_force(regressor):
+    "The deletion evidence of a regressor: how far ŷ moves from its own value, random order over the map's, by hand"
+    learn, X, y, _ = regressor
+    x = torch.as_tensor(X[:8]); m = learn.model.eval()
+    maps = integrated_gradients(m, x)
+    ev = faithfulness(m, x, maps)
+    grid = [0., .1, .2, .3, .5, 1.]
+    def moved(order):
+        with torch.no_grad():
+            y0, ys = m(x)[:, 0], []
+            for f in grid:
+                xr = x.clone()
+                for b in range(len(x)): xr[b, 0, order[b, :round(f * 64)]] = 0
+                ys.append((m(xr)[:, 0] - y0).abs())
+        return torch.trapezoid(torch.stack(ys, 1), torch.tensor(grid), dim=1)
+    gen = torch.Generator().manual_seed(0)
+    by_map = moved(maps.abs().flatten(1).argsort(1, descending=True))      # by size: either sign moves ŷ
+    by_random = moved(torch.stack([torch.randperm(64, generator=gen) for _ in range(8)]))
+    assert abs(ev.ratio - (by_random.mean() / by_map.mean()).item()) < 1e-4
+    assert ev.ratio < 0.9
+
+
+def test_figures_say_the_value(regressor):
+    learn, *_ = regressor
+    fig = learn.show_cam(n=3, method='grad_cam', show=False)
+    titles = [a.get_title() for a in fig.axes if a.get_title()]
+    assert len(titles) == 3 and all(t.startswith('ŷ = ') and '(true ' in t for t in titles)
+    assert 'of ŷ' in fig._suptitle.get_text()
+    fig = learn.show_cam(top_losses=True, n=2, method='grad_cam', show=False)
+    assert all(t.startswith('#') for t in [a.get_title() for a in fig.axes if a.get_title()])
+
+
+def test_learner_task_disagreement_refused():
+    X, y, _ = window_data(n=40)
+    dls = TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8)
+    learn = ts_learner(dls, FCN, seed=0, loss_func=CrossEntropyLossFlat())
+    with pytest.raises(ValueError, match='classification loss'): learn.cam([0])
+
+
+tsai = pytest.importorskip('tsai.basics')
+
+
+def test_tsai_regressor_live_and_reloaded(tmp_path):
+    X, y, _ = window_data(n=120)
+    splits = tsai.get_splits(y, valid_size=.25, stratify=False, random_state=0, shuffle=True, show_plot=False)
+    learn = tsai.TSRegressor(X, y, splits=splits, arch='FCNPlus', batch_tfms=[tsai.TSStandardize()], seed=0, verbose=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(3, 3e-3)
+    live = learn.cam([0, 1, 2, 3], method='input_x_grad')
+    torch.testing.assert_close(live, learn.cam([0, 1, 2, 3], method='input_x_grad', target=0))   # ŷ, no sign flip
+    learn.export(tmp_path/'reg.pkl')
+    back = tsai.load_learner(tmp_path/'reg.pkl')
+    torch.testing.assert_close(back.cam(X[splits[1][:4]], method='input_x_grad'), learn.cam(X[splits[1][:4]], method='input_x_grad'),
+                               atol=1e-5, rtol=1e-4)
+    fig = learn.show_cam(n=2, method='grad_cam', show=False)
+    assert all(t.startswith('ŷ = ') for t in [a.get_title() for a in fig.axes if a.get_title()])
+
+
+def test_tsai_forecaster_steps():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 1, 30)).astype(np.float32)
+    y = np.stack([X[:, 0, 5 * k:5 * k + 5].mean(1) for k in range(4)], 1).astype(np.float32)   # step k reads window k
+    splits = tsai.get_splits(y, valid_size=.2, stratify=False, random_state=0, shuffle=True, show_plot=False)
+    learn = tsai.TSForecaster(X, y, splits=splits, arch='FCNPlus', seed=0, verbose=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 3e-3)
+    with pytest.raises(ValueError, match='4 numbers'): learn.cam([0, 1])
+    assert learn.cam([0, 1], target=3, method='input_x_grad').shape == (2, 1, 30)
