@@ -211,15 +211,21 @@ class TSDataLoaders(DataLoaders):
         return cls.from_files(dataset_files(dataset_name(dsname), path), **kwargs)
 
     @classmethod
-    def empty(cls, vocab, n_channels: int, seq_len: int = None, scale=None, bs: int = 64) -> TSDataLoaders:
-        "DataLoaders holding no series that carry `vocab` and the `scale` transform: how a rebuilt model takes new series"
-        vocab = [str(v) for v in vocab]
-        X = np.zeros((len(vocab), n_channels, seq_len or 1), np.float32)
-        dls = cls.from_arrays(X, vocab, X, vocab, bs=bs, normalize=None, vocab=vocab)
+    def empty(cls, vocab, n_channels: int, seq_len: int = None, scale=None, bs: int = 64, n_out: int = None, horizon: int = None) -> TSDataLoaders:
+        "DataLoaders holding no series that carry `vocab` (or, for regression, `n_out` outputs and no vocab) and the `scale` transform: how a rebuilt model takes new series"
+        if n_out is not None:                          # regression: numbers, not classes
+            X, y = np.zeros((2, n_channels, seq_len or 1), np.float32), np.zeros((2, n_out) if n_out > 1 else 2, np.float32)
+            dls = cls.from_arrays(X, y, X, y, bs=bs, normalize=None, y_block='regression')
+            dls.horizon = horizon
+        else:
+            vocab = [str(v) for v in vocab]
+            X = np.zeros((len(vocab), n_channels, seq_len or 1), np.float32)
+            dls = cls.from_arrays(X, vocab, X, vocab, bs=bs, normalize=None, vocab=vocab)
         if scale is not None:
             for dl in dls.loaders: dl.after_batch.add(scale)
         empty = dls.new_empty()
         empty.shape_hint = (n_channels, seq_len)
+        empty.task, empty.c, empty.horizon = dls.task, dls.c, getattr(dls, 'horizon', None)
         return empty
 
     @property

@@ -245,6 +245,8 @@ def _write_atomic(fname: Path, write):
     finally:
         if tmp.exists(): tmp.unlink()
 
+def _is_regression_model(model) -> bool: return (getattr(model, 'ts_task', None) or {}).get('task') == 'regression'
+
 def save_ts_model(learn: Learner, fname) -> Path:
     "Weights to `fname` (.safetensors) and what rebuilds the learner to `fname` with .json: no pickle. Returns the weights' path"
     from safetensors.torch import save_file
@@ -260,7 +262,8 @@ def save_ts_model(learn: Learner, fname) -> Path:
     meta = dict(format=MODEL_FORMAT, tsexplain_version=version('tsexplain'), arch=arch, hparams=hparams,
                 c_in=int(hparams.get('c_in', model.c_in)), c_out=int(hparams.get('c_out', model.c_out)),
                 seq_len=int(xb.shape[-1]) if xb is not None else getattr(learn, 'seq_len', None),
-                vocab=[str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
+                vocab=[] if _is_regression_model(model) else [str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
+                task=dict(getattr(model, 'ts_task', None) or dict(task='classification', horizon=None)),
                 weights_sha256=hashlib.sha256(fname.read_bytes()).hexdigest())
     _write_atomic(fname.with_suffix('.json'), lambda p: p.write_text(json.dumps(meta, indent=1)))
     return fname
@@ -332,10 +335,19 @@ def read_model_json(jf: Path) -> dict:
         elif not isinstance(v, (int, float, str, bool, type(None))): raise ModelFileError(f"{jf}: hparams.{k} must be a plain value")
     for k in ('c_in', 'c_out'):
         if hp.get(k, meta[k]) != meta[k]: raise ModelFileError(f"{jf}: hparams.{k} = {hp[k]} but {k} = {meta[k]}")
-    vocab = meta['vocab']
+    vocab, task = meta['vocab'], meta.get('task') or dict(task='classification', horizon=None)
+    if not isinstance(task, dict) or set(task) != {'task', 'horizon'} or task['task'] not in ('classification', 'regression'):
+        raise ModelFileError(f"{jf}: task must be {{'task': 'classification' or 'regression', 'horizon': null or a whole number}}, got {str(task)[:80]}")
+    if task['horizon'] is not None:
+        _check_value(task['horizon'], (int, 1, 100_000), f"{jf}: task.horizon")
+        if task['task'] != 'regression' or meta['c_out'] % task['horizon']:
+            raise ModelFileError(f"{jf}: task.horizon = {task['horizon']} needs a regression model whose c_out ({meta['c_out']}) it divides")
+    meta['task'] = task
     if not isinstance(vocab, list) or not all(isinstance(v, str) for v in vocab):
         raise ModelFileError(f"{jf}: vocab must be a list of class names (strings)")
-    if len(vocab) != max(meta['c_out'], 2) or len(set(vocab)) != len(vocab):
+    if task['task'] == 'regression':
+        if vocab: raise ModelFileError(f"{jf}: a regression model predicts numbers: its vocab must be empty, got {len(vocab)} class names")
+    elif len(vocab) != max(meta['c_out'], 2) or len(set(vocab)) != len(vocab):
         raise ModelFileError(f"{jf}: vocab has {len(vocab)} class names{' (some repeated)' if len(set(vocab)) != len(vocab) else ''} "
                              f"but the model has c_out = {meta['c_out']} output(s): they must agree")
     if meta.get('seq_len') is not None: _check_value(meta['seq_len'], (int, 1, 10**9), f"{jf}: seq_len")
@@ -372,10 +384,16 @@ def load_ts_model(fname, device=None) -> Learner:
     model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
     model.load_state_dict(load_file(str(wf)), strict=True)
-    dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))
-    single = meta['c_out'] == 1
-    learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat() if single else CrossEntropyLossFlat(),
-                    metrics=binary_accuracy if single else accuracy)
+    if meta['task']['task'] == 'regression':
+        model.ts_task = dict(meta['task'])
+        dls = TSDataLoaders.empty(None, meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']), n_out=meta['c_out'],
+                                  horizon=meta['task']['horizon'])
+        learn = Learner(dls, model, loss_func=MSELossFlat(), metrics=[rmse, mae])
+    else:
+        dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))
+        single = meta['c_out'] == 1
+        learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat() if single else CrossEntropyLossFlat(),
+                        metrics=binary_accuracy if single else accuracy)
     learn.ts_meta = meta
     if device is not None:
         learn.model.to(device); learn.dls.device = torch.device(device)
