@@ -105,3 +105,22 @@ def test_labels_option(tmp_path):
     assert json.loads((tmp_path/'g'/'model.json').read_text())['vocab'] == ['Drawing a gun', 'Pointing']
     r = run('GunPoint', '--labels', '1:gun', '--out', str(tmp_path/'h'))
     assert r.returncode == 2 and 'label=name pairs' in r.stderr
+
+
+def test_regression_run(tmp_path):
+    "tsexplain Covid3Month: a regression run scored as numbers beside the mean predictor, its report in a browser, reloaded without pickle"
+    import json
+    from browser import render
+    from tsexplain.models import load_ts_model
+    out = tmp_path/'cov'
+    r = run('Covid3Month', '--arch', 'FCN', '--epochs', '2', '--out', str(out))
+    assert r.returncode == 0, r.stderr
+    assert re.search(r'test RMSE [\d.]+ \(mean predictor [\d.]+\), MAE [\d.]+, R² -?[\d.]+', r.stdout), r.stdout
+    assert 'accuracy' not in r.stdout and '\r' not in r.stdout                 # no class talk; no progress-bar frames in a log
+    run_json = json.loads((out/'run.json').read_text())
+    assert run_json['task'] == 'regression' and run_json['classes'] == [] and 'test_rmse' in run_json
+    dom = render((out/'report.html').as_uri(), screenshot=tmp_path/'report.png')
+    assert 'R²' in dom and 'mean predictor' in dom and 'predicted against true' in dom and 'Maps of ŷ' in dom
+    assert 'confusion' not in dom.lower() and dom.count('<img') >= 5
+    learn = load_ts_model(out/'model.safetensors')
+    assert learn.dls.task == 'regression' and learn.model.ts_task['task'] == 'regression'

@@ -206,18 +206,32 @@ def main(argv=None) -> int:
         except (DatasetDownloadError, FileNotFoundError, ValueError) as e:
             print(f"tsexplain: error: {e}", file=sys.stderr)
             return 1
-        print(f"test accuracy: {acc:.4f}")
+        regression = getattr(learn.dls, 'task', None) == 'regression'
+        if regression:                                      # a number per series: scored as numbers, beside the mean predictor
+            from tsexplain.report import regression_scores
+            if labels is not None: print("tsexplain: --labels ignored: a regression set has no classes", file=sys.stderr)
+            scores = regression_scores(learn)
+            print(f"test RMSE {scores['rmse']:.4g} (mean predictor {scores['mean_rmse']:.4g}), MAE {scores['mae']:.4g}, R² {scores['r2']:.3f}")
+            result = dict(test_rmse=scores['rmse'], test_mae=scores['mae'], test_r2=scores['r2'], mean_predictor_rmse=scores['mean_rmse'])
+        else:
+            print(f"test accuracy: {acc:.4f}")
+            result = dict(test_accuracy=acc)
         save_ts_model(learn, tmp/'model.safetensors')
         export_learner(learn, tmp/'learner.pkl')
         report = maps = method = None
         if not args.no_maps:
             from tsexplain.attribution import learner_method
             method = learner_method(learn, args.method)             # without --method: chosen by evidence, in one line
-            maps, figures = explain_test_set(learn, tmp, method)
-            if args.report: report = write_report(learn, tmp, dsname, acc, method, maps)
+            if regression:
+                from tsexplain.report import explain_regression_test_set, write_regression_report
+                maps, figures = explain_regression_test_set(learn, tmp, method)
+                if args.report: report = write_regression_report(learn, tmp, dsname, method, maps)
+            else:
+                maps, figures = explain_test_set(learn, tmp, method)
+                if args.report: report = write_report(learn, tmp, dsname, acc, method, maps)
         manifest = dict(dataset=dsname, arch=args.arch, epochs=args.epochs, bs=args.bs, lr=args.lr, seed=args.seed,
-                        normalize=args.normalize, classes=[str(v) for v in learn.dls.vocab],
-                        method=method, test_accuracy=acc)
+                        normalize=args.normalize, task='regression' if regression else 'classification',
+                        classes=[] if regression else [str(v) for v in learn.dls.vocab], method=method, **result)
         publish_run(tmp, out, manifest)
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)   # interrupted: the old run in `out` is untouched

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastai.learner import Learner
 from fastcore.basics import patch, listify
-from .hooks import get_method, model_device
+from .hooks import get_method, model_device, model_task, is_regression
 from .attribution import dl_batch
 
 # %% auto #0
@@ -544,6 +544,10 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
     from tsexplain.attribution import maps_and_logits, prediction_record
     from tsexplain.cam import _chunks
     x = torch.as_tensor(x).float()
+    if is_regression(model_task(model)):
+        raise ValueError("The explorer's table shows a classifier's classes and probabilities; this model predicts numbers "
+                         "(regression): use learn.show_cam(top_losses=True) for the largest errors, show_cam(interactive=True) "
+                         "for a series' maps, or show_horizon_maps for a forecaster")
     if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
     methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
     maps, evidence, probs, some = {}, {}, None, _spread(len(x), 32)

@@ -12,7 +12,7 @@ import matplotlib
 from fastai.basics import *
 from .data import *
 from .models import *
-from .hooks import METHODS, get_method, model_device
+from .hooks import METHODS, get_method, model_device, is_regression, model_task
 from .cam import *
 from .attribution import *
 from .scale import *                    # learn.explain
@@ -20,7 +20,8 @@ from .faithfulness import method_ranking, faithfulness, _spread
 from .show import show_cam, show_class_maps, method_name
 
 # %% auto #0
-__all__ = ['export_learner', 'explain_test_set', 'fig_to_img', 'calibration', 'write_report']
+__all__ = ['export_learner', 'explain_test_set', 'fig_to_img', 'calibration', 'write_report', 'regression_scores',
+           'explain_regression_test_set', 'write_regression_report']
 
 # %% ../nbs/09_report.ipynb #7562ffa0
 def export_learner(learn: Learner, fname: Path) -> Path:
@@ -143,8 +144,11 @@ def _method_choice(learn: Learner, method: str) -> str:
                     f"{html.escape(v)}</td></tr>" for k, v in skipped.items())
     n = ranking[0][0].n_series if ranking else 0
     return (f"<h2>Which map, and how far to trust it</h2><p>Each method of the shortlist scored on {n} test series by <b>deletion "
-            "against a random order</b>: the area under the model's probability as the cells the map ranks first are removed, "
-            "divided by the same area for a random order (lower is better; above 0.9, ⚠, the map is no better than random). "
+            + ("against a random order</b>: how far the predicted value moves from its own value as the cells the map ranks first "
+               "are removed, the random order's area divided by the map's " if is_regression(model_task(learn.model)) else
+               "against a random order</b>: the area under the model's probability as the cells the map ranks first are removed, "
+               "divided by the same area for a random order ") +
+            "(lower is better; above 0.9, ⚠, the map is no better than random). "
             "Without <code>--method</code> the most faithful one draws the maps below.</p><table><thead><tr><th>method</th>"
             f"<th>deletion × random</th><th>seconds</th></tr></thead><tbody>{rows}</tbody></table>")
 
@@ -215,11 +219,97 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
     parts.append("<h2>Explained series</h2>" + (_explorer(learn, X, maps, probs, targets, vocab, method) if interactive else
                  "<table><thead><tr><th>series</th><th>true</th><th>predicted</th><th>probability</th>"
                  f"<th>correct</th><th>peak of the map (time step)</th></tr></thead><tbody>{rows}</tbody></table>"))
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
-             "img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:1em}.row img{max-width:48%}"
-             "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}")
-    page = f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tsexplain report: {html.escape(dsname)}</title><style>{style}</style></head><body>{''.join(parts)}</body></html>"
-    fname = out/'report.html'
+    return _write_page(out, dsname, parts)
+
+_STYLE = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
+          "img{max-width:100%}.row{display:flex;flex-wrap:wrap;gap:1em}.row img{max-width:48%}"
+          "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}")
+
+def _write_page(out: Path, dsname: str, parts: list) -> Path:
+    "out/report.html from the report's parts, written through a temporary file"
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>tsexplain report: {html.escape(dsname)}</title>"
+            f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    fname = Path(out)/'report.html'
     tmp = fname.with_name(fname.name + '.tmp')
     tmp.write_text(page, encoding='utf-8'); os.replace(tmp, fname)
     return fname
+
+# %% ../nbs/09_report.ipynb #c69b0026
+def regression_scores(learn: Learner, dl=None) -> dict:
+    "RMSE, MAE and R² of a regression learner on `dl` (default: the validation set, the TEST file), and the RMSE of always predicting the training targets' mean"
+    dl = ifnone(dl, learn.dls.valid).new(shuffle=False, drop_last=False)
+    with learn.no_bar(): preds, targs = learn.get_preds(dl=dl)          # no bar frames in a log file
+    p, t = preds.reshape(len(preds), -1).float(), targs.reshape(len(targs), -1).float()
+    train_mean = torch.stack([torch.as_tensor(learn.dls.train_ds[i][1]).reshape(-1).float() for i in range(len(learn.dls.train_ds))]).mean(0)
+    sse, sst = ((p - t) ** 2).sum(), ((t - t.mean(0)) ** 2).sum()
+    return dict(rmse=float(((p - t) ** 2).mean().sqrt()), mae=float((p - t).abs().mean()), r2=float(1 - sse / sst.clamp_min(1e-12)),
+                mean_rmse=float(((train_mean - t) ** 2).mean().sqrt()), preds=p.numpy(), targets=t.numpy())
+
+def _regression_picks(preds: np.ndarray, targets: np.ndarray, k: int = 2) -> list:
+    "(what, series index) of the largest and smallest predictions and the largest absolute errors (first output)"
+    p, err = preds[:, 0], np.abs(preds - targets).mean(1)
+    picks = [('largest prediction', i) for i in np.argsort(-p)[:k]] + [('smallest prediction', i) for i in np.argsort(p)[:k]]
+    picks += [('largest error', i) for i in np.argsort(-err)[:k]]
+    seen, out = set(), []
+    for what, i in picks:
+        if int(i) not in seen: seen.add(int(i)); out.append((what, int(i)))
+    return out
+
+def _predicted_vs_true(preds, targets):
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6), layout='constrained')
+    p, t = preds.ravel(), targets.ravel()
+    lo, hi = float(min(p.min(), t.min())), float(max(p.max(), t.max()))
+    a.scatter(t, p, s=12, alpha=0.7); a.plot([lo, hi], [lo, hi], 'k--', lw=1)
+    a.set_xlabel('true'); a.set_ylabel('predicted'); a.set_title('predicted against true (dashed: perfect)', fontsize=10)
+    b.hist(p - t, bins=20, color='tab:gray'); b.axvline(0, color='k', lw=1)
+    b.set_xlabel('residual (predicted − true)'); b.set_ylabel('series'); b.set_title('residuals', fontsize=10)
+    return fig
+
+def explain_regression_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tuple[Path, list[Path]]:
+    "Maps of the whole test set (first output) to out/maps.npz; figures of the series with the largest and smallest predictions and the largest errors"
+    maps = learn.explain(method=method, save=out/'maps.npz', progress=sys.stdout.isatty(), target=0)
+    s = regression_scores(learn)
+    X = dl_batch(learn.dls.valid)[0]
+    figures = []
+    for what, i in _regression_picks(s['preds'], s['targets'], k=1):
+        fname = out/'figures'/f"{_safe(what)}_{i}_{method}.png"
+        show_cam((X[i:i + 1], torch.as_tensor(s['targets'][i:i + 1])), learn.model, func_cam=method, target=0, multi_fig=True,
+                 force_scale='shared', show=False, savefig=fname, figsize=(11, 3.6) if X.shape[1] == 1 else (11, 1.1 * X.shape[1] + 1.5))
+        figures.append(fname)
+    return maps, figures
+
+def write_regression_report(learn: Learner, out: Path, dsname: str, method: str = None, maps_file=None) -> Path:
+    "Write out/report.html for a regression run: scores against the mean predictor, predicted vs true, residuals, and the maps of the series with the largest and smallest predictions and the largest errors"
+    out, method = Path(out), learner_method(learn, method)
+    s = regression_scores(learn)
+    res = dict(np.load(maps_file)) if maps_file else learn.explain(method=method, progress=False, target=0)
+    X, maps = dl_batch(learn.dls.valid)[0].cpu().numpy(), res['maps']
+    name = method_name(get_method(method))
+    some = _spread(len(X), 32)
+    ev = faithfulness(learn.model, torch.as_tensor(X[some]).to(model_device(learn.model)), torch.as_tensor(maps[some]), target=0)
+    parts = [f"<h1>tsexplain report: {html.escape(dsname)}</h1>",
+             f"<p>{len(learn.dls.train_ds)} training and {len(X)} test series of {X.shape[1]} channel(s) × {X.shape[2]} steps; "
+             f"a regression model ({type(learn.model).__name__}, {learn.dls.c} output(s)) predicting a number per series. "
+             f"Maps: {html.escape(name)} of the predicted value ŷ.</p>",
+             "<h2>Training</h2>", fig_to_img(_training_curve(learn), 'training curve'),
+             f"<h2>Test RMSE {s['rmse']:.4g} · MAE {s['mae']:.4g} · R² {s['r2']:.3f}</h2>",
+             f"<p>The mean predictor (always the training targets' mean) has RMSE {s['mean_rmse']:.4g}: "
+             f"{'the model does better' if s['rmse'] < s['mean_rmse'] else '<b>the model does no better than it</b>'}.</p>",
+             fig_to_img(_predicted_vs_true(s['preds'], s['targets']), 'predicted against true, residuals'),
+             _method_choice(learn, method) if isinstance(method, str) else '',
+             f"<h2>Where the model looked</h2><p{' style=color:firebrick' if ev.flagged else ''}>Maps of ŷ on the test series: "
+             f"{html.escape(ev.label)} (on {ev.n_series} series: how much faster ŷ moves from its value when the cells the map ranks "
+             "first are removed than when random cells are). One colour scale for the whole report (the largest |map| of the "
+             "test set), so a weak map looks weak.</p>"]
+    scale = float(np.abs(maps).max()) or 1.
+    for what, i in _regression_picks(s['preds'], s['targets']):
+        fig = show_cam(X[i:i + 1], learn.model, func_cam=method, target=0, multi_fig=True, map_scale=scale, show=False,
+                       titles=[f"#{i}: ŷ = {s['preds'][i, 0]:.4g} (true {s['targets'][i, 0]:.4g})"])
+        parts.append(f"<h4>{html.escape(what)}: test series {i}</h4>{fig_to_img(fig, f'{what} {i}')}")
+    rows = ''.join(f"<tr><td>{i}</td><td>{s['targets'][i, 0]:.4g}</td><td>{s['preds'][i, 0]:.4g}</td>"
+                   f"<td>{abs(s['preds'][i, 0] - s['targets'][i, 0]):.4g}</td></tr>" for i in range(len(X)))
+    parts.append("<h2>Every test series</h2><table><thead><tr><th>series</th><th>true</th><th>predicted</th><th>|error|</th>"
+                 f"</tr></thead><tbody>{rows}</tbody></table>")
+    return _write_page(out, dsname, parts)
+
