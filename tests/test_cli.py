@@ -1,5 +1,6 @@
 """The `tsexplain` command: help, unknown names, and one real epoch that saves a learner fastai can load."""
 import re, subprocess, sys
+import numpy as np
 import pytest
 from pathlib import Path
 from fastai.learner import load_learner
@@ -124,3 +125,14 @@ def test_regression_run(tmp_path):
     assert 'confusion' not in dom.lower() and dom.count('<img') >= 5
     learn = load_ts_model(out/'model.safetensors')
     assert learn.dls.task == 'regression' and learn.model.ts_task['task'] == 'regression'
+    r = run('explain', str(out), '--data', 'Covid3Month', '--out', str(tmp_path/'maps.zarr'), '--method', 'grad_cam')
+    assert r.returncode == 0, r.stderr
+    import zarr
+    g = zarr.open_group(str(tmp_path/'maps.zarr'), mode='r')
+    assert g['preds'].shape == (61, 1) and g['preds'].dtype == np.float32 and 'probs' not in g and g['done'][:].all()
+    import torch
+    from tsexplain.data import read_ts, bundled_path
+    X_test = read_ts(bundled_path('Covid3Month')/'Covid3Month_TEST.ts')[0]
+    from tsexplain.attribution import learner_inputs
+    with torch.no_grad(): expected = learn.model.eval()(learner_inputs(learn, X_test))[:, 0]      # the same values, reloaded
+    torch.testing.assert_close(torch.as_tensor(g['preds'][:, 0]), expected, atol=1e-5, rtol=1e-4)

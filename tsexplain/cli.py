@@ -110,6 +110,9 @@ def build_explain_parser() -> argparse.ArgumentParser:
                    help='explanation method (default: the most faithful of grad_cam, attention_relevance, input_x_grad, '
                         'integrated_gradients and occlusion on the first 16 series, by deletion against a random order)')
     p.add_argument('--out', type=Path, required=True, help='the Zarr store to write (e.g. maps.zarr)')
+    p.add_argument('--target', type=int, default=None,
+                   help='what to explain: a class index (default: the predicted class), or for a model predicting several numbers '
+                        '(a forecaster) the output / forecast step, which it must be given')
     p.add_argument('--chunk', type=int, default=1024, help='series per chunk of the store (the unit of resuming and of sharing)')
     p.add_argument('--bs', type=int, default=256, help='series per forward pass')
     p.add_argument('--cpu', action='store_true', help='stay on the CPU even when GPUs are available')
@@ -137,7 +140,8 @@ def explain_main(argv) -> int:
     rank = dist_info()[0]
     try:
         learn = load_ts_model(model_file, device=device)
-        explain_to_zarr(learn, data, args.out, method=args.method, chunk=args.chunk, bs=args.bs, progress=sys.stdout.isatty())
+        explain_to_zarr(learn, data, args.out, method=args.method, chunk=args.chunk, bs=args.bs, target=args.target,
+                        progress=sys.stdout.isatty())
     except ValueError as e:                          # bad data, a foreign --out, a store of another job: exit 2, like a bad option
         print(f"tsexplain explain: error: {e}", file=sys.stderr)
         return 2

@@ -105,8 +105,8 @@ def store_lock(out: Path):
         finally:
             if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
 
-def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool):
-    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; made in a hidden sibling and moved into place whole"
+def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool, n_outputs: int = None):
+    "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; a regression model's (`n_outputs`): maps, preds (N, n_outputs) values, explained (and targets (N, n_outputs)); made in a hidden sibling and moved into place whole"
     import zarr
     from .data import _remove_stale
     out = Path(out).absolute()
@@ -119,8 +119,13 @@ def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int,
         arr = lambda name, shape, dtype, dims: g.create_array(name, shape=shape, chunks=(min(chunk, N), *shape[1:]), dtype=dtype,
                                                              fill_value=0, dimension_names=dims)
         arr('maps', (N, K, L), 'float32', ('series', 'map_channel', 'time'))
-        arr('probs', (N, n_classes), 'float32', ('series', 'class'))
-        for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
+        if n_outputs is not None:                                        # regression: predicted numbers, never probabilities
+            arr('preds', (N, n_outputs), 'float32', ('series', 'output'))
+            arr('explained', (N,), 'int64', ('series',))
+            if labels: arr('targets', (N, n_outputs), 'float32', ('series', 'output'))
+        else:
+            arr('probs', (N, n_classes), 'float32', ('series', 'class'))
+            for name in ('preds', 'explained') + (('targets',) if labels else ()): arr(name, (N,), 'int64', ('series',))
         n_chunks = -(-N // chunk)
         g.create_array('done', shape=(n_chunks,), chunks=(1,), dtype='bool', fill_value=False, dimension_names=('chunk',))
         g.create_array('input_sha256', shape=(n_chunks, 32), chunks=(1, 32), dtype='uint8', fill_value=0,
@@ -160,31 +165,32 @@ def check_maps_store(out: Path, meta: dict):
 def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None, c: int = None, digest=None):
     "Write the records of series s.. into the store, then (given chunk `c`) its input's digest and its done flag, last"
     g['maps'][s:s + len(maps)] = maps
-    for k in ('probs', 'preds', 'explained'): g[k][s:s + len(maps)] = rec[k]
-    if targets is not None and 'targets' in g: g['targets'][s:s + len(maps)] = targets
+    for k in ('probs', 'preds', 'explained'):
+        if k in rec: g[k][s:s + len(maps)] = rec[k]
+    if targets is not None and 'targets' in g: g['targets'][s:s + len(maps)] = np.asarray(targets).reshape(g['targets'][s:s + len(maps)].shape)
     if c is None: return
     if digest is not None and 'input_sha256' in g: g['input_sha256'][c] = digest
     g['done'][c] = True                                                   # marked only once the chunk is written whole
 
 def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
     "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
-    if is_regression(model_task(learn.model)):
-        raise ValueError("Zarr stores hold a classifier's maps with its class probabilities; this learner predicts numbers "
-                         "(regression): save its maps to a .npz file instead (learn.explain(save='maps.npz'))")
+    task = model_task(declare_learner(learn).model)
     N, bs = len(dl.dataset), dl.bs
     first = next(iter(dl))
     fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
     meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
     def record(c, b, maps, logits):
-        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target),
-                    torch.as_tensor(b[1]).cpu().numpy().astype(np.int64) if len(b) > 1 else None, c, input_digest(b[0]))
+        write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target, task),
+                    torch.as_tensor(b[1]).cpu().numpy().astype(np.float32 if is_regression(task) else np.int64) if len(b) > 1 else None,
+                    c, input_digest(b[0]))
     import zarr
     with store_lock(out):
         if is_maps_store(out): check_maps_store(out, meta); g = zarr.open_group(str(out), mode='r+')
         else:
             check_store_path(out)
             maps, lg = maps_and_logits(learn.model, first[0], f, target=target, layer=layer, **kwargs)
-            g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], prediction_record(lg)['probs'].shape[1], len(first) > 1)
+            g = create_maps_store(out, meta, N, bs, maps.shape[1], maps.shape[-1], lg.shape[1], len(first) > 1,
+                                  lg.shape[1] if is_regression(task) else None)
             record(0, first, maps, lg)                 # the batch that gave the store its shapes is written, not explained again
         done = g['done'][:]
         for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
@@ -315,10 +321,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
                     progress: bool = True, autocast=None, **kwargs) -> Path:
     "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable (finished chunks are verified against the input), locked against a second job, and shared by ranks"
     out = Path(out)
-    declare_learner(learn)
-    if is_regression(model_task(learn.model)):
-        raise ValueError("Zarr stores hold a classifier's maps with its class probabilities; this learner predicts numbers "
-                         "(regression): save its maps to a .npz file instead (learn.explain(save='maps.npz'))")
+    task = model_task(declare_learner(learn).model)
     check_store_path(out)                             # before anything is read: never write over a user's folder or file
     X = open_series(data)
     N, L = len(X), X.shape[-1]
@@ -342,7 +345,8 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
             if is_maps_store(out): check_maps_store(out, meta)
             else:
                 probe, logits = explain(X[:1], None if target is None or np.ndim(target) == 0 else np.asarray(target)[:1], 0)
-                create_maps_store(out, meta, N, chunk, probe.shape[1], L, prediction_record(logits)['probs'].shape[1], labels is not None)
+                create_maps_store(out, meta, N, chunk, probe.shape[1], L, logits.shape[1], labels is not None,
+                                  logits.shape[1] if is_regression(task) else None)
         _barrier()                                    # every rank opens the store rank 0 made or checked
         if rank: check_maps_store(out, meta)
         g = zarr.open_group(str(out), mode='r+')
@@ -357,8 +361,9 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
             for a, b, xraw in pieces(s, e):
                 t = target if target is None or np.ndim(target) == 0 else np.asarray(target)[a:b]
                 m, lg = explain(xraw, t, a)
-                maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t)); raws.append(xraw)
+                maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t, task)); raws.append(xraw)
             write_chunk(g, s, np.concatenate(maps), {k: np.concatenate([r[k] for r in recs]) for k in recs[0]},
-                        None if labels is None else np.asarray(labels[s:e], dtype=np.int64), c, input_digest(raws))
+                        None if labels is None else np.asarray(labels[s:e], dtype=np.float32 if is_regression(task) else np.int64),
+                        c, input_digest(raws))
         _barrier()
     return out
