@@ -172,3 +172,29 @@ def test_explore_raw_series_with_their_labels(planted):
     assert [r['label'] for r in view.payload['rows']] == [str(v) for v in y] and len(view.payload['rows']) == 12
     with pytest.raises(ValueError, match='not classes of this learner'): planted.explore(X, y=['cat'] * 12, show=False)
     with pytest.raises(ValueError, match='12 series'): planted.explore(X, y=y[:3], show=False)
+
+ATTACK = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">'
+
+def test_strings_from_data_never_run_as_markup(tmp_path):
+    "Class, channel, method names, titles and notes read from a user's files reach the pages as text: nothing in them runs (Chromium)"
+    from browser import evaluate
+    from tsexplain.interactive import explore_page, recording_view
+    x, m = torch.randn(3, 2, 30), torch.randn(3, 2, 30)
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    pages = {
+        'explore': explore_page(x, {ATTACK + 'method': m}, probs, y=[0, 1, 1], vocab=[ATTACK + 'A', '</script><script>window.__pwned=9</script>'],
+                                channel_names=[ATTACK + 'ch0', 'ch1'], note=ATTACK + 'note'),
+        'maps': interactive_maps(x[:2], {ATTACK + 'method': m[:2]}, titles=[ATTACK, 'b'], channel_names=[ATTACK, 'c1']),
+    }
+    rec = explain_recording(FCN(2, 2).eval(), np.random.randn(2, 600).astype(np.float32), fs=10, model_fs=10, window_s=10,
+                            method='grad_cam', progress=False)
+    pages['recording'] = recording_view(rec, vocab=[ATTACK, 'b'], channel_names=[ATTACK, 'c1'], title=ATTACK)
+    for name, page in pages.items():
+        f = tmp_path/f'{name}.html'
+        if hasattr(page, 'save'): page.save(f)
+        else: page.write_html(str(f), include_plotlyjs=True)
+        r = evaluate(f.as_uri(), """(async () => { await new Promise(r => setTimeout(r, 300));
+            return {pwned: window.__pwned || 0, imgs: document.querySelectorAll('img').length, text: document.body.innerText}; })()""",
+                     settle="!!document.querySelector('.js-plotly-plot')")
+        assert r['pwned'] == 0 and r['imgs'] == 0, f'{name}: markup from data ran'
+        if name == 'explore': assert '<img src=x' in r['text'] and '</script><script>' in r['text']   # shown, as text

@@ -367,6 +367,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'tsexplain/interactive.py'),
                                        'tsexplain.interactive.interactive_view': ( 'interactive.html#interactive_view',
                                                                                    'tsexplain/interactive.py'),
+                                       'tsexplain.interactive.plot_text': ('interactive.html#plot_text', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.present': ('interactive.html#present', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.recording_view': ( 'interactive.html#recording_view',
                                                                                  'tsexplain/interactive.py'),

@@ -17,10 +17,14 @@ from .hooks import get_method, model_device, model_task, is_regression
 from .attribution import dl_batch
 
 # %% auto #0
-__all__ = ['interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'InteractivePage', 'RecordingView',
-           'recording_view', 'ExploreView', 'explore_page', 'explore_view']
+__all__ = ['plot_text', 'interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'InteractivePage',
+           'RecordingView', 'recording_view', 'ExploreView', 'explore_page', 'explore_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
+def plot_text(s) -> str:
+    "A string as plotly shows it literally: plotly reads titles, names and hover texts as HTML, so <, > and & are escaped"
+    return html_escape(str(s), quote=False)
+
 def _plotly():
     "plotly's graph objects and make_subplots, or an error that says what to install"
     try:
@@ -54,9 +58,9 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
         x = np.where(missing, np.nan, x)
     if not maps: raise ValueError("interactive_maps needs at least one map: {method name: maps (B, 1 or C, L)}")
     evidence = evidence or {}
-    names = [str(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
+    names = [plot_text(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
     fig = make_subplots(rows=B, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.3 / max(B, 1)),
-                        subplot_titles=[str(t) for t in titles] if titles is not None else None)
+                        subplot_titles=[plot_text(t) for t in titles] if titles is not None else None)
     steps, owner, axes = np.arange(L), [], {}
     for k, (method, m) in enumerate(maps.items()):
         m = np.asarray(torch.as_tensor(m).detach().cpu().float())
@@ -74,11 +78,11 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
                     x=steps, y=x[i, c], mode='lines+markers', name=names[c], legendgroup=names[c], showlegend=i == 0 and C > 1,
                     line=dict(color='rgba(70,70,70,0.45)', width=1), marker=dict(color=mc, coloraxis=axis, size=6),
                     customdata=mc, visible=k == 0,
-                    hovertemplate=f'{names[c]}<br>step %{{x}}<br>value %{{y:.4g}}<br>{method}: %{{customdata:.3f}}<extra></extra>'),
+                    hovertemplate=f'{names[c]}<br>step %{{x}}<br>value %{{y:.4g}}<br>{plot_text(method)}: %{{customdata:.3f}}<extra></extra>'),
                     row=i + 1, col=1)
                 owner.append(k)
     from tsexplain.show import _evidence_color
-    labels = [method if evidence.get(method) is None else f'{method} · {evidence[method].label}' for method in maps]
+    labels = [plot_text(method if evidence.get(method) is None else f'{method} · {evidence[method].label}') for method in maps]
     colour = [_evidence_color(evidence.get(method)) for method in maps]
     selector = len(maps) > 1                                         # its labels carry the evidence: no title above it
     fig.update_layout(coloraxis=axes.pop('coloraxis'), **axes, height=height or 180 + 220 * B, hovermode='closest',
@@ -217,6 +221,7 @@ const level = k => { const l = P.levels[k]; if (!l.arrays) l.arrays = {lo: l.lo.
 const detail = d => { if (!d.arrays) d.arrays = d.sig.map(s => decode(s, Int16Array)); return d.arrays; };
 const W = {start: decode(P.windows.start, Int32Array), cls: decode(P.windows.cls, Uint8Array)};
 const value = (c, q) => P.offset[c] + P.step[c] * q;
+const esc = s => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');   // plotly reads its texts as HTML
 gd.tsexplainRedraws = [];
 function marks(t0, t1, px) {                       // each minority class's windows in view, merged below 1 px, at least 3 px wide
   const sPerPx = (t1 - t0) / px, minW = 3 * sPerPx, win = P.windows.width / P.fs, out = [];
@@ -231,8 +236,8 @@ function marks(t0, t1, px) {                       // each minority class's wind
       a = s; b = e;
     }
     if (a !== null) { const c = (a + b) / 2, h = Math.max(b - a, minW) / 2; x.push(c - h, c + h, null); y.push(row, row, null); }
-    out.push({type: 'scatter', mode: 'lines', x: x, y: y, xaxis: 'x', yaxis: 'y', name: P.windows.names[k],
-              line: {width: 12, color: P.windows.colors[k]}, hovertemplate: P.windows.names[k] + ' at %{x:.2f} s<extra></extra>'});
+    out.push({type: 'scatter', mode: 'lines', x: x, y: y, xaxis: 'x', yaxis: 'y', name: esc(P.windows.names[k]),
+              line: {width: 12, color: P.windows.colors[k]}, hovertemplate: esc(P.windows.names[k]) + ' at %{x:.2f} s<extra></extra>'});
   });
   return out;
 }
@@ -253,12 +258,12 @@ function redraw(t0, t1, started) {                  // the plot's width decides 
     traces.push({type: 'heatmap', x: xs, y: [0, 1], z: [m, m], xaxis: 'x', yaxis: base, coloraxis: 'coloraxis', opacity: 0.6,
                  hovertemplate: '%{x:.3f} s<br>map %{z:.3f}<extra></extra>', showscale: false});
     if (b === 1) traces.push({type: 'scatter', mode: 'lines', x: xs, y: lo, xaxis: 'x', yaxis: over, line: {color: '#222', width: 1.2},
-                              name: P.channels[c], showlegend: false, hovertemplate: P.channels[c] + ' %{y:.4g}<extra></extra>'});
+                              name: esc(P.channels[c]), showlegend: false, hovertemplate: esc(P.channels[c]) + ' %{y:.4g}<extra></extra>'});
     else {
       traces.push({type: 'scatter', mode: 'lines', x: xs, y: lo, xaxis: 'x', yaxis: over, line: {width: 0}, hoverinfo: 'skip', showlegend: false});
       traces.push({type: 'scatter', mode: 'lines', x: xs, y: hi, xaxis: 'x', yaxis: over, fill: 'tonexty', fillcolor: 'rgba(40,40,40,0.3)',
-                   line: {width: 0.5, color: 'rgba(40,40,40,0.8)'}, name: P.channels[c], showlegend: false,
-                   hovertemplate: P.channels[c] + ' max %{y:.4g} (per ' + (b / P.fs).toPrecision(2) + ' s)<extra></extra>'});
+                   line: {width: 0.5, color: 'rgba(40,40,40,0.8)'}, name: esc(P.channels[c]), showlegend: false,
+                   hovertemplate: esc(P.channels[c]) + ' max %{y:.4g} (per ' + (b / P.fs).toPrecision(2) + ' s)<extra></extra>'});
       const rx = [], ry = [];
       if (raw) for (const d of P.detail) {                    // full resolution where the page has it (flagged windows, the first view)
         const a = Math.max(i0, d.start), e = Math.min(i1, d.start + d.n);
@@ -268,7 +273,7 @@ function redraw(t0, t1, started) {                  // the plot's width decides 
         rx.push(null); ry.push(null); rawShown = true;
       }
       traces.push({type: 'scatter', mode: 'lines', x: rx, y: ry, xaxis: 'x', yaxis: over, line: {color: '#111', width: 1.3},
-                   name: P.channels[c] + ' (full resolution)', showlegend: false, hovertemplate: P.channels[c] + ' %{y:.4g}<extra></extra>'});
+                   name: esc(P.channels[c]) + ' (full resolution)', showlegend: false, hovertemplate: esc(P.channels[c]) + ' %{y:.4g}<extra></extra>'});
     }
   }
   const layout = JSON.parse(JSON.stringify(P.layout));
@@ -309,7 +314,7 @@ class InteractivePage:
         "The page (`full`) or a fragment to embed in another page (`plotlyjs=False`: a page that loads plotly.js once already)"
         import plotly.offline
         key = uuid.uuid4().hex[:10]
-        data = json.dumps(self.payload, separators=(',', ':')).replace('</', '<\\/')
+        data = json.dumps(self.payload, separators=(',', ':')).replace('<', '\\u003c')   # no '</script>' or '<!--' can end the data
         js = self.script.replace('__DATA__', f'tsx-data-{key}').replace('__ROOT__', f'tsx-{key}').replace('__DECODE__', _DECODE_JS)
         lib = (f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
                f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>') if plotlyjs else ''
@@ -336,21 +341,21 @@ def _recording_layout(C, names, class_names, unmarked: str, title: str, signed: 
     h = (1 - top - gap * C) / C
     layout = dict(template='plotly_white', height=height or 170 + 190 * C, margin=dict(l=70, r=20, t=95, b=50), hovermode='closest',
                   dragmode='zoom', showlegend=bool(class_names),
-                  title=dict(text=title, xref='paper', x=0, xanchor='left', yref='paper', y=1, yanchor='bottom', pad=dict(b=46), font=dict(size=14)),
+                  title=dict(text=plot_text(title), xref='paper', x=0, xanchor='left', yref='paper', y=1, yanchor='bottom', pad=dict(b=46), font=dict(size=14)),
                   annotations=[dict(text='', xref='paper', yref='paper', x=0, y=1, xanchor='left', yanchor='bottom', yshift=27,
                                     showarrow=False, font=dict(size=11, color='#555'))],
-                  legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom', title=dict(text=unmarked)),
+                  legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom', title=dict(text=plot_text(unmarked))),
                   coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'), cmin=-1 if signed else 0, cmax=1,
                                  colorbar=dict(title=dict(text='map / largest |map|', side='right'), thickness=12, len=1 - top, y=0,
                                                yanchor='bottom')),
                   xaxis=dict(title='time (s)', anchor=f'y{2 * C}', exponentformat='none', separatethousands=True, showspikes=True,
                              spikemode='across', spikethickness=1),
                   yaxis=dict(domain=[1 - top + 0.01, 1], range=[-0.6, len(class_names) - 0.4], fixedrange=True, showgrid=False,
-                             zeroline=False, tickvals=list(range(len(class_names))), ticktext=class_names, tickfont=dict(size=9)))
+                             zeroline=False, tickvals=list(range(len(class_names))), ticktext=[plot_text(n) for n in class_names], tickfont=dict(size=9)))
     for c in range(C):                                    # channel c: the map on y(2c+2) (fixed 0..1), the signal over it on y(2c+3)
         d1 = 1 - top - c * (h + gap)
         layout[f'yaxis{2 + 2 * c}'] = dict(domain=[d1 - h, d1], range=[0, 1], fixedrange=True, visible=False)
-        layout[f'yaxis{3 + 2 * c}'] = dict(overlaying=f'y{2 + 2 * c}', anchor='x', autorange=True, fixedrange=True, title=dict(text=names[c]))
+        layout[f'yaxis{3 + 2 * c}'] = dict(overlaying=f'y{2 + 2 * c}', anchor='x', autorange=True, fixedrange=True, title=dict(text=plot_text(names[c])))
     return layout
 
 def recording_view(rec, vocab=None, seconds=None, channel_names=None, max_mb: float = 20., title: str = None,
@@ -415,6 +420,7 @@ const gd = root.querySelector('.tsx-plot'), tbody = root.querySelector('tbody'),
 __DECODE__
 const X = decode(P.x, Float32Array), M = P.methods.map(m => decode(m.maps, Int8Array)), C = P.channels.length, L = P.length;
 const steps = Array.from({length: L}, (_, t) => t);
+const esc = s => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');   // plotly reads its texts as HTML
 let order = P.rows.map((_, i) => i), key = null, ascending = true, current = null, method = 0;
 P.methods.forEach((m, k) => { const o = document.createElement('option'); o.value = k; o.textContent = m.label; o.style.color = m.color; pick.appendChild(o); });
 function draw(i) {
@@ -422,12 +428,12 @@ function draw(i) {
   for (let c = 0; c < C; c++) {
     const y = Array.from(X.subarray((i * C + c) * L, (i * C + c + 1) * L)), row = m.channels > 1 ? c : 0;
     const v = Array.from(M[method].subarray((i * m.channels + row) * L, (i * m.channels + row + 1) * L), q => q / 127);
-    traces.push({type: 'scatter', mode: 'lines+markers', x: steps, y: y, name: P.channels[c], showlegend: C > 1, customdata: v,
+    traces.push({type: 'scatter', mode: 'lines+markers', x: steps, y: y, name: esc(P.channels[c]), showlegend: C > 1, customdata: v,
                  line: {color: 'rgba(70,70,70,0.45)', width: 1}, marker: {color: v, coloraxis: 'coloraxis', size: 6},
-                 hovertemplate: P.channels[c] + '<br>step %{x}<br>value %{y:.4g}<br>' + m.name + ': %{customdata:.3f}<extra></extra>'});
+                 hovertemplate: esc(P.channels[c]) + '<br>step %{x}<br>value %{y:.4g}<br>' + esc(m.name) + ': %{customdata:.3f}<extra></extra>'});
   }
   const r = P.rows[i], layout = JSON.parse(JSON.stringify(P.layout));
-  layout.title.text = '#' + r.index + (r.label !== undefined ? ': ' + r.label + ' / ' : ': ') + r.pred + ' (' + r.conf.toFixed(2) + ')';
+  layout.title.text = '#' + r.index + (r.label !== undefined ? ': ' + esc(r.label) + ' / ' : ': ') + esc(r.pred) + ' (' + r.conf.toFixed(2) + ')';
   layout.title.font = {color: r.label === undefined || r.label === r.pred ? '#222' : 'firebrick'};
   Object.assign(layout.coloraxis, m.coloraxis);
   for (const tr of tbody.children) tr.classList.toggle('tsx-on', +tr.dataset.i === i);
@@ -436,7 +442,9 @@ function draw(i) {
 function table() {
   const rows = order.filter(i => !only.checked || !P.rows[i].correct);
   tbody.replaceChildren(...rows.map(i => { const r = P.rows[i], tr = document.createElement('tr'); tr.dataset.i = i;
-    tr.innerHTML = P.columns.map(c => '<td>' + (c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index' ? r[c.key].toFixed(3) : r[c.key]) + '</td>').join('');
+    tr.replaceChildren(...P.columns.map(c => { const td = document.createElement('td');      // data as text, never as markup
+      td.textContent = c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index' ? r[c.key].toFixed(3) : String(r[c.key]);
+      return td; }));
     if (!r.correct) tr.classList.add('tsx-wrong'); if (i === current) tr.classList.add('tsx-on'); return tr; }));
 }
 root.querySelectorAll('th').forEach(th => th.addEventListener('click', () => {
