@@ -165,3 +165,16 @@ def test_kill_during_store_creation_is_redone(run_dir, tmp_path):
     learn = load_ts_model(run_dir/'model.safetensors')
     explain_to_zarr(learn, run_dir/'small.npy', out, chunk=64, progress=False)
     assert is_maps_store(out) and not half.exists() and zarr.open_group(str(out), mode='r')['done'][:].all()
+
+def test_the_lock_follows_the_store_through_links(tmp_path):
+    "A second job reaching the store through a symlink (to the store, or to its folder) is refused: it takes the same lock"
+    from tsexplain.scale import store_lock
+    real = tmp_path/'real'; real.mkdir(); (real/'S.zarr').mkdir()
+    (tmp_path/'alias.zarr').symlink_to(real/'S.zarr')
+    (tmp_path/'linked').symlink_to(real)
+    with store_lock(real/'S.zarr'):
+        for other in (tmp_path/'alias.zarr', tmp_path/'linked'/'S.zarr'):
+            with pytest.raises(ValueError, match='being written by another job'):
+                with store_lock(other): pass
+    with store_lock(tmp_path/'alias.zarr'): pass                                   # free again once the first job is done
+    assert not (tmp_path/'.alias.zarr.lock').exists() and (real/'.S.zarr.lock').exists()

@@ -88,8 +88,8 @@ def check_store_path(out: Path):
 
 @contextmanager
 def store_lock(out: Path):
-    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside it, released by the kernel even after kill -9"
-    out = Path(out).absolute()
+    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside the store it resolves to (a symlink to the store, or through a linked folder, takes the same lock), released by the kernel even after kill -9"
+    out = Path(os.path.realpath(out))                                   # the store itself, whatever path leads to it
     out.parent.mkdir(parents=True, exist_ok=True)
     try: import fcntl
     except ImportError: fcntl = None                                    # Windows: no lock
