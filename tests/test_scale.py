@@ -178,3 +178,15 @@ def test_the_lock_follows_the_store_through_links(tmp_path):
                 with store_lock(other): pass
     with store_lock(tmp_path/'alias.zarr'): pass                                   # free again once the first job is done
     assert not (tmp_path/'.alias.zarr.lock').exists() and (real/'.S.zarr.lock').exists()
+
+def test_a_store_without_input_hashes_is_not_resumed_unchecked(run_dir, tmp_path):
+    "A store of an older tsexplain (no input_sha256) holds finished chunks that cannot be verified: resuming it is refused, nothing written"
+    import shutil
+    learn = load_ts_model(run_dir/'model.safetensors')
+    out = tmp_path/'old.zarr'
+    explain_to_zarr(learn, run_dir/'small.npy', out, method='grad_cam', chunk=64, progress=False)
+    shutil.rmtree(out/'input_sha256')                                 # as stores made before per-chunk hashes were
+    g = zarr.open_group(str(out), mode='r+'); before = g['maps'][:]
+    with pytest.raises(ValueError, match='cannot be checked'):
+        explain_to_zarr(learn, run_dir/'small.npy', out, method='grad_cam', chunk=64, progress=False)
+    np.testing.assert_array_equal(zarr.open_group(str(out), mode='r')['maps'][:], before)

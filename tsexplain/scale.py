@@ -147,8 +147,12 @@ def input_digest(x) -> np.ndarray:
     return np.frombuffer(h.digest(), dtype=np.uint8)
 
 def verify_chunk_input(g, c: int, x, where: str):
-    "Refuse to keep a finished chunk whose input changed since it was explained"
-    if 'input_sha256' in g and not np.array_equal(g['input_sha256'][c], input_digest(x)):
+    "Refuse to keep a finished chunk whose input changed since it was explained, or whose input cannot be checked"
+    if 'input_sha256' not in g:
+        raise ValueError(f"{where}: the store was made by an older tsexplain that kept no hash of each chunk's input, so its finished "
+                         f"chunk {c} cannot be checked against the data given now. Nothing was written; explain into a new store "
+                         "(or delete this one) to resume safely")
+    if not np.array_equal(g['input_sha256'][c], input_digest(x)):
         raise ValueError(f"{where} changed since the store explained it (chunk {c}): the store holds maps of other data. Nothing was "
                          "written; explain into a new store, or delete this one")
 
