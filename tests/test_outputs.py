@@ -74,3 +74,39 @@ def test_saturated_probabilities_are_explained_from_the_logit_behind_them(method
     prob = nn.Sequential(logit, nn.Sigmoid()).eval()                     # a trained net with a sigmoid appended
     kw = dict(n_steps=8) if method == 'integrated_gradients' else {}
     torch.testing.assert_close(get_method(method)(prob, x, **kw), get_method(method)(logit, x, **kw))
+
+
+class _SigmoidInForward(torch.nn.Module):
+    "The seed's model: torch.sigmoid inside forward (no module says it), one output"
+    def __init__(self): super().__init__(); self.f = FCN(1, 1)
+    def forward(self, x): return torch.sigmoid(self.f(x))
+
+@pytest.fixture(scope='module')
+def sigmoid_learners():
+    "The same sigmoid-in-forward model trained on ECG200, under a loss that says nothing and under BCELossFlat"
+    from fastai.losses import BCELossFlat
+    dls = TSDataLoaders.from_dsname('ECG200', bs=16)
+    torch.manual_seed(0)
+    silent = Learner(dls, _SigmoidInForward(), loss_func=lambda p, y: torch.nn.functional.binary_cross_entropy(p[:, 0], y.float()))
+    with silent.no_bar(), silent.no_logging(): silent.fit_one_cycle(3, 1e-3)
+    told = Learner(dls, silent.model, loss_func=BCELossFlat())
+    return silent, told
+
+def test_few_series_never_get_a_guessed_class(sigmoid_learners):
+    "1 to 3 series of a sigmoid-in-forward model: the class-1 map was returned for p = 0.27; now decided on the learner's own series or refused"
+    silent, told = sigmoid_learners
+    x, _ = dl_batch(silent.dls.valid, n=64)
+    with torch.no_grad(): p = silent.model.eval()(x)[:, 0]
+    i = int((p < 0.5).nonzero()[0])                               # predicted class 0
+    with pytest.raises(ValueError, match="declare_output"): silent.cam([i], method='input_x_grad')   # nothing tells: refused
+    bare = _SigmoidInForward(); bare.load_state_dict(silent.model.state_dict())
+    with pytest.raises(ValueError, match='too few to tell'): input_x_grad(bare, x[i:i + 1])
+    m = told.cam([i], method='input_x_grad')                      # BCELoss: probabilities, explained through their logit
+    torch.testing.assert_close(m, input_x_grad(declare_output(bare, 'probs'), x[i:i + 1], target=0))
+
+def test_single_logit_learner_on_one_series_is_never_refused():
+    dls = TSDataLoaders.from_dsname('ECG200', bs=16)
+    learn = ts_learner(dls, FCN, seed=0, single_logit=True)
+    x, _ = dl_batch(dls.valid, n=2)
+    assert learn.cam([0], method='grad_cam').shape == (1, 1, 96)
+    assert grad_cam(learn.model, x[:1]).shape == (1, 1, 96)       # the function too: ts_learner says its outputs are logits

@@ -14,6 +14,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'tsexplain/attribution.py'),
                                        'tsexplain.attribution._as_series_batch': ( 'attribution.html#_as_series_batch',
                                                                                    'tsexplain/attribution.py'),
+                                       'tsexplain.attribution._decide_outputs': ( 'attribution.html#_decide_outputs',
+                                                                                  'tsexplain/attribution.py'),
                                        'tsexplain.attribution._dispatched_tensor_type': ( 'attribution.html#_dispatched_tensor_type',
                                                                                           'tsexplain/attribution.py'),
                                        'tsexplain.attribution._explain_input': ( 'attribution.html#_explain_input',

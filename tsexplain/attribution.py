@@ -474,9 +474,19 @@ def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
     out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
     return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))
 
+def _decide_outputs(learn: Learner):
+    "What a classifier's outputs are (logits or probabilities), decided once on the learner's own validation series and cached, so that explaining 1 to 3 series needs no guess"
+    m = learn.model
+    if is_regression(model_task(m)): return
+    try: s = learner_sample(learn)
+    except ValueError: return                            # no validation series: the explained series decide, or the probe refuses
+    if len(s) >= 4:
+        with explaining(m), torch.no_grad(): m(s)        # the output hook decides the kind and caches it (or refuses with the fix)
+
 def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tuple[Tensor, Tensor | None, list | None]:
     "(model-ready x, labels or None, dataset indices or None) from indices of `dls[ds_idx]`, or from raw series"
     declare_learner(learn)                                # what the model predicts, told by the learner: classes or numbers
+    _decide_outputs(learn)
     if x_or_idxs is None or (np.ndim(x_or_idxs) <= 1 and not isinstance(x_or_idxs, (str, Path)) and
                              np.asarray(x_or_idxs).dtype.kind in 'iu'):
         dl = learn.dls[ds_idx]

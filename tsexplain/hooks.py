@@ -425,6 +425,7 @@ def declare_output(model: nn.Module, output: str = None, horizon: int = None) ->
 def output_kind(model: nn.Module, scores: Tensor) -> str:
     "'probs' or 'logits' for the scores (B, K) the model returned: declared, or detected (a final Sigmoid/Softmax module, or softmax rows); refused when it cannot be told"
     if model in _declared: return _declared[model]
+    if getattr(model, 'ts_output', None) in ('logits', 'probs'): return model.ts_output     # built by ts_learner / load_ts_model
     if model in _detected: return _detected[model]
     s = scores.detach().float()
     in_unit = bool(((s >= 0) & (s <= 1)).all())
@@ -432,11 +433,12 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
     if _final_activation(model) is not None and in_unit: kind = 'probs'
     elif s.shape[1] > 1: kind = 'probs' if in_unit and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4) else 'logits'
     elif not in_unit: kind = 'logits'
-    elif len(s) >= 4:
-        raise ValueError(f"The model's single output lies in [0, 1] for all {len(s)} series, so it may be a probability (a sigmoid in "
-                         "forward) or a logit: say which with declare_output(model, 'probs') or declare_output(model, 'logits'); "
-                         "a regressor's predicted value: declare_output(model, 'regression')")
-    else: return 'logits'                      # too few series to tell: not cached, the next batch decides
+    else:                                      # a sigmoid's output or logits that happen to lie in [0, 1]: never guessed
+        few = " (too few to tell from their values)" if len(s) < 4 else ''
+        raise ValueError(f"The model's single output lies in [0, 1] for the {len(s)} series it was run on{few}, so it may be a "
+                         "probability (a sigmoid in forward) or a logit: say which with declare_output(model, 'probs') or "
+                         "declare_output(model, 'logits'); a regressor's predicted value: declare_output(model, 'regression'). "
+                         "A learner whose loss says it (BCEWithLogits, BCE, MSE) needs nothing")
     _detected[model] = kind
     return kind
 

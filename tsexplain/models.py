@@ -169,6 +169,7 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     c_out = 1 if single_logit else dls.c
     model = arch(c_in, c_out, **(model_kwargs or {}))
     if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=c_out, **(model_kwargs or {}))  # rebuilds it: save_ts_model
+    model.ts_output = 'logits'                 # our architectures end in a linear layer: logits, never probabilities
     loss = kwargs.pop('loss_func', BCEWithLogitsLossFlat() if single_logit else CrossEntropyLossFlat())
     cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))
     return Learner(dls, model, loss_func=loss, metrics=ifnone(metrics, binary_accuracy if single_logit else accuracy), cbs=cbs, **kwargs)
@@ -392,6 +393,7 @@ def load_ts_model(fname, device=None) -> Learner:
     else:
         dls = TSDataLoaders.empty(meta['vocab'], meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']))
         single = meta['c_out'] == 1
+        model.ts_output = 'logits'
         learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat() if single else CrossEntropyLossFlat(),
                         metrics=binary_accuracy if single else accuracy)
     learn.ts_meta = meta
