@@ -130,6 +130,8 @@ def server(tmp_path):
     with zipfile.ZipFile(root/'good'/'Coffee.zip', 'w') as z:
         for split in ('TRAIN', 'TEST'): z.write(src/f'GunPoint_{split}.arff', f'Coffee_{split}.arff')
     with zipfile.ZipFile(root/'good'/'Beef.zip', 'w') as z: z.writestr('readme.txt', 'no series here')
+    with zipfile.ZipFile(root/'good'/'BigSet.zip', 'w') as z:            # the files nested in a folder of their own
+        for split in ('TRAIN', 'TEST'): z.write(src/f'GunPoint_{split}.arff', f'BigSet/BigSet_{split}.arff')
     (root/'corrupt'/'Coffee.zip').write_bytes(b'PK\x03\x04' + bytes(range(256)) * 40)
     httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), partial(_Handler, directory=str(root)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -152,6 +154,12 @@ def test_download_failure_leaves_nothing(server, fastai_home, kind):
     assert url in msg and 'offline' in msg and 'Coffee_TRAIN.arff' in msg
     expect_eq(_cache_files(fastai_home), [])
     assert not (fastai_home/'data'/'Coffee').exists()
+
+def test_download_nested_folder_returns_the_files_folder(server, fastai_home):
+    "untar_ts returns the folder holding the TRAIN and TEST files, also when the archive nests them in a folder"
+    path = untar_ts(f'{server}/good/BigSet.zip')
+    assert (path/'BigSet_TRAIN.arff').exists() and (path/'BigSet_TEST.arff').exists()
+    expect_eq(untar_ts(f'{server}/good/BigSet.zip'), path)                 # and again from the cache
 
 def test_download_archive_without_series(server, fastai_home):
     with pytest.raises(DatasetDownloadError, match='holds no Beef_TRAIN'): untar_ts(f'{server}/good/Beef.zip')

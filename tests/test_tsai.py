@@ -20,6 +20,14 @@ def tsai_learner(name, arch, epochs=2):
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 1e-3)
     return learn, Xte
 
+def test_no_name_shared_with_tsai_models():
+    "tsai.models.all's names (LastStep among them) and tsexplain.explain's do not meet: either star import order keeps both"
+    ns_tsai, ns_ours = {}, {}
+    exec('from tsai.models.all import *', ns_tsai)
+    exec('from tsexplain.explain import *', ns_ours)
+    shared = {k for k in ns_tsai if not k.startswith('_')} & {k for k in ns_ours if not k.startswith('_')}
+    assert not [k for k in shared if ns_tsai[k] is not ns_ours[k]]
+
 def test_import_shadows_no_tsai_name():
     ns = {}
     exec('from tsai.basics import *', ns)

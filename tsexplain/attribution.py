@@ -25,8 +25,8 @@ from .faithfulness import _spread
 __all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
            'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
            'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'LogitsOnly', 'shap_values',
-           'LastStep', 'per_step', 'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample', 'learner_method',
-           'maps_and_logits', 'prediction_record', 'explain_recording']
+           'PredictionAtLastStep', 'per_step', 'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample',
+           'learner_method', 'maps_and_logits', 'prediction_record', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -364,7 +364,7 @@ def _step_logits(out, length: int) -> Tensor:
                                                                         if out.shape[2] == length else ''))
     return out
 
-class LastStep(nn.Module):
+class PredictionAtLastStep(nn.Module):
     "The prediction at the last step of a model that predicts at every step (logits (B, L, K)): (B, K)"
     def __init__(self, model: nn.Module): super().__init__(); self.model = model
     def forward(self, x): return _step_logits(self.model(x), x.shape[-1])[:, -1]
@@ -378,7 +378,7 @@ def per_step(method):
         if target is not None:
             target = torch.as_tensor(target).to(x.device)
             if target.shape != (B, L): raise ValueError(f"per_step's target is one class per series and step, shape ({B}, {L}); got {tuple(target.shape)}")
-        step_model, out = LastStep(model), torch.zeros(B, C, L, device=x.device)
+        step_model, out = PredictionAtLastStep(model), torch.zeros(B, C, L, device=x.device)
         with explaining(model), torch.no_grad(): step_model(x)      # one prediction per series: refused before the steps
         for t, _ in _chunks(L, 1, progress, f'per_step {getattr(f, "__name__", "")}'):
             maps = f(step_model, x[..., :t + 1], target=None if target is None else target[:, t], layer=layer, **kwargs)

@@ -113,6 +113,10 @@ def dataset_name(name_or_url: str) -> str:
 def _has_split_files(path: Path, dsname: str) -> bool:
     return path.is_dir() and any(path.rglob(f'{dsname}_TRAIN.*')) and any(path.rglob(f'{dsname}_TEST.*'))
 
+def _split_folder(path: Path, dsname: str) -> Path:
+    "The folder under `path` that holds the TRAIN file (an archive may nest the files in a folder of their own)"
+    return min((p.parent for p in path.rglob(f'{dsname}_TRAIN.*')), key=lambda p: len(p.parts), default=path)
+
 def _offline_hint(url, dsname):
     dest = fastai_path('data')/dsname
     return (f"To use it offline, download {url} on a machine with network access and unzip it so that "
@@ -348,13 +352,13 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
                                    "and pass them to TSDataLoaders.from_files, or untar_ts the archive's address")
     url = str(name_or_url) if '://' in str(name_or_url) else f'{ARCHIVE_URL}{dsname}.zip'
     cached = fastai_path('data')/dsname
-    if cached.exists() and not force_download and _has_split_files(cached, dsname): return cached
+    if cached.exists() and not force_download and _has_split_files(cached, dsname): return _split_folder(cached, dsname)
     archive = fastai_path('archive')/url.rstrip('/').split('/')[-1]
     started = time.time()
     with _download_lock(archive):
         # checked again under the lock: another process may have finished this dataset while we waited for it
         done_meanwhile = _has_split_files(cached, dsname) and (not force_download or cached.stat().st_mtime >= started)
-        if done_meanwhile: return cached
+        if done_meanwhile: return _split_folder(cached, dsname)
         existed_before = cached.exists()
         try:
             if force_download or not archive.exists():
@@ -368,7 +372,7 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
             kind = UnsafeArchiveError if isinstance(e, UnsafeArchiveError) else DatasetDownloadError
             raise kind(f"Could not download {dsname} from {url}: {type(e).__name__}: {e}. "
                        f"Nothing was left in the cache. {_offline_hint(url, dsname)}") from e
-    return cached
+    return _split_folder(cached, dsname)
 
 unzip_data = untar_ts  # the name used by the 2020 fastai2 timeseries tutorials
 
