@@ -53,3 +53,18 @@ def test_shap_values(learn):
     bg = learn.dls.train.new(shuffle=False).one_batch()[0][:32]
     v = shap_values(learn.model, xb[:4], bg, n_samples=100)
     expect_eq(v.shape, (4, 1, 96)); assert torch.isfinite(v).all()
+
+
+def test_channels_last_series_get_the_fix_for_their_shape():
+    "A single (L, C) series is told to pass layout='NLC' (or x.T): the (N, L, C) fix fails on a 2-D array; layout= works on the Learner verbs"
+    import warnings
+    from tsexplain.all import TSDataLoaders, ts_learner, FCN, read_ts, bundled_path
+    warnings.filterwarnings('ignore')
+    dls = TSDataLoaders.from_dsname('BasicMotions', bs=8)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+    X = read_ts(bundled_path('BasicMotions')/'BasicMotions_TEST.ts')[0]
+    with pytest.raises(ValueError, match=r"\(L, C\) = \(100, 6\): pass layout='NLC' \(or x.T\)"): learn.cam(X[0].T)
+    with pytest.raises(ValueError, match=r"\(N, L, C\) = \(2, 100, 6\)"): learn.cam(X[:2].transpose(0, 2, 1))
+    torch.testing.assert_close(learn.cam(X[0].T, layout='NLC', method='grad_cam'), learn.cam(X[:1], method='grad_cam'))
+    assert len(learn.show_cam(X[:2].transpose(0, 2, 1), layout='NLC', method='grad_cam', show=False).axes) > 1
+    with pytest.raises(ValueError, match='layout must be'): learn.cam(X[:1], layout='CL')

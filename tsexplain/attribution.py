@@ -461,15 +461,21 @@ def learner_channels(learn: Learner, length: int = None):
     if length is None: return conv.in_channels
     return conv.in_channels if _forward_works(learn.model, torch.zeros(1, conv.in_channels, length, device=model_device(learn.model))) else None
 
-def learner_inputs(learn: Learner, x, ds_idx: int = 1) -> Tensor:
-    "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation)"
+def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None) -> Tensor:
+    "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation); `layout='NLC'`: channels last, (L, C) or (N, L, C), as `from_arrays` takes"
     dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
     if isinstance(x, (str, Path)): x = _as_series_batch(x)
+    if layout not in (None, 'NCL', 'NLC'): raise ValueError(f"layout must be 'NCL' (channels first) or 'NLC' (channels last); got {layout!r}")
+    ndim = np.ndim(x)
+    if layout == 'NLC':
+        if ndim not in (2, 3): raise ValueError(f"layout='NLC' is for (L, C) or (N, L, C) arrays; x has {ndim} dimension(s)")
+        x = torch.as_tensor(np.asarray(x, dtype=np.float32)).transpose(-1, -2)
+        if ndim == 2: x = x[None]
     C = learner_channels(learn, length=np.shape(x)[-1])
     t = _as_series_batch(x, C)
     if C is not None and t.shape[1] != C:
-        hint = (f" It looks channels-last (N, L, C) = {tuple(t.shape)}: pass x.transpose(0, 2, 1) (numpy) or x.transpose(1, 2) (torch)"
-                if t.shape[-1] == C else '')
+        hint = ('' if t.shape[-1] != C else f" It looks channels-last, (L, C) = {tuple(np.shape(x))}: pass layout='NLC' (or x.T)" if ndim == 2
+                else f" It looks channels-last, (N, L, C) = {tuple(t.shape)}: pass layout='NLC' (or x.transpose(0, 2, 1) for numpy, x.transpose(1, 2) for torch)")
         raise ValueError(f"The learner's series have {C} channel(s) but x has {t.shape[1]} (x as (N, C, L): {tuple(t.shape)}).{hint}")
     out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
     return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))
@@ -483,7 +489,7 @@ def _decide_outputs(learn: Learner):
     if len(s) >= 4:
         with explaining(m), torch.no_grad(): m(s)        # the output hook decides the kind and caches it (or refuses with the fix)
 
-def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tuple[Tensor, Tensor | None, list | None]:
+def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None, layout: str = None) -> tuple[Tensor, Tensor | None, list | None]:
     "(model-ready x, labels or None, dataset indices or None) from indices of `dls[ds_idx]`, or from raw series"
     declare_learner(learn)                                # what the model predicts, told by the learner: classes or numbers
     _decide_outputs(learn)
@@ -493,7 +499,7 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None) -> tup
         idxs = None if x_or_idxs is None else [int(i) for i in listify(x_or_idxs)]
         x, y = dl_batch(dl, idxs, n=n if idxs is None else None)
         return x.to(model_device(learn.model)), y, idxs if idxs is not None else list(range(len(x)))
-    return learner_inputs(learn, x_or_idxs, ds_idx), None, None
+    return learner_inputs(learn, x_or_idxs, ds_idx, layout), None, None
 
 def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
     "Up to `n` model-ready validation series spread over the whole validation set (UCR sets are often sorted by class), the series the default method is chosen on; `x`'s first `n` when it holds none"
@@ -526,9 +532,10 @@ def learner_method(learn: Learner, method=None, x: Tensor = None):
     return method if method is not None else default_method(learn.model, learner_sample(learn, x))
 
 @patch
-def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, check: bool = False, **kwargs):
-    "Maps from `method` (default: the most faithful on this model) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series; with `check`, (maps, `Evidence`)"
-    x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None)
+def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, check: bool = False, layout: str = None,
+        **kwargs):
+    "Maps from `method` (default: the most faithful on this model) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series (`layout='NLC'`: channels last); with `check`, (maps, `Evidence`)"
+    x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None, layout=layout)
     name = learner_method(self, method, x)
     maps = get_method(name)(self.model, x, target=target, layer=layer, **kwargs)
     if not check: return maps

@@ -511,7 +511,7 @@ def _missing_mask(dl, idxs, x) -> Tensor | None:
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
 def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4, top_losses: bool = False,
-             multi_fig: bool = True, **kwargs) -> Figure:
+             multi_fig: bool = True, layout: str = None, **kwargs) -> Figure:
     "Maps of `n` items of `dls[ds_idx]` (or `idxs`, or the worst-classified with `top_losses`), or of raw series (array, file, name)"
     kwargs.setdefault('force_scale', 'shared')          # one colour scale for the figure: a weak map looks weak
     if top_losses:
@@ -520,7 +520,7 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
         if is_regression(model_task(self.model)):        # the largest errors: one per series, whatever the number of outputs
             losses = (preds.reshape(len(preds), -1) - targs.reshape(len(targs), -1)).abs().mean(1)
         idxs = losses.argsort(descending=True)[:n].tolist()
-    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
+    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n, layout=layout)
     if y is not None: kwargs.setdefault('missing', _missing_mask(self.dls[ds_idx], idxs, x))
     if is_regression(model_task(self.model)):
         y = None if y is None else torch.as_tensor(y).as_subclass(Tensor).float().cpu()
