@@ -104,9 +104,15 @@ def test_aeon_files_with_percent_comments_and_unequal_lengths():
     X, y = read_ts(DATA/'PickupGestureWiimoteZ_TRAIN.ts', pad=True)
     assert X.shape == (50, 1, 361) and np.isnan(X).any() and len(set(y)) == 10
 
-def test_regression_ts_is_refused(tmp_path):
-    f = tmp_path/'r.ts'; f.write_text("@problemName r\n@timestamps false\n@univariate true\n@equalLength true\n@targetlabel true\n@data\n1,2,3:0.5\n")
-    with pytest.raises(ValueError, match='regression'): read_ts(f)
+def test_regression_ts_reads_numbers_and_refuses_the_rest(tmp_path):
+    "A TSER file (@targetLabel true) gives float targets; a target that is not a number, or missing, is refused with its line"
+    f = tmp_path/'r.ts'; f.write_text("@problemName r\n@timestamps false\n@univariate true\n@equalLength true\n@targetlabel true\n@data\n1,2,3:0.5\n4,5,6:-1e3\n")
+    X, y = read_ts(f)
+    assert X.shape == (2, 1, 3) and y.dtype == np.float32 and y.tolist() == [0.5, -1000.0]
+    f.write_text("@problemName r\n@targetlabel true\n@data\n1,2,3:0.5\n4,5,6:big\n")
+    with pytest.raises(ValueError, match='line 5'): read_ts(f)
+    f.write_text("@problemName r\n@targetlabel true\n@classLabel true a b\n@data\n1,2,3:a\n")
+    with pytest.raises(ValueError, match='classes or numbers'): read_ts(f)
 
 
 # ---- the second fuzz round's findings: each was accepted with wrong values, or a valid file was refused -----------------------

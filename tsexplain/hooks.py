@@ -18,8 +18,8 @@ __all__ = ['INPUT_METHODS', 'TASKS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_
            'expected_channels', 'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers',
            'time_axis_problems', 'find_layer', 'declare_task', 'model_task', 'current_task', 'is_regression',
            'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task',
-           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'explaining',
-           'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
+           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'probing',
+           'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
            'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
@@ -80,7 +80,7 @@ def _forward_works(model, x) -> bool:
     shape = tuple(x.shape[1:])
     if shape in _accepted.get(model, ()): return True
     try:
-        with explaining(model), torch.no_grad(): model(x[:1])
+        with probing(model): model(x[:1])
     except (RuntimeError, ValueError, IndexError): return False
     _accepted.setdefault(model, set()).add(shape)
     return True
@@ -114,7 +114,7 @@ def _layer_outputs(model: nn.Module, x: Tensor, layers) -> dict:
     "{layer: its output} in one no-grad forward of `x` (a layer that runs twice: its last output)"
     outs, hooks = {}, [m.register_forward_hook(lambda mod, i, o: outs.__setitem__(mod, o)) for m in layers]
     try:
-        with explaining(model), torch.no_grad(): model(x)
+        with probing(model): model(x)
     finally:
         for h in hooks: h.remove()
     return outs
@@ -173,7 +173,7 @@ def _trace_conv_layers(model: nn.Module, x: Tensor) -> list[nn.Module]:
     for n, m in model.named_modules():
         if n: hooks.append(m.register_forward_hook(rec))
     try:
-        with explaining(model), torch.no_grad(): model(x[:1])
+        with probing(model): model(x[:1])
     finally:
         for h in hooks: h.remove()
     return list(dict.fromkeys(order))
@@ -358,7 +358,11 @@ def _data_task(dls) -> str | None:
     task = getattr(dls, 'task', None)
     if task in TASKS: return task
     cat = getattr(dls, 'cat', None)
-    if isinstance(cat, bool): return 'classification' if cat else 'regression'
+    if cat is True: return 'classification'
+    if cat is False:                            # tsai: no vocab, which a reloaded classifier's empty DataLoaders lack too
+        try: y = dls.train_ds[0][1] if len(dls.train_ds) else None
+        except Exception: y = None
+        return 'regression' if y is not None and torch.is_floating_point(torch.as_tensor(y)) else None
     try: vocab = getattr(dls, 'vocab', None)
     except Exception: vocab = None
     return 'classification' if vocab is not None and len(vocab) > 0 else None
@@ -458,6 +462,7 @@ def _final_activation(model: nn.Module):
 def _to_logits_hook(model, inp, out):
     "Forward hook active while explaining: probability outputs become logits, so every method explains the same score"
     before = _pre_activation.pop(model, None)
+    if getattr(_probe, 'depth', 0): return None         # the engine's own probe (shapes, layers, memory): it decides nothing
     try: scores = check_logits(out)
     except ValueError: return None                     # not a classifier's output: the caller says what is wrong
     kind = output_kind(model, scores)
@@ -467,6 +472,16 @@ def _to_logits_hook(model, inp, out):
     if isinstance(out, Tensor): return lg
     if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
     return type(out)(lg if v is scores else v for v in out)
+
+_probe = threading.local()
+
+@contextmanager
+def probing(model: nn.Module):
+    "`explaining` for the engine's own probe passes (shapes, layers, memory) under no_grad: what they return decides nothing about the model's outputs"
+    _probe.depth = getattr(_probe, 'depth', 0) + 1
+    try:
+        with explaining(model), torch.no_grad(): yield model
+    finally: _probe.depth -= 1
 
 @contextmanager
 def explaining(model: nn.Module):
@@ -596,7 +611,7 @@ def series_cost(model: nn.Module, x: Tensor, grads: bool = False) -> int:
                 if isinstance(t, Tensor): total[0] += t.numel() * t.element_size()
         hooks = [m.register_forward_hook(rec) for m in model.modules() if not list(m.children())]
         try:
-            with explaining(model), torch.no_grad(): model(x[:1])
+            with probing(model): model(x[:1])
         finally:
             for h in hooks: h.remove()
         cache[key] = total[0]

@@ -280,7 +280,8 @@ def _lazy_learner_method(name: str, module: str):
     if not hasattr(Learner, name): setattr(Learner, name, method)
 
 # a learner.pkl loads with tsexplain.models only (its model's classes live here): its explanation methods work at once
-for _name, _module in dict(show_cam='show', cam='attribution', explain='attribution', evaluate_cams='evaluate').items():
+for _name, _module in dict(show_cam='show', cam='attribution', explain='attribution', evaluate_cams='evaluate', show_horizon_maps='show',
+                           counterfactual='counterfactual', show_counterfactuals='counterfactual').items():
     _lazy_learner_method(_name, _module)
 
 class ModelFileError(ValueError):
