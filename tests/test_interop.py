@@ -161,5 +161,5 @@ def test_channels_last_raw_arrays_at_the_learner_methods_say_so():
     dls = TSDataLoaders.from_dsname('BasicMotions', bs=16)
     learn = ts_learner(dls, FCN, seed=0)
     X = read_series(untar_ts('BasicMotions')/'BasicMotions_TEST.arff')[0][:3]
-    with pytest.raises(ValueError, match=r"channels-last \(N, L, C\).*transpose\(0, 2, 1\)"): learn.cam(X.transpose(0, 2, 1), method='grad_cam')
+    with pytest.raises(ValueError, match=r"channels-last, \(N, L, C\).*layout=.NLC.*transpose\(0, 2, 1\)"): learn.cam(X.transpose(0, 2, 1), method='grad_cam')
     assert learn.cam(X, method='grad_cam').shape == (3, 1, 100)
