@@ -516,6 +516,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'tsexplain.perturbation.tsr': ('perturbation.html#tsr', 'tsexplain/perturbation.py')},
             'tsexplain.report': { 'tsexplain.report._class_average_maps': ('report.html#_class_average_maps', 'tsexplain/report.py'),
                                   'tsexplain.report._confusion': ('report.html#_confusion', 'tsexplain/report.py'),
+                                  'tsexplain.report._counterfactual_section': ( 'report.html#_counterfactual_section',
+                                                                                'tsexplain/report.py'),
                                   'tsexplain.report._explorer': ('report.html#_explorer', 'tsexplain/report.py'),
                                   'tsexplain.report._method_choice': ('report.html#_method_choice', 'tsexplain/report.py'),
                                   'tsexplain.report._predicted_vs_true': ('report.html#_predicted_vs_true', 'tsexplain/report.py'),

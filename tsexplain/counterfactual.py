@@ -282,8 +282,6 @@ def _flat(x) -> np.ndarray: return np.asarray(torch.as_tensor(x).detach().cpu().
 
 def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: int = 0) -> dict:
     "Validity, proximity (L1, L2, L1 relative to the distance to the nearest unlike neighbour), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`), seconds per series; change metrics over the valid ones"
-    from sklearn.ensemble import IsolationForest
-    from sklearn.neighbors import LocalOutlierFactor
     v = cf.valid
     d = (cf.x - cf.original).float()
     nan = float('nan')
@@ -297,6 +295,12 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
         nun = torch.as_tensor(train_x).float()[cf.source[has]]
         out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - nun.cpu()).abs().sum((1, 2)).clamp_min(1e-12)).mean())
     else: out['l1_vs_neighbour'] = nan
+    try:
+        from sklearn.ensemble import IsolationForest
+        from sklearn.neighbors import LocalOutlierFactor
+    except ImportError:                        # plausibility needs scikit-learn; the rest does not
+        out['seconds'] = cf.seconds
+        return {**out, 'ood_iforest': nan, 'ood_lof': nan, 'seconds': cf.seconds}
     forest = IsolationForest(random_state=seed).fit(train)
     lof = LocalOutlierFactor(n_neighbors=min(20, len(train) - 1), novelty=True).fit(train)
     cfs = _flat(cf.x[v]) if v.any() else None

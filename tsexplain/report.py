@@ -163,6 +163,27 @@ def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
     return ("<p>Every test series: sort by a column (click its header, again to reverse), tick <i>errors only</i>, click a row "
             "(or use ↑/↓) to see the series with its map; hover for the time step, value and map value.</p>" + page.html(full=False))
 
+def _counterfactual_section(learn: Learner, X: np.ndarray, preds: np.ndarray, vocab: list, method, per_class: int = 2) -> str:
+    "What would change the prediction: Native Guide's counterfactuals of a few test series per predicted class, drawn, with their evaluation"
+    from tsexplain.counterfactual import native_guide, evaluate_counterfactuals, show_counterfactuals
+    picks = [int(i) for k in range(len(vocab)) for i in np.flatnonzero(preds == k)[:per_class]]
+    if not picks: return ''
+    train_x, train_y = dl_batch(learn.dls.train)
+    dev = model_device(learn.model)
+    cf = native_guide(learn.model, torch.as_tensor(X[picks]).to(dev), train_x.to(dev), train_y,
+                      map_method=method if isinstance(method, str) else None)
+    ev = evaluate_counterfactuals(cf, train_x, torch.as_tensor(X))
+    fig = show_counterfactuals(cf, idxs=list(range(min(len(cf), 4))), vocab=vocab, show=False)
+    rows = ''.join(f"<tr><td style='text-align:left'>{html.escape(k.replace('_', ' '))}</td><td>{v:.3f}</td></tr>" for k, v in ev.items() if k != 'n')
+    return ("<h2>What would change the prediction</h2><p>For a few test series of each predicted class, the smallest stretch of "
+            "its nearest training series of the most probable other class that, copied in, makes the model predict that class "
+            f"(Native Guide on the {html.escape(method_name(get_method(method)) if isinstance(method, str) else 'default')} map). "
+            f"{cf.n_valid} of {len(cf)} are valid; a series without a valid counterfactual is said so, never drawn as one. Test series "
+            f"{', '.join(map(str, picks))}.</p>" + fig_to_img(fig, 'counterfactuals') +
+            "<table><thead><tr><th>measure (over the valid ones)</th><th>value</th></tr></thead><tbody>" + rows + "</tbody></table>"
+            "<p>ood: the share flagged out of distribution by an isolation forest / LOF fitted on the training series; test_ood: the "
+            "same share for the real test series, the bar a counterfactual should meet.</p>")
+
 def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str = None, maps_file=None, interactive: bool = None) -> Path:
     "Write out/report.html: a self-contained page on the training and the explanations of the test set, with the evidence for its maps (`method` None: the most faithful); `interactive` (default: when plotly is installed) adds the explorer of the test series"
     out = Path(out)
@@ -213,6 +234,7 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
                     fig_to_img(show_class_maps(x, learn.model, vocab=vocab, show=False), f'{what} {name} class maps')]
             parts.append(f"<h4>{what}: test series {int(i)}</h4><div class='row'>{''.join(imgs)}</div>")
     parts += ["<h2>Average map of each class</h2>", fig_to_img(_class_average_maps(X, maps, targets, vocab), 'class average maps')]
+    parts.append(_counterfactual_section(learn, X, preds, vocab, method))
     rows = ''.join(f"<tr><td>{i}</td><td>{html.escape(vocab[t])}</td><td>{html.escape(vocab[p])}</td><td>{probs[i, p]:.3f}</td>"
                    f"<td>{'✓' if t == p else '✗'}</td><td>{int(np.abs(maps[i]).reshape(-1, maps.shape[-1]).sum(0).argmax())}</td></tr>"
                    for i, (t, p) in enumerate(zip(targets, preds)))

@@ -1,0 +1,90 @@
+"""What would change the model's mind, measured side by side: tsexplain's counterfactuals (Native Guide on our maps,
+the sparse optimisation, channel substitution) and the peers of `counterfactuals-for-time-series` (cfts: its Native Guide,
+Wachter's gradient method, CoMTE, Sub-SpaCE) on the same trained model and the same test series.
+
+Sets: ECG200 and GunPoint (univariate), BasicMotions (6 channels); one FCN each (tsexplain's ts_learner). For each method:
+validity, the share of time steps changed, contiguous changed segments, L1 relative to the nearest unlike neighbour (as
+Native Guide reports it), plausibility (the share flagged out of distribution by an isolation forest and by LOF fitted on
+the training series; `test` rows give the share for real test series, the bar to meet), seconds per series.
+
+    pip install counterfactuals-for-time-series        # the peers (import without TensorFlow); skipped when missing
+    python bench/counterfactual_benchmark.py --quick   # 12 series per set, the fast Sub-SpaCE: a few minutes on 2 cores
+    python bench/counterfactual_benchmark.py           # 40 series per set, and Sub-SpaCE as published on 3 of them
+"""
+import argparse, time, warnings
+import numpy as np
+import torch
+warnings.filterwarnings('ignore')
+from tsexplain.all import *
+from tsexplain.counterfactual import Counterfactuals, nearest_unlike, _train_labels, _probs_of
+
+def train(dsname, epochs, seed=0):
+    set_seed(seed)
+    dls = TSDataLoaders.from_dsname(dsname, bs=16)
+    learn = ts_learner(dls, FCN, seed=seed)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+    return learn
+
+def as_counterfactuals(model, x, xc, target, train_x, train_y, method, seconds) -> Counterfactuals:
+    "A peer's counterfactuals (B, C, L), measured on the model like ours; their neighbour: the one our Native Guide uses"
+    before, after = _probs_of(model, x).cpu(), _probs_of(model, xc).cpu()
+    src = nearest_unlike(x, train_x, _train_labels(model, train_x, train_y), target)
+    return Counterfactuals(xc.cpu(), x.cpu(), target, after.argmax(1), after.gather(1, target[:, None])[:, 0], before.argmax(1),
+                           before.max(1).values, after.argmax(1) == target, (xc.cpu() - x.cpu()).abs() > 1e-6, src, method, seconds)
+
+def peers(multichannel: bool, quick: bool) -> dict:
+    try: import cfts  # noqa: F401
+    except ImportError: print('counterfactuals-for-time-series is not installed: its columns are skipped'); return {}
+    from cfts.cf_native_guide.native_guide import native_guide_uni_cf
+    from cfts.cf_wachter.wachter import wachter_gradient_cf
+    from cfts.cf_comte.comte import comte_cf
+    from cfts.cf_subspace.subspace import subspace_fast, subspace_cf
+    out = {'cfts native guide': native_guide_uni_cf, 'cfts wachter (gradient)': wachter_gradient_cf, 'cfts sub-space (fast)': subspace_fast}
+    if multichannel: out['cfts comte'] = comte_cf
+    if not quick: out['cfts sub-space (as published)'] = subspace_cf
+    return out
+
+def run_peer(f, model, x, target, train_x, n=None):
+    "The peer series by series (its contract: one sample (C, L), the dataset (N, C, L), the target class)"
+    data = train_x.cpu().numpy()
+    xs, t0 = [], time.perf_counter()
+    for i in range(len(x) if n is None else n):
+        try: cf, _ = f(x[i].cpu().numpy(), model, target_class=int(target[i]), dataset=data)
+        except Exception as e: print(f'    failed on series {i}: {type(e).__name__}: {str(e)[:80]}'); cf = x[i].cpu().numpy()
+        cf = np.asarray(cf, dtype=np.float32).reshape(x.shape[1:]) if np.size(cf) == x[i].numel() else x[i].cpu().numpy()
+        xs.append(torch.as_tensor(cf))
+    return torch.stack(xs), (time.perf_counter() - t0) / len(xs)
+
+KEYS = ('validity', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
+
+def main(quick):
+    n, epochs = (12, 15) if quick else (40, 30)
+    for dsname in ('ECG200', 'GunPoint', 'BasicMotions'):
+        learn = train(dsname, epochs)
+        model = learn.model.eval()
+        train_x, train_y = dl_batch(learn.dls.train)
+        test_x, _ = dl_batch(learn.dls.valid)
+        x = test_x[torch.linspace(0, len(test_x) - 1, n).round().long()]
+        with torch.no_grad(): acc = float((learn.model(test_x).argmax(1) == dl_batch(learn.dls.valid)[1]).float().mean())
+        print(f"\n== {dsname}: FCN test accuracy {acc:.3f}; {n} test series; the class wanted: the most probable other one")
+        rows = {}
+        ours = ['native_guide', 'sparse'] + (['channel_substitution'] if x.shape[1] > 1 else [])
+        for m in ours:
+            cf = counterfactual(model, x, train_x, train_y, method=m)
+            rows[f'tsexplain {m}'] = evaluate_counterfactuals(cf, train_x, test_x)
+            target = cf.target
+        for name, f in peers(x.shape[1] > 1, quick).items():
+            m = 3 if 'published' in name else None
+            xc, secs = run_peer(f, model, x, target, train_x, m)
+            xs = x if m is None else x[:m]
+            cf = as_counterfactuals(model, xs, xc.to(xs.device), target[:len(xs)], train_x, train_y, name, secs)
+            rows[name] = evaluate_counterfactuals(cf, train_x, test_x)
+        ref = evaluate_counterfactuals(counterfactual(model, x[:1], train_x, train_y), train_x, test_x)
+        print(f"  {'method':30s}" + ''.join(f'{k:>16s}' for k in KEYS))
+        for name, ev in rows.items(): print(f"  {name:30s}" + ''.join(f'{ev[k]:16.3f}' for k in KEYS))
+        print(f"  {'real test series (the bar)':30s}" + ''.join(f"{ref.get('test_' + k, float('nan')):16.3f}" for k in KEYS))
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true')
+    main(ap.parse_args().quick)
