@@ -47,6 +47,9 @@ HOSTILE = {
     'stats nan': _set('scale.stats', [[[[float('nan')]]], [[[1.0]]]]), 'scale kind unknown': _set('scale.kind', 'Eval'),
     'seq_len string': _set('seq_len', '96'), 'sha wrong': _set('weights_sha256', '0' * 64), 'sha a number': _set('weights_sha256', 5),
     'format wrong': _set('format', 'pickle'), 'layers match nothing': _set('hparams.layers', [8, 16, 9]),
+    'hparams without c_in': _set('hparams.c_in', KeyError), 'scale.by bogus': _set('scale.by', 'bogus'),
+    'scale.eps text': _set('scale.eps', 'x'), 'task unknown': _set('task', {'task': 'ranking', 'horizon': None}),
+    'regression with classes': _set('task', {'task': 'regression', 'horizon': None}),
 }
 RAW = {'a JSON list': '[1, 2, 3]', 'deeply nested': '[' * 100_000 + ']' * 100_000, 'not JSON': '{"arch": ', 'a number': '5',
        'not UTF-8': '\udcff'}
@@ -81,3 +84,44 @@ def test_the_field_is_named(saved, tmp_path):
 def test_a_good_file_still_loads(saved):
     learn = load_ts_model(saved)
     assert learn.model.c_in == 1 and list(learn.dls.vocab) == ['-1', '1']
+
+
+def _relabelled(saved, tmp_path, dtype: str) -> Path:
+    "The saved weights with the header's dtype of every float tensor rewritten as `dtype` (same bytes): a file that lies"
+    raw = saved.read_bytes()
+    n = int.from_bytes(raw[:8], 'little')
+    header = json.loads(raw[8:8 + n])
+    for k, v in header.items():
+        if k != '__metadata__' and v['dtype'] == 'F32': v['dtype'] = dtype
+    if dtype in ('I8', 'BOOL', 'U8'):                     # one byte per value: the shapes must grow to cover the same bytes
+        for k, v in header.items():
+            if k != '__metadata__' and v['dtype'] == dtype: v['shape'] = [int(np.prod(v['shape'])) * 4]
+    body = json.dumps(header).encode()
+    body += b' ' * (-len(body) % 8)
+    return _variant(saved, tmp_path, weights=len(body).to_bytes(8, 'little') + body + raw[8 + n:])
+
+@pytest.mark.parametrize('dtype', ['I32', 'I8', 'BOOL'])
+def test_weights_relabelled_as_ints_are_refused(saved, tmp_path, dtype):
+    "A header that relabels float bytes as I32 / int8 / bool was loaded and cast (weights of about -1.2e9): refused, naming the tensor"
+    with pytest.raises(ModelFileError, match='is stored as|does not hold the weights'): load_ts_model(_relabelled(saved, tmp_path, dtype))
+
+def test_half_precision_weights_are_accepted_as_floats(saved, tmp_path):
+    "A float16 file is a float file on purpose (half the size): loaded, cast to float32, the same maps to float16 precision"
+    from safetensors.torch import load_file, save_file
+    half = tmp_path/'half.safetensors'
+    save_file({k: v.half() if v.is_floating_point() else v for k, v in load_file(str(saved)).items()}, str(half))
+    learn = load_ts_model(_variant(saved, tmp_path, weights=half.read_bytes()))
+    assert all(p.dtype == torch.float32 for p in learn.model.parameters())
+
+@pytest.mark.parametrize('kind', ['dev/zero', 'fifo', 'huge json'])
+def test_special_and_oversized_files_are_refused_at_once(saved, tmp_path, kind):
+    "model.safetensors or model.json pointing at /dev/zero (a raw MemoryError), a FIFO (a hang > 4 min), a 700 MB model.json: refused before reading"
+    import os
+    wf = _variant(saved, tmp_path)
+    if kind == 'dev/zero': wf.unlink(); wf.symlink_to('/dev/zero')
+    elif kind == 'fifo': jf = wf.with_suffix('.json'); jf.unlink(); os.mkfifo(jf)
+    else:
+        with open(wf.with_suffix('.json'), 'r+b') as f: f.seek(700 * 2**20); f.write(b' ')     # sparse: 700 MB on paper
+    t0 = time.time()
+    with pytest.raises(ModelFileError, match='not a regular file|bytes, over'): load_ts_model(wf)
+    assert time.time() - t0 < 5

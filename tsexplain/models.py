@@ -16,10 +16,10 @@ from .data import *
 from .core import *
 
 # %% auto #0
-__all__ = ['ARCHS', 'MODEL_FORMAT', 'HPARAMS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime',
-           'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'start_at_targets',
-           'ts_learner', 'get_arch', 'train_ts', 'EpochLines', 'training_history', 'save_ts_model', 'ModelFileError',
-           'read_model_json', 'load_ts_model']
+__all__ = ['ARCHS', 'MODEL_FORMAT', 'HPARAMS', 'MAX_JSON_BYTES', 'MAX_WEIGHTS_BYTES', 'GAP1d', 'conv_bn_relu', 'InceptionModule',
+           'InceptionBlock', 'InceptionTime', 'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy',
+           'NaNLossGuard', 'start_at_targets', 'ts_learner', 'get_arch', 'train_ts', 'EpochLines', 'training_history',
+           'save_ts_model', 'ModelFileError', 'read_model_json', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -310,6 +310,14 @@ def _check_scale(rec, c_in: int, where: str):
     if rec is None: return
     if not isinstance(rec, dict) or rec.get('kind') not in ('Standardize', 'Normalize'):
         raise ModelFileError(f"{where}: 'scale' must be null or a record of kind Standardize or Normalize, got {str(rec)[:80]}")
+    if rec.get('by') not in ('sample', 'channel', 'dataset'):
+        raise ModelFileError(f"{where}: scale.by must be 'sample', 'channel' or 'dataset', got {str(rec.get('by'))[:40]!r}")
+    eps = rec.get('eps', 1e-8)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 <= eps < 1:
+        raise ModelFileError(f"{where}: scale.eps must be a small number >= 0, got {str(eps)[:40]!r}")
+    if 'range' in rec and (not isinstance(rec['range'], list) or len(rec['range']) != 2
+                           or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rec['range'])):
+        raise ModelFileError(f"{where}: scale.range must be two numbers, got {str(rec['range'])[:40]}")
     for i, s in enumerate(rec.get('stats') or []):
         try: a = np.asarray(s, dtype=np.float64)
         except (ValueError, TypeError): raise ModelFileError(f"{where}: scale.stats[{i}] is not an array of numbers") from None
@@ -317,9 +325,23 @@ def _check_scale(rec, c_in: int, where: str):
             raise ModelFileError(f"{where}: scale.stats[{i}] has shape {a.shape}; a model of {c_in} channel(s) needs (1, {c_in}, 1) "
                                  "or (1, 1, 1) finite values")
 
+MAX_JSON_BYTES = 4 * 2**20                 # a model.json is a few kB; its scale statistics grow with the channels
+MAX_WEIGHTS_BYTES = 4 * 2**30
+
+def _read_capped(f: Path, cap: int, what: str) -> bytes:
+    "The bytes of a regular file no larger than `cap`, read with a bound: no device, FIFO or socket, never more than `cap` + 1 bytes"
+    import stat
+    try: st = os.stat(f)
+    except OSError as e: raise ModelFileError(f"{f}: cannot read the {what}: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode): raise ModelFileError(f"{f} is not a regular file (a device, FIFO or folder): refusing to read the {what}")
+    if st.st_size > cap: raise ModelFileError(f"{f} is {st.st_size:,} bytes, over the {cap:,} a {what} may have")
+    with open(f, 'rb') as fh: data = fh.read(cap + 1)
+    if len(data) > cap: raise ModelFileError(f"{f} grew over the {cap:,} bytes a {what} may have while it was read")
+    return data
+
 def read_model_json(jf: Path) -> dict:
     "`save_ts_model`'s JSON file, validated field by field before anything is built from it"
-    try: meta = json.loads(jf.read_text(encoding='utf-8'))
+    try: meta = json.loads(_read_capped(jf, MAX_JSON_BYTES, 'model description').decode('utf-8'))
     except (ValueError, RecursionError, UnicodeDecodeError) as e: raise ModelFileError(f"{jf} is not valid JSON: {str(e)[:120]}") from None
     if not isinstance(meta, dict): raise ModelFileError(f"{jf} must hold a JSON object, not a {type(meta).__name__}")
     if meta.get('format') != MODEL_FORMAT: raise ModelFileError(f"{jf} is not a tsexplain model file (format {str(meta.get('format'))[:40]!r})")
@@ -336,7 +358,8 @@ def read_model_json(jf: Path) -> dict:
         if k in known: _check_value(v, known[k], f"{jf}: hparams.{k}")
         elif not isinstance(v, (int, float, str, bool, type(None))): raise ModelFileError(f"{jf}: hparams.{k} must be a plain value")
     for k in ('c_in', 'c_out'):
-        if hp.get(k, meta[k]) != meta[k]: raise ModelFileError(f"{jf}: hparams.{k} = {hp[k]} but {k} = {meta[k]}")
+        if k not in hp: raise ModelFileError(f"{jf}: hparams.{k} is missing (the architecture is built from hparams)")
+        if hp[k] != meta[k]: raise ModelFileError(f"{jf}: hparams.{k} = {hp[k]} but {k} = {meta[k]}")
     vocab, task = meta['vocab'], meta.get('task') or dict(task='classification', horizon=None)
     if not isinstance(task, dict) or set(task) != {'task', 'horizon'} or task['task'] not in ('classification', 'regression'):
         raise ModelFileError(f"{jf}: task must be {{'task': 'classification' or 'regression', 'horizon': null or a whole number}}, got {str(task)[:80]}")
@@ -357,13 +380,26 @@ def read_model_json(jf: Path) -> dict:
     if not isinstance(meta['weights_sha256'], str): raise ModelFileError(f"{jf}: weights_sha256 must be a string")
     return meta
 
+# floating weights may be saved in any float precision (float16 / bfloat16 halve the file; they are cast to float32 on loading)
+_FLOAT_DTYPES = {'F32', 'F16', 'BF16', 'F64'}
+_SAFETENSORS_DTYPES = {torch.int64: 'I64', torch.int32: 'I32', torch.bool: 'BOOL', torch.uint8: 'U8', torch.int8: 'I8'}
+
 def _check_weight_shapes(model_cls, hparams: dict, wf: Path):
     "Compare the shapes the safetensors header announces with those the architecture builds (on the meta device: no memory)"
     from safetensors import safe_open
     try:
-        with safe_open(str(wf), framework='pt') as f: found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+        with safe_open(str(wf), framework='pt') as f:
+            found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            dtypes = {k: f.get_slice(k).get_dtype() for k in f.keys()}
     except Exception as e: raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:160]}") from None
-    with torch.device('meta'): want = {k: tuple(v.shape) for k, v in model_cls(**hparams).state_dict().items()}
+    with torch.device('meta'): built = model_cls(**hparams).state_dict()
+    want = {k: tuple(v.shape) for k, v in built.items()}
+    for k, v in built.items():                  # the bytes must be what the architecture holds: floats as floats, counters as ints
+        if k not in dtypes: continue
+        ok = _FLOAT_DTYPES if v.is_floating_point() else {_SAFETENSORS_DTYPES.get(v.dtype)}
+        if dtypes[k] not in ok:
+            raise ModelFileError(f"{wf}: {k} is stored as {dtypes[k]}, but {model_cls.__name__} holds {str(v.dtype).replace('torch.', '')} "
+                                 f"there ({', '.join(sorted(ok))} accepted): the file's header does not describe these weights")
     missing, extra = sorted(set(want) - set(found)), sorted(set(found) - set(want))
     wrong = [k for k in want if k in found and want[k] != found[k]]
     if missing or extra or wrong:
@@ -373,19 +409,21 @@ def _check_weight_shapes(model_cls, hparams: dict, wf: Path):
 
 def load_ts_model(fname, device=None) -> Learner:
     "A learner rebuilt from `save_ts_model`'s files, ready to explain new series; reads no pickle. Raises `ModelFileError` (a ValueError) naming the file and field for any file that does not check out"
-    from safetensors.torch import load_file
     fname = Path(fname)
     jf, wf = fname.with_suffix('.json'), fname.with_suffix('.safetensors')
     for f in (jf, wf):
         if not f.exists(): raise FileNotFoundError(f"No {f.name} beside {fname}: save_ts_model writes a .safetensors and a .json file")
     meta = read_model_json(jf)
-    digest = hashlib.sha256(wf.read_bytes()).hexdigest()
+    data = _read_capped(wf, MAX_WEIGHTS_BYTES, 'weights file')
+    digest = hashlib.sha256(data).hexdigest()
     if digest != meta['weights_sha256']: raise ModelFileError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256'][:64]})")
     model_cls = get_arch(meta['arch'])
     _check_weight_shapes(model_cls, meta['hparams'], wf)
     model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
-    model.load_state_dict(load_file(str(wf)), strict=True)
+    from safetensors.torch import load as load_bytes
+    state = load_bytes(data)                    # the bytes whose sha256 was checked, not the file read again
+    model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in state.items()}, strict=True)
     if meta['task']['task'] == 'regression':
         model.ts_task = dict(meta['task'])
         dls = TSDataLoaders.empty(None, meta['c_in'], meta['seq_len'], _scale_tfm(meta['scale']), n_out=meta['c_out'],
