@@ -44,9 +44,9 @@ def peers(multichannel: bool, quick: bool) -> dict:
     if not quick: out['cfts sub-space (as published)'] = subspace_cf
     return out
 
-def run_peer(f, model, x, target, train_x, n=None):
-    "The peer series by series (its contract: one sample (C, L), the dataset (N, C, L), the target class)"
-    data = train_x.cpu().numpy()
+def run_peer(f, model, x, target, train_x, train_y, n=None):
+    "The peer series by series (its contract: one sample (C, L), the dataset as (series, label) pairs, the target class; an (N, C, L) array is read as N univariate series when C > 1)"
+    data = [(s.cpu().numpy(), int(y)) for s, y in zip(train_x, train_y)]
     xs, t0 = [], time.perf_counter()
     for i in range(len(x) if n is None else n):
         try: cf, _ = f(x[i].cpu().numpy(), model, target_class=int(target[i]), dataset=data)
@@ -75,7 +75,7 @@ def main(quick):
             target = cf.target
         for name, f in peers(x.shape[1] > 1, quick).items():
             m = 3 if 'published' in name else None
-            xc, secs = run_peer(f, model, x, target, train_x, m)
+            xc, secs = run_peer(f, model, x, target, train_x, train_y, m)
             xs = x if m is None else x[:m]
             cf = as_counterfactuals(model, xs, xc.to(xs.device), target[:len(xs)], train_x, train_y, name, secs)
             rows[name] = evaluate_counterfactuals(cf, train_x, test_x)

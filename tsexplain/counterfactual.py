@@ -109,15 +109,17 @@ def _train_labels(model, train_x: Tensor, train_y=None) -> Tensor:
     if len(y) != len(train_x): raise ValueError(f"train_y has {len(y)} labels for {len(train_x)} training series")
     return torch.where(y == pred, y, torch.full_like(y, -1))
 
-def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None) -> Tensor:
-    "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (ties: the wanted class most probable), else the one where it is most probable: (b, C, L)"
+def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None, segment_cost: float = 0.) -> Tensor:
+    "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (each contiguous segment costing `segment_cost` cells more; ties: the wanted class most probable), else the one where it is most probable: (b, C, L)"
     b, n = cands.shape[:2]
     probs = _probs_of(model, cands.flatten(0, 1), batch_size).view(b, n, -1)
     t = target.to(probs.device)
     p_target = probs.gather(2, t[:, None, None].expand(b, n, 1))[..., 0]
     valid = probs.argmax(2) == t[:, None]
-    n_changed = (cands != x[:, None]).flatten(2).sum(2).float()
-    worst = 2. * cands[0, 0].numel() + 2
+    changed = cands != x[:, None]
+    n_changed = changed.flatten(2).sum(2).float()
+    if segment_cost: n_changed = n_changed + segment_cost * _segments(changed.flatten(0, 1)).view(b, n).float()
+    worst = 2. * (cands[0, 0].numel() * (1 + segment_cost)) + 2
     score = torch.where(valid, p_target - 2 * n_changed, p_target - 2 * worst)   # the valid first, the fewest cells changed among them
     return cands[torch.arange(b), score.argmax(1)]
 
@@ -229,42 +231,62 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
     flat = maps.abs().expand(B, C, L).flatten(1)                                  # where the model is sensitive, either way
-    k = max(1, int(round(area * flat.shape[1])))
-    allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
-    t = target.to(x.device)
-    out = x.clone()
-    for s, e in _chunks(B, min(B, 256), progress, 'sparse counterfactual'):
-        xb, ab, tb = x[s:e], allowed[s:e], t[s:e]
-        delta = torch.zeros_like(xb, requires_grad=True)
-        opt = torch.optim.Adam([delta], lr=lr)
-        with explaining(model), torch.enable_grad():
-            weight = torch.ones(e - s, device=x.device)                           # Wachter's lambda, raised per series until it flips
-            for step in range(n_steps):
-                xc = torch.where(ab, torch.minimum(torch.maximum(xb + delta, lo), hi), xb)     # only the allowed cells move
-                lg = check_logits(model(xc))
-                other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
-                hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
-                d = (xc - xb) / scale
-                loss = (weight * hinge).sum() + l1 * d.abs().mean((1, 2)).sum() + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2)).sum()
-                opt.zero_grad(); loss.backward(); opt.step()
-                if (step + 1) % 25 == 0: weight = torch.where(hinge.detach() > 0, weight * 2, weight)   # not there yet: the class weighs more
-        change = torch.where(ab, torch.minimum(torch.maximum(xb + delta.detach(), lo), hi), xb) - xb
-        out[s:e] = xb + _undo_smallest(model, xb, change, tb, batch_size)
+    t, out = target.to(x.device), x.clone()
+    todo, a = torch.arange(B), area
+    while len(todo):                            # series that did not flip try again with twice the area, up to every cell
+        k = max(1, int(round(a * flat.shape[1])))
+        allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
+        for s, e in _chunks(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
+            i = todo[s:e].to(x.device)
+            change = _optimise_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin)
+            out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
+        if a >= 1: break
+        flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
+        todo, a = todo[~flipped], min(1., a * 2)
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size)
 
-def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size: int = None, keep=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75)) -> Tensor:
-    "The change (b, C, L) with only its largest cells kept: the smallest share of `keep` that still gives the wanted class (all of it when none does)"
-    b = len(x)
+def _optimise_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, margin) -> Tensor:
+    "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small (L1) and contiguous (total variation), within [lo, hi]"
+    delta = torch.zeros_like(xb, requires_grad=True)
+    opt = torch.optim.Adam([delta], lr=lr)
+    weight = torch.ones(len(xb), device=xb.device)                               # Wachter's lambda, raised per series until it flips
+    with explaining(model), torch.enable_grad():
+        for step in range(n_steps):
+            xc = torch.where(ab, torch.minimum(torch.maximum(xb + delta, lo), hi), xb)     # only the allowed cells move
+            lg = check_logits(model(xc))
+            other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
+            hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
+            d = (xc - xb) / scale
+            loss = (weight * hinge).sum() + l1 * d.abs().mean((1, 2)).sum() + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2)).sum()
+            opt.zero_grad(); loss.backward(); opt.step()
+            if (step + 1) % 25 == 0: weight = torch.where(hinge.detach() > 0, weight * 2, weight)   # not there yet: the class weighs more
+    return torch.where(ab, torch.minimum(torch.maximum(xb + delta.detach(), lo), hi), xb) - xb
+
+def _top_segments(change: Tensor, j: int) -> Tensor:
+    "The change (b, C, L) kept only on its `j` contiguous stretches in time (any channel) of the largest |change|"
+    on = change.abs().sum(1) > 0                                                  # (b, L)
+    starts = on & ~F.pad(on, (1, 0))[:, :-1]
+    run = (starts.cumsum(1) * on).long()                                          # 1, 2, ... per stretch; 0 off
+    mass = torch.zeros(len(on), on.shape[1] + 1, device=on.device).scatter_add_(1, run, change.abs().sum(1))
+    mass[:, 0] = -1
+    best = mass.topk(min(j, mass.shape[1]), 1).indices                            # (b, j)
+    keep = (run[:, :, None] == best[:, None]).any(2) & on
+    return torch.where(keep[:, None], change, torch.zeros_like(change))
+
+def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size: int = None, keep=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75),
+                   segment_cost: float = 4.) -> Tensor:
+    "The change (b, C, L) with only its largest cells, or its largest stretches, kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (all of it when none does)"
     mag = change.abs().flatten(1)
     nz = (mag > 0).sum(1).clamp_min(1)
-    cands = [change]
+    cands = [change] + [_top_segments(change, j) for j in (1, 2, 3)]
     rank = mag.argsort(1, descending=True).argsort(1)                              # 0 = largest
     for f in keep:
         kept = (rank < (nz.float() * f).ceil()[:, None]).view_as(change)
         cands.append(torch.where(kept, change, torch.zeros_like(change)))
-    chosen = _pick(model, x, x[:, None] + torch.stack(cands, 1), target, batch_size)
+        cands.append(_top_segments(cands[-1], 1))
+    chosen = _pick(model, x, x[:, None] + torch.stack(cands, 1), target, batch_size, segment_cost)
     return chosen - x
 
 COUNTERFACTUAL_METHODS = {'native_guide': native_guide, 'sparse': sparse_counterfactual, 'channel_substitution': channel_substitution}
