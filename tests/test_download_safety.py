@@ -261,3 +261,37 @@ def test_too_many_entries_refused_before_writing(server, fastai_home, tmp_path):
     url, root = server
     _zip(root/'good'/'Many.zip', {f'e{i}': b'' for i in range(300)})
     _refused(f'{url}/good/Many.zip', fastai_home, tmp_path/'none', r'302 entries, over the limit of 100 \(max_entries\)', max_entries=100)
+
+
+def test_an_archive_holding_one_path_twice_is_refused(tmp_path):
+    "A zip (or tar) with one name twice kept the later entry silently: which one is meant cannot be told, so refused"
+    import tarfile, io
+    z = tmp_path/'twice.zip'
+    with zipfile.ZipFile(z, 'w') as zf:
+        zf.writestr('X_TRAIN.tsv', '1\t1.0\t2.0\n'); zf.writestr('X_TRAIN.tsv', '2\t9.0\t9.0\n')
+    with pytest.raises(UnsafeArchiveError, match='twice'): safe_extract(z, tmp_path/'out')
+    t = tmp_path/'twice.tar'
+    with tarfile.open(t, 'w') as tf:
+        for body in (b'a', b'b'):
+            info = tarfile.TarInfo('d/X_TEST.tsv'); info.size = 1; tf.addfile(info, io.BytesIO(body))
+    with pytest.raises(UnsafeArchiveError, match='twice'): safe_extract(t, tmp_path/'out2')
+    assert not (tmp_path/'out').exists() and not (tmp_path/'out2').exists()
+
+@pytest.mark.parametrize('kw', [dict(max_entries=0), dict(max_entries=-3), dict(max_entries=True), dict(max_bytes=1.5), dict(max_ratio=0)])
+def test_extraction_limits_are_validated(tmp_path, kw):
+    z = tmp_path/'ok.zip'
+    with zipfile.ZipFile(z, 'w') as zf: zf.writestr('X_TRAIN.tsv', '1\t1.0\n')
+    with pytest.raises(ValueError, match=f"{next(iter(kw))} must be a positive"): safe_extract(z, tmp_path/'out', **kw)
+
+def test_saved_files_keep_their_mode_and_folders_are_refused(tmp_path):
+    "A replaced file's mode 0600 stayed 0600 (it became 0644); savefig naming a folder is refused with the fix (a raw IsADirectoryError)"
+    import os, stat, torch
+    import matplotlib; matplotlib.use('Agg')
+    from tsexplain.all import ts_learner, TSDataLoaders, FCN, save_ts_model, show_cam
+    learn = ts_learner(TSDataLoaders.from_dsname('ECG200', bs=16), FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    wf = save_ts_model(learn, tmp_path/'m.safetensors')
+    for f in (wf, wf.with_suffix('.json')): os.chmod(f, 0o600)
+    save_ts_model(learn, tmp_path/'m.safetensors')
+    assert all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in (wf, wf.with_suffix('.json')))
+    x = torch.randn(1, 1, 96)
+    with pytest.raises(ValueError, match='is a folder'): show_cam(x, learn.model, func_cam='grad_cam', savefig=tmp_path, show=False)

@@ -21,8 +21,8 @@ def fastai_path(folder: str) -> Path:
 __all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', 'FORECASTING', 'CLASS_NAMES', 'ARCHIVE_URL',
            'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'MISSING', 'READERS', 'fastai_path',
            'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
-           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'safe_extract', 'download_file', 'untar_ts',
-           'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files', 'read_forecast_series']
+           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'replace_file', 'safe_extract', 'download_file',
+           'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files', 'read_forecast_series']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -165,11 +165,18 @@ def _check_sizes(total: int, packed: int, archive: Path, max_bytes: int, max_rat
         raise UnsafeArchiveError(f"{archive.name} expands {total / max(packed, 1):.0f}-fold ({packed:,} -> {total:,} bytes), over the "
                                  f"limit of {max_ratio} (max_ratio): an archive bomb? Refused")
 
+def _duplicate(name: str, seen: set) -> str | None:
+    "Why an entry is refused when the archive already held one of the same path (extracting both keeps one silently)"
+    key = str(PurePosixPath(name.replace('\\', '/'))).rstrip('/')
+    if key in seen: return 'the archive holds this path twice, and which one is meant cannot be told'
+    seen.add(key)
+    return None
+
 def _zip_plan(z: zipfile.ZipFile, archive: Path, limits: dict) -> list:
     "The zip's file entries, once every entry has been checked"
-    total, files = 0, []
+    total, files, seen = 0, [], set()
     for info in z.infolist():
-        why = _unsafe_name(info.filename)
+        why = _unsafe_name(info.filename) or _duplicate(info.filename, seen)
         kind = stat.S_IFMT(info.external_attr >> 16)       # 0 when the archiver wrote no file type
         if why is None and kind == stat.S_IFLNK: why = 'it is a symbolic link'
         elif why is None and kind not in (0, stat.S_IFREG, stat.S_IFDIR): why = 'it is a device or special file'
@@ -181,9 +188,9 @@ def _zip_plan(z: zipfile.ZipFile, archive: Path, limits: dict) -> list:
 
 def _tar_plan(t: tarfile.TarFile, archive: Path, limits: dict) -> list:
     "The tar's members, once every member has been checked"
-    total, members = 0, t.getmembers()
+    total, members, seen = 0, t.getmembers(), set()
     for m in members:
-        why = _unsafe_name(m.name)
+        why = _unsafe_name(m.name) or _duplicate(m.name, seen)
         if why is None and ((m.issym() and _link_escapes(m.name, m.linkname)) or (m.islnk() and _unsafe_name(m.linkname))):
             why = f'it is a link to {m.linkname!r}, outside the target folder'
         elif why is None and (m.ischr() or m.isblk() or m.isfifo()): why = 'it is a device or FIFO'
@@ -201,6 +208,14 @@ def _copy_capped(src, dst: Path, cap: int, what: str):
             if n > cap: raise UnsafeArchiveError(f"{what} holds more bytes than its header declares: refused")
             out.write(chunk)
 
+def replace_file(tmp: Path, dest: Path) -> Path:
+    "Move the finished file `tmp` over `dest` in one step, keeping `dest`'s permission bits when it existed (a 0600 file stays 0600)"
+    tmp, dest = Path(tmp), Path(dest)
+    if dest.is_dir(): raise IsADirectoryError(f"{dest} is a folder: give a file name inside it")
+    if dest.exists(): os.chmod(tmp, stat.S_IMODE(os.stat(dest).st_mode))
+    os.replace(tmp, dest)
+    return dest
+
 def _pid_alive(pid: int) -> bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -217,6 +232,10 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None, 
     "Extract a .zip or .tar(.gz/.bz2/.xz) into `dest`, whole or not at all; refuses unsafe entries, bombs and floods of entries before writing"
     archive, dest = Path(archive), Path(dest)
     asked = dict(max_bytes=max_bytes, max_ratio=max_ratio, max_entries=max_entries)
+    for k, v in asked.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or (k != 'max_ratio' and v != int(v))):
+            raise ValueError(f"{k} must be a positive {'number' if k == 'max_ratio' else 'whole number'} (None: the default "
+                             f"{EXTRACT_LIMITS[k]:,}); got {v!r}")
     limits = {**EXTRACT_LIMITS, **{k: v for k, v in asked.items() if v is not None}}
     if dest.parent.exists(): _remove_stale(dest, 'extracting')
     tmp = dest.with_name(f'.{dest.name}.extracting-{os.getpid()}')

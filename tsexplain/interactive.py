@@ -14,6 +14,7 @@ import torch
 from fastai.learner import Learner
 from fastcore.basics import patch, listify
 from .hooks import get_method, model_device, model_task, is_regression
+from .data import replace_file
 from .attribution import dl_batch
 
 # %% auto #0
@@ -116,7 +117,8 @@ def _write_html(fname, write) -> Path:
     "Call `write(tmp)` to write the page beside `fname` (.html), then move it into place: the file is whole or absent"
     fname = _html_path(fname)
     tmp = fname.with_name(fname.name + '.tmp')
-    try: write(tmp); tmp.replace(fname)
+    if fname.is_dir(): raise ValueError(f"savefig={str(fname)!r} is a folder: give a file name, e.g. {fname/'view.html'}")
+    try: write(tmp); replace_file(tmp, fname)
     finally:
         if tmp.exists(): tmp.unlink()
     return fname

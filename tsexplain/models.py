@@ -242,7 +242,7 @@ def _arch_name(model) -> str:
 
 def _write_atomic(fname: Path, write):
     tmp = fname.with_name(fname.name + '.tmp')
-    try: write(tmp); os.replace(tmp, fname)
+    try: write(tmp); replace_file(tmp, fname)
     finally:
         if tmp.exists(): tmp.unlink()
 

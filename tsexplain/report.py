@@ -31,7 +31,7 @@ def export_learner(learn: Learner, fname: Path) -> Path:
     tmp = fname.with_name(fname.name + '.tmp')
     try:
         learn.export(tmp)
-        os.replace(tmp, fname)
+        replace_file(tmp, fname)
     finally:
         if tmp.exists(): tmp.unlink()
     return fname
@@ -253,7 +253,7 @@ def _write_page(out: Path, dsname: str, parts: list) -> Path:
             f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")
     fname = Path(out)/'report.html'
     tmp = fname.with_name(fname.name + '.tmp')
-    tmp.write_text(page, encoding='utf-8'); os.replace(tmp, fname)
+    tmp.write_text(page, encoding='utf-8'); replace_file(tmp, fname)
     return fname
 
 # %% ../nbs/09_report.ipynb #c69b0026

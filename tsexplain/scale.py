@@ -15,6 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch, ifnone
 from fastai.learner import Learner
 from .hooks import *
+from .data import replace_file
 from .faithfulness import faithfulness, weights_fingerprint
 from .attribution import maps_and_logits, prediction_record, learner_inputs, learner_method, default_method, dl_batch
 
@@ -53,7 +54,7 @@ class NpzStream:
                         np.lib.format.write_array_header_2_0(out, {'descr': np.lib.format.dtype_to_descr(dtype),
                                                                    'fortran_order': False, 'shape': (n, *shape)})
                         shutil.copyfileobj(src, out, 1 << 20)
-            os.replace(tmp, self.fname)
+            replace_file(tmp, self.fname)
         finally:
             if tmp.exists(): tmp.unlink()
             self.abort()

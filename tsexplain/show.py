@@ -180,6 +180,7 @@ def new_figure(nrows=1, ncols=1, figsize=None, **kwargs):
 def finish_figure(fig: Figure, savefig=None, show: bool = True) -> Figure:
     "Save the figure when `savefig` (any format matplotlib writes), close it when not `show`, and return it"
     if savefig is not None:
+        if Path(savefig).is_dir(): raise ValueError(f"savefig={str(savefig)!r} is a folder: give a file name, e.g. {Path(savefig)/'figure.png'}")
         Path(savefig).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(savefig, bbox_inches='tight', dpi=fig.dpi)
     if not show: plt.close(fig)
