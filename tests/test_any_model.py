@@ -84,3 +84,16 @@ def test_gradient_methods_on_a_model_without_gradients_name_what_applies(method)
     with pytest.raises(ValueError, match='gradient methods do not apply.*occlusion'): get_method(method)(m, x)
     assert occlusion(m, x).shape == (3, 2, 30)
     assert default_method(m, x) == 'occlusion'
+
+
+def test_default_without_series_names_a_method_that_applies():
+    "MiniRocket-like features computed without gradients: the default by structure was IG, which refuses; now a method that runs"
+    class FeaturesWithoutGradients(nn.Module):
+        def __init__(self): super().__init__(); self.conv, self.head = nn.Conv1d(3, 8, 9), nn.Linear(8, 2)
+        def forward(self, x):
+            with torch.no_grad(): f = self.conv(x).relu().mean(-1)
+            return self.head(f)
+    m = FeaturesWithoutGradients().eval()
+    name = default_method(m)
+    assert name == 'occlusion'
+    assert get_method(name)(m, torch.randn(2, 3, 50)).shape == (2, 3, 50)

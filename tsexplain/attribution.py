@@ -323,12 +323,20 @@ def attention_relevance(model, x, target=None, layer=None) -> Tensor:
     return _tokens_to_time(rel, np.shape(x)).float()
 
 def default_method(model, x=None, verbose: bool = True) -> str:
-    "The method used when none is named: given series `x`, the most faithful applicable one measured on them (`choose_method`, cached by the weights); without, by architecture: Grad-CAM for CNNs, attention relevance for transformers, else IG"
+    "The method used when none is named: given series `x`, the most faithful applicable one measured on them (`choose_method`, cached by the weights); without, by architecture (Grad-CAM for CNNs, attention relevance for transformers, else IG), the first that runs on a probe series, else occlusion"
     if x is not None: return choose_method(model, x, verbose=verbose)
-    if any(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in model.modules()): return 'grad_cam'
-    if any(isinstance(m, nn.MultiheadAttention) or 'attention' in type(m).__name__.lower() for m in model.modules()):
-        return 'attention_relevance'
-    return 'integrated_gradients'
+    by_structure = [m for m, ok in (('grad_cam', any(isinstance(m, (nn.Conv1d, nn.Conv2d)) for m in model.modules())),
+                                    ('attention_relevance', any(isinstance(m, nn.MultiheadAttention) or 'attention' in type(m).__name__.lower()
+                                                                for m in model.modules())),
+                                    ('integrated_gradients', True)) if ok]
+    c = expected_channels(model)
+    if c is None: return by_structure[0]
+    probe = torch.randn(2, c, 128, generator=torch.Generator().manual_seed(0)).to(model_device(model))
+    for name in by_structure:                  # the first that runs on a probe series: a model may refuse gradients (MiniRocket)
+        try:
+            if torch.isfinite(get_method(name)(model, probe)).all(): return name
+        except (ValueError, RuntimeError, TypeError, IndexError, NotImplementedError): continue
+    return 'occlusion'                         # runs the model only: applies to any model that takes the series
 
 # %% ../nbs/05_attribution.ipynb #dcbff4cc
 class LogitsOnly(nn.Module):
