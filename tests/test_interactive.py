@@ -198,3 +198,19 @@ def test_strings_from_data_never_run_as_markup(tmp_path):
                      settle="!!document.querySelector('.js-plotly-plot')")
         assert r['pwned'] == 0 and r['imgs'] == 0, f'{name}: markup from data ran'
         if name == 'explore': assert '<img src=x' in r['text'] and '</script><script>' in r['text']   # shown, as text
+
+def test_explore_a_regression_learner_sorts_by_error_in_chromium(tmp_path):
+    "learn.explore() on a regressor: true value, prediction and |error| in the table, the worst first, titles 'ŷ = … (true …)'"
+    from browser import evaluate
+    dls = TSDataLoaders.from_dsname('Covid3Month', bs=32)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+    view = learn.explore(methods='grad_cam', savefig=tmp_path/'reg.html', show=False, progress=False)
+    P = view.payload
+    assert P['regression'] and [c['key'] for c in P['columns']] == ['index', 'label', 'pred', 'error'] and 'probs' not in str(P['columns'])
+    r = evaluate((tmp_path/'reg.html').as_uri(), """(async () => {
+      const root = document.querySelector('.tsx-explore'), gd = root.querySelector('.js-plotly-plot');
+      root.tsexplain.sort('error'); root.tsexplain.sort('error'); const worst = root.tsexplain.shown()[0];
+      root.querySelector('tbody tr:nth-child(1)').click(); await new Promise(r => setTimeout(r, 200));
+      return {worst: worst, title: gd.layout.title.text}; })()""", settle="!!document.querySelector('.tsx-explore .js-plotly-plot')")
+    errors = [row['error'] for row in P['rows']]
+    assert r['worst'] == int(np.argmax(errors)) and r['title'].startswith(f"#{P['rows'][r['worst']]['index']}: ŷ = ") and '(true ' in r['title']

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastai.learner import Learner
 from fastcore.basics import patch, listify
-from .hooks import get_method, model_device, model_task, is_regression
+from .hooks import get_method, model_device, model_task, is_regression, declare_learner
 from .data import replace_file
 from .attribution import dl_batch
 
@@ -435,8 +435,9 @@ function draw(i) {
                  hovertemplate: esc(P.channels[c]) + '<br>step %{x}<br>value %{y:.4g}<br>' + esc(m.name) + ': %{customdata:.3f}<extra></extra>'});
   }
   const r = P.rows[i], layout = JSON.parse(JSON.stringify(P.layout));
-  layout.title.text = '#' + r.index + (r.label !== undefined ? ': ' + esc(r.label) + ' / ' : ': ') + esc(r.pred) + ' (' + r.conf.toFixed(2) + ')';
-  layout.title.font = {color: r.label === undefined || r.label === r.pred ? '#222' : 'firebrick'};
+  layout.title.text = P.regression ? '#' + r.index + ': ŷ = ' + r.pred.toPrecision(4) + (r.label !== undefined ? ' (true ' + r.label.toPrecision(4) + ')' : '')
+    : '#' + r.index + (r.label !== undefined ? ': ' + esc(r.label) + ' / ' : ': ') + esc(r.pred) + ' (' + r.conf.toFixed(2) + ')';
+  layout.title.font = {color: (P.regression ? r.correct : r.label === undefined || r.label === r.pred) ? '#222' : 'firebrick'};
   Object.assign(layout.coloraxis, m.coloraxis);
   for (const tr of tbody.children) tr.classList.toggle('tsx-on', +tr.dataset.i === i);
   return Plotly.react(gd, traces, layout);
@@ -445,7 +446,8 @@ function table() {
   const rows = order.filter(i => !only.checked || !P.rows[i].correct);
   tbody.replaceChildren(...rows.map(i => { const r = P.rows[i], tr = document.createElement('tr'); tr.dataset.i = i;
     tr.replaceChildren(...P.columns.map(c => { const td = document.createElement('td');      // data as text, never as markup
-      td.textContent = c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index' ? r[c.key].toFixed(3) : String(r[c.key]);
+      td.textContent = c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index'
+        ? (P.regression ? r[c.key].toPrecision(4) : r[c.key].toFixed(3)) : String(r[c.key]);
       return td; }));
     if (!r.correct) tr.classList.add('tsx-wrong'); if (i === current) tr.classList.add('tsx-on'); return tr; }));
 }
@@ -494,7 +496,8 @@ class ExploreView(InteractivePage):
         P = self.payload
         heads = ''.join(f'<th data-key="{c["key"]}" title="{html_escape(c["help"])}">{html_escape(c["name"])}</th>' for c in P['columns'])
         return (f'{_EXPLORE_CSS}<div id="tsx-{key}" class="tsx-explore"><div class="tsx-side" style="height:{self.height}px">'
-                f'<div class="tsx-controls"><label>map <select></select></label><label><input type="checkbox"> errors only</label>'
+                f'<div class="tsx-controls"><label>map <select></select></label><label><input type="checkbox"> '
+                f'{"largest errors only" if P.get("regression") else "errors only"}</label>'
                 f'<span style="color:#666">{html_escape(P["note"])}</span></div>'
                 f'<div class="tsx-table" tabindex="0"><table class="tsx-rows"><thead><tr>{heads}</tr></thead><tbody></tbody></table></div></div>'
                 f'<div class="tsx-plot" style="height:{self.height}px"></div></div>')
@@ -505,8 +508,8 @@ def _map_codes(maps: np.ndarray) -> tuple[np.ndarray, float, bool]:
     return np.clip(np.round(maps / scale * 127), -127, 127).astype(np.int8), scale, bool((maps < 0).any())
 
 def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidence: dict = None, channel_names=None, note: str = '',
-                 height: int = 560) -> ExploreView:
-    "An `ExploreView` of series x (B, C, L) from maps already computed {method name: (B, 1 or C, L)}, the class probabilities (B, K) and labels y (B,)"
+                 height: int = 560, regression: bool = False) -> ExploreView:
+    "An `ExploreView` of series x (B, C, L) from maps already computed {method name: (B, 1 or C, L)}, the class probabilities (B, K) and labels y (B,); `regression`: `probs` are the predicted values (B,) and y the true ones"
     import plotly.colors
     from tsexplain.show import _evidence_color, _class_indices
     x, probs, evidence = np.asarray(torch.as_tensor(x).float()), np.asarray(probs), evidence or {}
@@ -521,8 +524,38 @@ def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidenc
         encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=_evidence_color(ev), channels=int(m.shape[1]),
                             maps=_b64(codes), coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'),
                                                             cmin=-1 if signed else 0, cmax=1)))
+    if regression: rows, columns = _value_rows(probs, y, indices)
+    else: rows, columns = _class_rows(probs, y, vocab, indices)
+    names = [str(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
+    layout = dict(template='plotly_white', height=height, margin=dict(l=50, r=20, t=50, b=45), hovermode='closest',
+                  title=dict(text='', x=0, xanchor='left', font=dict(size=14)), xaxis=dict(title='time step'),
+                  legend=dict(title='channels (click: on/off)', orientation='h', x=0, y=-0.18),
+                  coloraxis=dict(colorbar=dict(title=dict(text='map / 99.5th pct |map|', side='right'), thickness=12)))
+    wrong = sum(not r['correct'] for r in rows)
+    note = note or (f'{B} series' + ('' if y is None else f', the {wrong} largest errors marked' if regression else f', {wrong} misclassified'))
+    return ExploreView(dict(title=f'explore: {note}', rows=rows, columns=columns, channels=names, length=L, note=note,
+                            x=_b64(x.astype(np.float32)), methods=encoded, layout=layout, regression=regression), height)
+
+def _value_rows(values, y, indices) -> tuple[list, list]:
+    "The table of a regression model: index, true value, prediction, |error|; the worst tenth of the errors marked (the 'errors' filter)"
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    rows = [dict(index=int(indices[i]) if indices is not None else i, pred=float(v), correct=True) for i, v in enumerate(values)]
+    columns = [dict(key='index', name='#', help="the series' index in its set")]
+    if y is not None:
+        err = np.abs(values - np.asarray(y, dtype=np.float64))
+        cut = np.quantile(err, 0.9) if len(err) > 1 else np.inf
+        for i, r in enumerate(rows): r.update(label=float(y[i]), error=float(err[i]), correct=bool(err[i] < cut or len(err) == 1))
+        columns.append(dict(key='label', name='true', help='the true value'))
+    columns.append(dict(key='pred', name='predicted', help='the predicted value ŷ'))
+    if y is not None: columns.append(dict(key='error', name='|error|', help='|ŷ − true|: the worst first when sorted ▼'))
+    return rows, columns
+
+def _class_rows(probs, y, vocab, indices) -> tuple[list, list]:
+    "The table of a classifier: index, class, prediction, confidence, loss, correct"
+    from tsexplain.show import _class_indices
     name = lambda k: str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
     preds = probs.argmax(1)
+    B = len(probs)
     rows = [dict(index=int(indices[i]) if indices is not None else i, pred=name(int(preds[i])), conf=float(probs[i, preds[i]])) for i in range(B)]
     columns = [dict(key='index', name='#', help='the series\' index in its set')]
     if y is not None:
@@ -536,39 +569,34 @@ def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidenc
                 dict(key='conf', name='confidence', help='the probability of the predicted class')]
     if y is not None: columns += [dict(key='loss', name='loss', help='cross-entropy of the true class: the worst first when sorted ▼'),
                                   dict(key='correct', name='✓', help='predicted right')]
-    names = [str(c) for c in channel_names] if channel_names is not None else [f'channel {c}' for c in range(C)]
-    layout = dict(template='plotly_white', height=height, margin=dict(l=50, r=20, t=50, b=45), hovermode='closest',
-                  title=dict(text='', x=0, xanchor='left', font=dict(size=14)), xaxis=dict(title='time step'),
-                  legend=dict(title='channels (click: on/off)', orientation='h', x=0, y=-0.18),
-                  coloraxis=dict(colorbar=dict(title=dict(text='map / 99.5th pct |map|', side='right'), thickness=12)))
-    wrong = sum(not r['correct'] for r in rows)
-    note = note or (f'{B} series, {wrong} misclassified' if y is not None else f'{B} series')
-    return ExploreView(dict(title=f'explore: {note}', rows=rows, columns=columns, channels=names, length=L, note=note,
-                            x=_b64(x.astype(np.float32)), methods=encoded, layout=layout), height)
+    return rows, columns
 
 def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_names=None, check: bool = True, note: str = '',
-                 height: int = 560, progress=None) -> ExploreView:
-    "Series x (B, C, L) (labels y (B,) when known) with the maps of each of `methods` and their evidence, as an `ExploreView`"
+                 height: int = 560, progress=None, target=None) -> ExploreView:
+    "Series x (B, C, L) (labels y (B,) when known; a regression model's true values) with the maps of each of `methods` and their evidence, as an `ExploreView`; `target`: the output explained (several outputs)"
     from tsexplain.show import map_evidence, method_name
     from tsexplain.faithfulness import _spread
     from tsexplain.attribution import maps_and_logits, prediction_record
     from tsexplain.cam import _chunks
     x = torch.as_tensor(x).float()
-    if is_regression(model_task(model)):
-        raise ValueError("The explorer's table shows a classifier's classes and probabilities; this model predicts numbers "
-                         "(regression): use learn.show_cam(top_losses=True) for the largest errors, show_cam(interactive=True) "
-                         "for a series' maps, or show_horizon_maps for a forecaster")
+    regression = is_regression(model_task(model))
     if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
     methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
     maps, evidence, probs, some = {}, {}, None, _spread(len(x), 32)
     for m in methods:
         f = get_method(m)
         name = method_name(f)
-        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f) for a, b in _chunks(len(x), 64, progress, name)]
+        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f, target=target) for a, b in _chunks(len(x), 64, progress, name)]
         maps[name] = torch.cat([p[0].detach().cpu().float() for p in parts])
-        if probs is None: probs = np.concatenate([prediction_record(p[1], task=model_task(model))['probs'] for p in parts])
-        if check: evidence[name] = map_evidence(model, x[some], maps[name][some], None, f)
-    return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height)
+        if probs is None:
+            recs = [prediction_record(p[1], target, task=model_task(model)) for p in parts]
+            probs = (np.concatenate([r['preds'][np.arange(len(r['preds'])), r['explained']] for r in recs]) if regression
+                     else np.concatenate([r['probs'] for r in recs]))
+        if check: evidence[name] = map_evidence(model, x[some], maps[name][some], target, f)
+    if regression:                             # a number per series: the true value of the output explained
+        k = 0 if target is None else target
+        y = None if y is None else np.asarray(torch.as_tensor(y).float().reshape(len(x), -1)[:, k])
+    return explore_page(x, maps, probs, y, vocab, indices, evidence, channel_names, note, height, regression=regression)
 
 def _label_indices(y, vocab) -> np.ndarray:
     "Labels (N,) as class indices: ints as they are, floats thresholded (one probability per series), names through the learner's vocab (an unknown name is refused)"
@@ -583,12 +611,14 @@ def _label_indices(y, vocab) -> np.ndarray:
 
 @patch
 def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None,
-            show: bool = True, progress=None) -> ExploreView:
+            show: bool = True, progress=None, target=None) -> ExploreView:
     "The series of `dls[ds_idx]` (or `data`: an array, a file or a dataset name, with labels `y`) in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
     from tsexplain.attribution import learner_method, learner_inputs
     from tsexplain.faithfulness import _spread
     from tsexplain.show import _vocab
     vocab = _vocab(self.dls)
+    declare_learner(self)
+    regression = is_regression(model_task(self.model))   # numbers: sorted by prediction, true value, |error|
     if data is None:
         dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
         N = len(dl.dataset)
@@ -598,8 +628,8 @@ def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max
         if y is not None and len(y) != N: raise ValueError(f"y has {len(y)} labels for {N} series")
     idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
     if data is None: x, y = dl_batch(dl, idxs=idxs)                  # only the series shown are read
-    else: x, y = given[idxs], None if y is None else _label_indices(y, vocab)[idxs]
+    else: x, y = given[idxs], None if y is None else (np.asarray(y, dtype=np.float32)[idxs] if regression else _label_indices(y, vocab)[idxs])
     methods = [learner_method(self, m) for m in listify(methods)] if methods is not None else [learner_method(self, None, x)]
     note = '' if N <= max_series else f'{len(idxs)} of {N} series (spread over the set; max_series={max_series})'
-    view = explore_view(x, self.model, methods, y, vocab, idxs, check=check, note=note, progress=progress)
+    view = explore_view(x, self.model, methods, y, vocab, idxs, check=check, note=note, progress=progress, target=target)
     return present(view, savefig, show)
