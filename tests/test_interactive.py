@@ -214,3 +214,15 @@ def test_explore_a_regression_learner_sorts_by_error_in_chromium(tmp_path):
       return {worst: worst, title: gd.layout.title.text}; })()""", settle="!!document.querySelector('.tsx-explore .js-plotly-plot')")
     errors = [row['error'] for row in P['rows']]
     assert r['worst'] == int(np.argmax(errors)) and r['title'].startswith(f"#{P['rows'][r['worst']]['index']}: ŷ = ") and '(true ' in r['title']
+
+def test_horizon_maps_interactive_in_chromium(tmp_path):
+    "show_horizon_maps(interactive=True): each series' input and its forecast step × time heat map, offline, drawn by Chromium"
+    from browser import render
+    from tsexplain.show import show_horizon_maps
+    m = declare_output(FCN(1, 4, layers=(8, 8, 8)).eval(), 'regression')
+    x = torch.randn(2, 1, 30)
+    fig = show_horizon_maps(x, m, method='grad_cam', interactive=True, savefig=tmp_path/'h.html', show=False)
+    assert sum(t.type == 'heatmap' for t in fig.data) == 2 and sum(t.type == 'scatter' for t in fig.data) == 2
+    assert 'Grad-CAM of each forecast step' in fig.layout.title.text
+    dom = render((tmp_path/'h.html').as_uri(), size=(1000, 900))
+    assert 'main-svg' in dom and dom.count('class="hm"') + dom.count('heatmaplayer') >= 1

@@ -437,6 +437,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                        'tsexplain.interactive.embed': ('interactive.html#embed', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.explore_page': ('interactive.html#explore_page', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.explore_view': ('interactive.html#explore_view', 'tsexplain/interactive.py'),
+                                       'tsexplain.interactive.horizon_view': ('interactive.html#horizon_view', 'tsexplain/interactive.py'),
                                        'tsexplain.interactive.interactive_maps': ( 'interactive.html#interactive_maps',
                                                                                    'tsexplain/interactive.py'),
                                        'tsexplain.interactive.interactive_view': ( 'interactive.html#interactive_view',

@@ -18,8 +18,8 @@ from .data import replace_file
 from .attribution import dl_batch
 
 # %% auto #0
-__all__ = ['plot_text', 'interactive_maps', 'save_view', 'present', 'embed', 'interactive_view', 'InteractivePage',
-           'RecordingView', 'recording_view', 'ExploreView', 'explore_page', 'explore_view']
+__all__ = ['plot_text', 'interactive_maps', 'horizon_view', 'save_view', 'present', 'embed', 'interactive_view',
+           'InteractivePage', 'RecordingView', 'recording_view', 'ExploreView', 'explore_page', 'explore_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def plot_text(s) -> str:
@@ -100,6 +100,32 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
         fig.update_layout(updatemenus=[dict(buttons=buttons, direction='down', x=0, xanchor='left', y=1.0, yanchor='bottom',
                                             pad=dict(b=30), showactive=True)])
     return fig
+
+# %% ../nbs/06b_interactive.ipynb #913f8c63
+def horizon_view(x, heat, titles=None, title: str = '', height: int = None):
+    "A forecaster's maps as plotly: for each series (x (B, C, L)) its input, and under it the forecast step × input step heat map `heat` (B, H, L) on one colour scale centred at 0; hover for the steps and the map value"
+    from plotly.subplots import make_subplots
+    import plotly.graph_objects as go
+    x, heat = np.asarray(torch.as_tensor(x).float()), np.asarray(heat, dtype=np.float32)
+    B, H, L = heat.shape
+    names = [plot_text(t) for t in titles] if titles is not None else [f'series {i}' for i in range(B)]
+    fig = make_subplots(rows=2 * B, cols=1, shared_xaxes=True, vertical_spacing=0.03, row_heights=[1, 1.5] * B,
+                        subplot_titles=[t for n in names for t in (n, '')])
+    lim = float(np.abs(heat).max()) or 1.
+    steps = np.arange(L)
+    for i in range(B):
+        for c in range(x.shape[1]):
+            fig.add_trace(go.Scatter(x=steps, y=x[i, c], mode='lines', name=f'ch {c}', showlegend=False, line=dict(width=1.3),
+                                     hovertemplate=f'ch {c}<br>step %{{x}}<br>value %{{y:.4g}}<extra></extra>'), row=2 * i + 1, col=1)
+        fig.add_trace(go.Heatmap(z=heat[i], x=steps, y=np.arange(1, H + 1), coloraxis='coloraxis',
+                                 hovertemplate='input step %{x}<br>forecast step %{y}<br>map %{z:.3g}<extra></extra>'), row=2 * i + 2, col=1)
+        fig.update_yaxes(title_text='forecast step', autorange='reversed', row=2 * i + 2, col=1)
+    fig.update_xaxes(title_text='input time step', row=2 * B, col=1)
+    fig.update_layout(template='plotly_white', height=height or 120 + 330 * B, title=dict(text=plot_text(title), x=0, xanchor='left'),
+                      coloraxis=dict(colorscale='RdBu_r', cmin=-lim, cmax=lim, colorbar=dict(title=dict(text='map of ŷ (step)', side='right'))),
+                      margin=dict(l=60, r=20, t=80, b=50))
+    return fig
+
 
 # %% ../nbs/06b_interactive.ipynb #637c43cc
 def _in_jupyter() -> bool:

@@ -548,7 +548,7 @@ def horizon_maps(model, x: Tensor, method='grad_cam', channel: int = 0, **kwargs
     return torch.stack([compute_maps(model, x, method, target=channel * H + h, **kwargs) for h in range(H)], 1)
 
 def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
-                      savefig=None, show=True, check: bool = True, **kwargs) -> Figure:
+                      savefig=None, show=True, check: bool = True, interactive: bool = False, **kwargs) -> Figure:
     "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0"
     x, _ = as_batch(x)
     if not is_regression(model_task(model)):
@@ -579,8 +579,12 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     ratios = [ev.ratio for ev in evs if ev is not None]
     ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
              (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
-    fig.suptitle(f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}', fontsize=11,
-                 color='firebrick' if flagged else 'black')
+    what = f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}'
+    if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
+        from tsexplain.interactive import horizon_view, present
+        plt.close(fig)
+        return present(horizon_view(x, heat, [a.get_title() for a in axs[0]], what), savefig, show)
+    fig.suptitle(what, fontsize=11, color='firebrick' if flagged else 'black')
     return finish_figure(fig, savefig, show)
 
 @patch
