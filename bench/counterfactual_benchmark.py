@@ -55,7 +55,7 @@ def run_peer(f, model, x, target, train_x, train_y, n=None):
         xs.append(torch.as_tensor(cf))
     return torch.stack(xs), (time.perf_counter() - t0) / len(xs)
 
-KEYS = ('validity', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
+KEYS = ('validity', 'cells_changed', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
 
 def main(quick):
     n, epochs = (12, 15) if quick else (40, 30)
@@ -80,9 +80,9 @@ def main(quick):
             cf = as_counterfactuals(model, xs, xc.to(xs.device), target[:len(xs)], train_x, train_y, name, secs)
             rows[name] = evaluate_counterfactuals(cf, train_x, test_x)
         ref = evaluate_counterfactuals(counterfactual(model, x[:1], train_x, train_y), train_x, test_x)
-        print(f"  {'method':30s}" + ''.join(f'{k:>16s}' for k in KEYS))
-        for name, ev in rows.items(): print(f"  {name:30s}" + ''.join(f'{ev[k]:16.3f}' for k in KEYS))
-        print(f"  {'real test series (the bar)':30s}" + ''.join(f"{ref.get('test_' + k, float('nan')):16.3f}" for k in KEYS))
+        print(f"  {'method':30s}" + ''.join(f'{k:>15s}' for k in KEYS))
+        for name, ev in rows.items(): print(f"  {name:30s}" + ''.join(f'{ev[k]:15.3f}' for k in KEYS))
+        print(f"  {'real test series (the bar)':30s}" + ''.join(f"{ref.get('test_' + k, float('nan')):15.3f}" for k in KEYS))
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
