@@ -74,7 +74,7 @@ def train(X, y, name, epochs, seed=0):
     model = Linearish(X.shape[1], X.shape[2], K) if name == 'autoregressive' else cnn(X.shape[1], K)
     learn = Learner(dls, model, loss_func=MSELossFlat(), metrics=rmse)
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
-    p, t = learn.get_preds()
+    with learn.no_bar(): p, t = learn.get_preds()
     p, t = p.reshape(len(p), -1), t.reshape(len(t), -1)
     return learn, float(1 - ((p - t) ** 2).sum() / ((t - t.mean(0)) ** 2).sum())
 
