@@ -66,9 +66,9 @@ def test_batched_equals_one_at_a_time():
 
 
 def test_nearest_unlike_neighbour_is_the_peers():
-    "The neighbour Native Guide copies from: the same training series as counterfactuals-for-time-series' Native Guide finds (its rule,
-    from cfts/cf_native_guide/native_guide.py, applied here with scikit-learn: importing cfts takes 75 s on 2 cores, so the
-    library itself runs only in bench/counterfactual_benchmark.py)"
+    """The neighbour Native Guide copies from: the same training series as counterfactuals-for-time-series' Native Guide finds (its
+    rule, from cfts/cf_native_guide/native_guide.py, applied here with scikit-learn: importing cfts takes 75 s on 2 cores, so
+    the library itself runs only in bench/counterfactual_benchmark.py)"""
     from sklearn.neighbors import NearestNeighbors
     train_x, train_y, x = window_data(seed=3)
     model = ReadsOneWindow()
