@@ -16,7 +16,7 @@ import numpy as np
 import torch
 warnings.filterwarnings('ignore')
 from tsexplain.all import *
-from tsexplain.counterfactual import Counterfactuals, nearest_unlike, _train_labels, _probs_of
+from tsexplain.counterfactual import Counterfactuals, nearest_unlike, _train_labels, _result
 
 def train(dsname, epochs, seed=0):
     set_seed(seed)
@@ -26,11 +26,11 @@ def train(dsname, epochs, seed=0):
     return learn
 
 def as_counterfactuals(model, x, xc, target, train_x, train_y, method, seconds) -> Counterfactuals:
-    "A peer's counterfactuals (B, C, L), measured on the model like ours; their neighbour: the one our Native Guide uses"
-    before, after = _probs_of(model, x).cpu(), _probs_of(model, xc).cpu()
+    "A peer's counterfactuals (B, C, L), measured on the model exactly as ours are (`_result`); their neighbour: the one our Native Guide uses"
     src = nearest_unlike(x, train_x, _train_labels(model, train_x, train_y), target)
-    return Counterfactuals(xc.cpu(), x.cpu(), target, after.argmax(1), after.gather(1, target[:, None])[:, 0], before.argmax(1),
-                           before.max(1).values, after.argmax(1) == target, (xc.cpu() - x.cpu()).abs() > 1e-6, src, method, seconds)
+    cf = _result(model, method, x, xc, target, src, time.perf_counter())
+    cf.seconds = seconds
+    return cf
 
 def peers(multichannel: bool, quick: bool) -> dict:
     try: import cfts  # noqa: F401

@@ -491,7 +491,7 @@ def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None) -> Te
 def _decide_outputs(learn: Learner):
     "What a classifier's outputs are (logits or probabilities), decided once on the learner's own validation series and cached, so that explaining 1 to 3 series needs no guess"
     m = learn.model
-    if is_regression(model_task(m)): return
+    if output_decided(m): return                          # known already: no validation series read, no forward on each call
     try: s = learner_sample(learn)
     except ValueError: return                            # no validation series: the explained series decide, or the probe refuses
     if len(s) >= 4:

@@ -124,9 +124,10 @@ def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = Non
     return cands[torch.arange(b), score.argmax(1)]
 
 def _result(model, method: str, x: Tensor, xc: Tensor, target: Tensor, source: Tensor, t0: float, maps=None,
-            batch_size: int = None) -> Counterfactuals:
-    "The counterfactuals `xc` of `x` with their validity measured again on the model: never claimed, always checked"
-    before, after = _probs_of(model, x, batch_size).cpu(), _probs_of(model, xc, batch_size).cpu()
+            batch_size: int = None, before: Tensor = None) -> Counterfactuals:
+    "The counterfactuals `xc` of `x` with their validity measured again on the model: never claimed, always checked (`before`: x's class probabilities, when already computed)"
+    before = (_probs_of(model, x, batch_size) if before is None else before).cpu()
+    after = _probs_of(model, xc, batch_size).cpu()
     target = target.cpu()
     return Counterfactuals(xc.cpu(), x.cpu(), target, after.argmax(1), after.gather(1, target[:, None])[:, 0], before.argmax(1),
                            before.max(1).values, after.argmax(1) == target, xc.cpu() != x.cpu(), source.cpu(), method,
@@ -171,21 +172,22 @@ def _per_chunk(model, x: Tensor, n_candidates: int, batch_size: int = None) -> i
     return max(1, auto_batch_size(model, x, batch_size) // max(1, n_candidates))
 
 def _setup(model, x, train_x, train_y, target, batch_size):
-    "Model-ready series, the class wanted for each, the training series' classes and each series' nearest unlike neighbour"
+    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series), and the series' class probabilities"
     _refuse_regression(model)
     x = check_input(model, x)
     train_x = check_input(model, train_x).to(x.device)
-    target = wanted_classes(_probs_of(model, x, batch_size), target).cpu()
+    before = _probs_of(model, x, batch_size)
+    target = wanted_classes(before, target).cpu()
     labels = _train_labels(model, train_x, train_y)
     src = nearest_unlike(x, train_x, labels, target)
     nun = torch.where((src >= 0)[:, None, None].to(x.device), train_x[src.clamp_min(0)], x)
-    return x, train_x, target, src, nun
+    return x, train_x, target, src, nun, before
 
 def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, lengths=None, positions: int = 3,
                  batch_size: int = None, progress=None) -> Counterfactuals:
     "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun = _setup(model, x, train_x, train_y, target, batch_size)
+    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size)
     name = map_method or choose_method(model, x, verbose=False)                    # default: the most faithful map here
     maps = get_method(name)(model, nun, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
@@ -195,13 +197,13 @@ def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, 
     for s, e in _chunks(B, _per_chunk(model, x, n, batch_size), progress, 'native guide'):
         xc[s:e] = _pick(model, x[s:e], _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions), target[s:e], batch_size)
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)                # no neighbour of the wanted class: unchanged
-    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size)
+    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before)
 
 def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, batch_size: int = None,
                          progress=None) -> Counterfactuals:
     "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels)"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun = _setup(model, x, train_x, train_y, target, batch_size)
+    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size)
     B, C, L = x.shape
     singles = [[c] for c in range(C)]
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
@@ -218,7 +220,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
             cands.append(torch.where(keep[:, :, None], nun[s:e], x[s:e]))
         xc[s:e] = _pick(model, x[s:e], torch.stack(cands, 1), target[s:e], batch_size)
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
-    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size)
+    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before)
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, batch_size: int = None,
@@ -226,7 +228,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     "Wachter et al.'s optimisation made sparse and contiguous for series: a change on the `area` of cells the map ranks highest for the wanted class only, minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
     t0 = time.perf_counter()
     if not 0 < area <= 1: raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area}")
-    x, train_x, target, src, _ = _setup(model, x, train_x, train_y, target, batch_size)
+    x, train_x, target, src, _, before = _setup(model, x, train_x, train_y, target, batch_size)
     name = map_method or choose_method(model, x, verbose=False)
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
@@ -245,7 +247,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         if a >= 1: break
         flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
         todo, a = todo[~flipped], min(1., a * 2)
-    return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size)
+    return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before)
 
 def _optimise_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, margin) -> Tensor:
     "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small (L1) and contiguous (total variation), within [lo, hi]"

@@ -18,9 +18,10 @@ __all__ = ['INPUT_METHODS', 'TASKS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_
            'expected_channels', 'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers',
            'time_axis_problems', 'find_layer', 'declare_task', 'model_task', 'current_task', 'is_regression',
            'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task',
-           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'as_logits', 'probing',
-           'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass', 'input_grads', 'series_cost',
-           'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method', 'get_method']
+           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'output_decided',
+           'as_logits', 'probing', 'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass',
+           'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method',
+           'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -445,6 +446,11 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
                          "A learner whose loss says it (BCEWithLogits, BCE, MSE) needs nothing")
     _detected[model] = kind
     return kind
+
+def output_decided(model: nn.Module) -> bool:
+    "Whether what the model returns is already known (declared, told by its learner or builder, detected once, or a regressor's numbers): no probe needed"
+    return (model in _declared or getattr(model, 'ts_output', None) in ('logits', 'probs') or model in _detected
+            or is_regression(model_task(model)))
 
 def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
     "Scores explained as logits: probabilities p become log p (softmax rows) or log(p / (1 - p)) (one sigmoid column: exactly the logit)"

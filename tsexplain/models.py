@@ -157,22 +157,21 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
     "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE; regression DataLoaders: one output per target, MSE, RMSE and MAE, the head started at the targets' scale"
     if seed is not None: set_seed(seed, reproducible=True)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
-    if getattr(dls, 'task', None) == 'regression':
-        if single_logit: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
-        model = arch(c_in, dls.c, **(model_kwargs or {}))
-        model.ts_task = dict(task='regression', horizon=getattr(dls, 'horizon', None))   # what the engine explains: numbers
-        if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=dls.c, **(model_kwargs or {}))
-        start_at_targets(model, _training_targets(dls))
-        cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))
-        return Learner(dls, model, loss_func=kwargs.pop('loss_func', MSELossFlat()), metrics=ifnone(metrics, [rmse, mae]), cbs=cbs, **kwargs)
+    regression = getattr(dls, 'task', None) == 'regression'
+    if single_logit and regression: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
     if single_logit and dls.c != 2: raise ValueError(f"single_logit=True is for two classes; these DataLoaders have {dls.c}")
     c_out = 1 if single_logit else dls.c
     model = arch(c_in, c_out, **(model_kwargs or {}))
     if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=c_out, **(model_kwargs or {}))  # rebuilds it: save_ts_model
-    model.ts_output = 'logits'                 # our architectures end in a linear layer: logits, never probabilities
-    loss = kwargs.pop('loss_func', BCEWithLogitsLossFlat() if single_logit else CrossEntropyLossFlat())
+    if regression:                             # what the engine explains: numbers, from a head started at their scale
+        model.ts_task = dict(task='regression', horizon=getattr(dls, 'horizon', None))
+        start_at_targets(model, _training_targets(dls))
+        loss, metric = MSELossFlat(), [rmse, mae]
+    else:
+        model.ts_output = 'logits'             # our architectures end in a linear layer: logits, never probabilities
+        loss, metric = (BCEWithLogitsLossFlat(), binary_accuracy) if single_logit else (CrossEntropyLossFlat(), accuracy)
     cbs = [NaNLossGuard()] + listify(kwargs.pop('cbs', None))
-    return Learner(dls, model, loss_func=loss, metrics=ifnone(metrics, binary_accuracy if single_logit else accuracy), cbs=cbs, **kwargs)
+    return Learner(dls, model, loss_func=kwargs.pop('loss_func', loss), metrics=ifnone(metrics, metric), cbs=cbs, **kwargs)
 
 # %% ../nbs/02_models.ipynb #906f982c
 ARCHS = {'InceptionTime': InceptionTime, 'FCN': FCN, 'ResNet': ResNet, 'CNNLSTMAttention': CNNLSTMAttention}

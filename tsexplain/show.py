@@ -30,7 +30,7 @@ from .core import TensorTS
 __all__ = ['DISPLAY_NAMES', 'predicted_values', 'value_titles', 'one_axis', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure',
            'finish_figure', 'as_batch', 'method_name', 'map_evidence', 'compute_maps', 'scale_label', 'scale_maps',
            'draw_colored_series', 'padded_limits', 'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps',
-           'show_methods', 'show_attention', 'show_recording', 'horizon_maps', 'show_horizon_maps']
+           'show_methods', 'show_attention', 'show_recording', 'forecast_horizon', 'horizon_maps', 'show_horizon_maps']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _label(y, i2o, vocab):
@@ -49,9 +49,9 @@ def _fmt(v: float) -> str: return f'{v:.3g}'
 
 def value_titles(model, x: Tensor, y=None, target=None, prefix=None) -> list[str]:
     "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several"
-    preds = predicted_values(model, x)
-    with explaining(model): t = resolve_targets(preds, target).cpu()
-    H = model_task(model).get('horizon')
+    preds, task = predicted_values(model, x), model_task(model)
+    t = resolve_targets(preds, target, task).cpu()
+    H = task.get('horizon')
     out = []
     for i in range(len(x)):
         k = int(t[i])
@@ -542,9 +542,13 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
 
 # %% ../nbs/06_show.ipynb #e8ac29a8
+def forecast_horizon(model, x: Tensor) -> int:
+    "Forecast steps per target channel: the declared horizon, else every output of the model (one channel)"
+    return model_task(model).get('horizon') or predicted_values(model, x[:1]).shape[1]
+
 def horizon_maps(model, x: Tensor, method='grad_cam', channel: int = 0, **kwargs) -> Tensor:
     "Maps of every forecast step of target channel `channel`: (B, H, C_map, L), row h the map of step h"
-    H = model_task(model).get('horizon') or predicted_values(model, x[:1]).shape[1]
+    H = forecast_horizon(model, x)
     return torch.stack([compute_maps(model, x, method, target=channel * H + h, **kwargs) for h in range(H)], 1)
 
 def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
@@ -561,20 +565,8 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     lim = float(np.abs(heat).max()) or 1.
     f = get_method(method)
     evs = ([map_evidence(model, x, maps[:, h], channel * H + h, f) for h in range(H)] if check else [])
-    fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
-    for i in range(B):
-        top, bottom = axs[0, i], axs[1, i]
-        for c in range(x.shape[1]): top.plot(np.arange(L), x[i, c].numpy(), lw=1.2, label=f'ch {c}' if x.shape[1] > 1 else None)
-        if x.shape[1] > 1: top.legend(fontsize=7, loc='upper left')
-        step_preds = preds[i, channel * H:(channel + 1) * H]
-        top.set_title(titles[i] if titles is not None else f'series {i}: ŷ = ' + ', '.join(_fmt(float(v)) for v in step_preds[:4])
-                      + (' …' if H > 4 else ''), fontsize=9)
-        top.tick_params(labelsize=7)
-        art = bottom.imshow(heat[i], aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, interpolation='nearest',
-                            extent=(-0.5, L - 0.5, H + 0.5, 0.5))
-        bottom.set_xlabel('input time step', fontsize=8); bottom.set_ylabel('forecast step', fontsize=8)
-        bottom.tick_params(labelsize=7)
-    fig.colorbar(art, ax=axs[1].tolist(), fraction=0.03, pad=0.02, label='map of ŷ (step)')
+    if titles is None: titles = [f'series {i}: ŷ = ' + ', '.join(_fmt(float(v)) for v in preds[i, channel * H:(channel + 1) * H][:4])
+                                 + (' …' if H > 4 else '') for i in range(B)]
     flagged = [h + 1 for h, ev in enumerate(evs) if ev is not None and ev.flagged]
     ratios = [ev.ratio for ev in evs if ev is not None]
     ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
@@ -582,8 +574,19 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     what = f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}'
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
         from tsexplain.interactive import horizon_view, present
-        plt.close(fig)
-        return present(horizon_view(x, heat, [a.get_title() for a in axs[0]], what), savefig, show)
+        return present(horizon_view(x, heat, titles, what), savefig, show)
+    fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
+    for i in range(B):
+        top, bottom = axs[0, i], axs[1, i]
+        for c in range(x.shape[1]): top.plot(np.arange(L), x[i, c].numpy(), lw=1.2, label=f'ch {c}' if x.shape[1] > 1 else None)
+        if x.shape[1] > 1: top.legend(fontsize=7, loc='upper left')
+        top.set_title(titles[i], fontsize=9)
+        top.tick_params(labelsize=7)
+        art = bottom.imshow(heat[i], aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, interpolation='nearest',
+                            extent=(-0.5, L - 0.5, H + 0.5, 0.5))
+        bottom.set_xlabel('input time step', fontsize=8); bottom.set_ylabel('forecast step', fontsize=8)
+        bottom.tick_params(labelsize=7)
+    fig.colorbar(art, ax=axs[1].tolist(), fraction=0.03, pad=0.02, label='map of ŷ (step)')
     fig.suptitle(what, fontsize=11, color='firebrick' if flagged else 'black')
     return finish_figure(fig, savefig, show)
 
@@ -592,7 +595,7 @@ def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n:
     "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series), titled with predictions and true values"
     x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
     f = learner_method(self, method, x)
-    H = model_task(self.model).get('horizon') or predicted_values(self.model, x[:1]).shape[1]
+    H = forecast_horizon(self.model, x)
     if y is not None:
         y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
         p = predicted_values(self.model, x)
