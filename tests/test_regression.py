@@ -174,3 +174,19 @@ def test_tsai_forecaster_steps():
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 3e-3)
     with pytest.raises(ValueError, match='4 numbers'): learn.cam([0, 1])
     assert learn.cam([0, 1], target=3, method='input_x_grad').shape == (2, 1, 30)
+
+
+def test_reloaded_tsai_regressor_with_its_own_loss_is_refused_until_declared(tmp_path):
+    """A tsai regressor trained with a loss of its own, exported and reloaded: neither its loss nor its empty DataLoaders tell the task.
+    It was explained as a classifier (maps unlike the live learner's); now refused with the fix, and right once declared"""
+    def my_loss(p, t): return ((p.view(-1) - t.view(-1)) ** 2).mean()
+    X, y, _ = window_data(n=80)
+    splits = tsai.get_splits(y, valid_size=.25, stratify=False, random_state=0, shuffle=True, show_plot=False)
+    learn = tsai.TSRegressor(X, y, splits=splits, arch='FCNPlus', loss_func=my_loss, seed=0, verbose=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 3e-3)
+    live = learn.cam(X[:2], method='input_x_grad')                       # live: its DataLoaders hold float targets
+    learn.export(tmp_path/'r.pkl')
+    back = tsai.load_learner(tmp_path/'r.pkl')
+    with pytest.raises(ValueError, match="declare_output\\(learn.model, 'regression'\\)"): back.cam(X[:2], method='input_x_grad')
+    declare_output(back.model, 'regression')
+    torch.testing.assert_close(back.cam(X[:2], method='input_x_grad'), live, atol=1e-5, rtol=1e-4)

@@ -386,7 +386,12 @@ def learner_task(learn) -> dict | None:
 def declare_learner(learn):
     "Record on `learn.model` what the learner says it predicts (`learner_task`); a model already declared by hand keeps what was said when the learner does not tell"
     rec = learner_task(learn)
-    if rec is None: return learn
+    if rec is None:
+        if getattr(getattr(learn, 'dls', None), 'cat', None) is False and learn.model not in _tasks and getattr(learn.model, 'ts_task', None) is None:
+            raise ValueError(f"Neither this learner's loss ({', '.join(sorted(_loss_names(learn.loss_func))) or 'unknown'}) nor its DataLoaders "
+                             "(tsai's, with no vocab and no series: a reloaded learner) say whether the model predicts classes or numbers: "
+                             "say it with declare_output(learn.model, 'regression') or declare_output(learn.model, 'logits')")
+        return learn
     declare_task(learn.model, rec['task'], rec['horizon'])
     if rec['output'] is not None and learn.model not in _declared: _declared[learn.model] = rec['output']
     return learn
