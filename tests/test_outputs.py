@@ -110,3 +110,24 @@ def test_single_logit_learner_on_one_series_is_never_refused():
     x, _ = dl_batch(dls.valid, n=2)
     assert learn.cam([0], method='grad_cam').shape == (1, 1, 96)
     assert grad_cam(learn.model, x[:1]).shape == (1, 1, 96)       # the function too: ts_learner says its outputs are logits
+
+class SoftmaxInForward(nn.Module):
+    "torch.softmax called in forward: no module says so"
+    def __init__(self, net): super().__init__(); self.net = net
+    def forward(self, x): return torch.softmax(self.net(x), 1)
+
+@pytest.mark.parametrize('method', ['saliency', 'input_x_grad', 'integrated_gradients', 'occlusion', 'grad_cam'])
+def test_softmax_module_and_softmax_in_forward_give_one_map(method):
+    "One model, one map: an nn.Softmax module and torch.softmax in forward both explain log p of the class (it was: the logit vs log p)"
+    net = body(3).eval()
+    module, functional = nn.Sequential(*net, nn.Softmax(1)).eval(), SoftmaxInForward(net).eval()
+    x = torch.randn(12, 2, 40) * 3
+    kw = dict(n_steps=8) if method == 'integrated_gradients' else dict(layer=net[1]) if method == 'grad_cam' else {}
+    a, b = get_method(method)(module, x, **kw), get_method(method)(functional, x, **kw)
+    torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+    if method == 'saliency':                                   # and it is log p's gradient, by autograd on the logits
+        xi = x.clone().requires_grad_(True)
+        lp = net(xi).log_softmax(1)
+        t = lp.argmax(1)
+        g, = torch.autograd.grad(lp.gather(1, t[:, None]).sum(), xi)
+        torch.testing.assert_close(a, g.abs(), atol=1e-5, rtol=1e-4)

@@ -131,3 +131,10 @@ def test_tst_transformer(basic_motions):
     maps = learn.cam([0, 1], method='attention_relevance')
     assert maps.shape == (2, 1, 100) and torch.isfinite(maps).all()
     assert learn.explain(method='attention_relevance', progress=False)['maps'].shape == (8, 1, 100)
+
+def test_tstplus_evidence_runs_every_pass_on_a_copy(basic_motions):
+    "TSTPlus writes x[nan] = 0 into its input: evaluate_cams ran attention_pass on the leaf input and aborted (in-place on a leaf)"
+    learn, _ = small_learner(basic_motions, 'TSTPlus')
+    table = learn.evaluate_cams(methods=('attention_relevance', 'attention_rollout', 'integrated_gradients'), n=4)
+    assert list(table.index) == ['attention_relevance', 'attention_rollout', 'integrated_gradients']
+    assert np.isfinite(table['deletion_ratio']).all()

@@ -276,7 +276,7 @@ def attention_pass(model, x, target=None, grads: bool = False):
         hooks += [m.register_forward_hook(keep) for m in model.modules()]
         try:
             xi = x.detach().requires_grad_(True)
-            logits = check_logits(model(xi))
+            logits = check_logits(model(xi * 1))          # a non-leaf copy, as in every pass: tsai's TSTPlus writes x[nan] = 0 in place
             t = resolve_targets(logits.detach(), target)
             if grads and found: torch.autograd.backward(target_scores(logits, t).sum())
         finally:

@@ -15,9 +15,9 @@ from .hooks import *
 from .cam import _chunks
 
 # %% auto #0
-__all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'make_baseline', 'weights_fingerprint',
-           'removal_baseline', 'deletion_auc', 'insertion_auc', 'Evidence', 'faithfulness', 'applicable',
-           'rank_methods', 'method_ranking', 'choose_method', 'better_method', 'warn_if_unfaithful']
+__all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'RANKING_OPTIONS', 'make_baseline',
+           'weights_fingerprint', 'removal_baseline', 'deletion_auc', 'insertion_auc', 'Evidence', 'faithfulness',
+           'applicable', 'rank_methods', 'method_ranking', 'choose_method', 'better_method', 'warn_if_unfaithful']
 
 # %% ../nbs/04a_faithfulness.ipynb #017b6956
 def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
@@ -141,7 +141,7 @@ def _spread(n: int, k: int) -> Tensor:
     return torch.as_tensor(np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int)))
 
 def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_FRACTIONS, baseline='zero',
-                 max_series: int = 32, seed: int = 0, batch_size: int = None) -> Evidence:
+                 max_series: int = 32, seed: int = 0, batch_size: int = None, random_curves: dict = None) -> Evidence:
     "Deletion AUC of `maps` (B, 1 or C, L) against a random order on (up to `max_series` of) the series `x` (B, C, L): an `Evidence`; for a regression model, how far the predicted value moves from its own value, random order over the map's"
     x = check_input(model, x)
     maps = torch.as_tensor(maps).to(x.device)
@@ -157,7 +157,11 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
     ordered, _ = _removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
-    rnd, _ = _removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
+    # the random order's curve depends on the series, target and map width only: methods ranked on the same series share it
+    key = (maps.shape[1], tuple(fr), baseline, seed, tuple(t.tolist()))
+    rnd = (random_curves or {}).get(key)
+    if rnd is None: rnd, _ = _removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
+    if random_curves is not None: random_curves[key] = rnd
     rnd = torch.cat([ordered[:, :1], rnd, ordered[:, -1:]], 1)               # 0 and 100 % removed: the same for both orders
     grid = torch.tensor([0., *fr, 1.], device=x.device)
     if regression:                          # how far the predicted value moves away from its own value, in either direction
@@ -170,6 +174,9 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
 # %% ../nbs/04a_faithfulness.ipynb #ac140a0a
 SHORTLIST = ('grad_cam', 'attention_relevance', 'input_x_grad', 'integrated_gradients', 'occlusion')
 _SKIPPED = (ValueError, RuntimeError, TypeError, NotImplementedError, IndexError)
+# ranking needs each method's order of the cells, not its last digit: integrated gradients with 16 Gauss-Legendre nodes
+# (a slow transformer on 251 steps: 69 s of the 92 s ranking took 50 nodes; the map itself is then drawn with 50)
+RANKING_OPTIONS = {'integrated_gradients': {'n_steps': 16}}
 
 def _has(model, kinds) -> bool: return any(isinstance(m, kinds) for m in model.modules())
 
@@ -189,12 +196,13 @@ def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed
     if target is None and is_regression(model_task(model)):
         with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
         if n_out > 1: target = 0              # several outputs (forecast steps): methods are ranked on the first one
-    scored, skipped = [], {}
+    scored, skipped, random_curves = [], {}, {}
+    options = {**RANKING_OPTIONS, **(method_kwargs or {})}
     for name in applicable(model, methods or SHORTLIST):
         t0 = time.perf_counter()
         try:
-            maps = get_method(name)(model, x, target=target, **(method_kwargs or {}).get(name, {}))
-            ev = faithfulness(model, x, maps, target=target, method=name, max_series=max_series, seed=seed)
+            maps = get_method(name)(model, x, target=target, **options.get(name, {}))
+            ev = faithfulness(model, x, maps, target=target, method=name, max_series=max_series, seed=seed, random_curves=random_curves)
         except _SKIPPED as e: skipped[name] = f'{type(e).__name__}: {str(e)[:120]}'; continue
         if not np.isfinite(ev.ratio): skipped[name] = 'its maps are not finite'; continue
         scored.append((ev, time.perf_counter() - t0))

@@ -458,7 +458,7 @@ def output_decided(model: nn.Module) -> bool:
             or is_regression(model_task(model)))
 
 def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
-    "Scores explained as logits: probabilities p become log p (softmax rows) or log(p / (1 - p)) (one sigmoid column: exactly the logit)"
+    "Scores explained as logits: probabilities p become log p (softmax rows, however made: a map of a probability model explains log p of the class) or log(p / (1 - p)) (one sigmoid column: exactly the logit)"
     if kind == 'logits': return scores
     p = scores.clamp(eps, 1 - eps)
     return p.log() if scores.shape[1] > 1 else p.log() - (1 - p).log()
@@ -478,8 +478,11 @@ def _to_logits_hook(model, inp, out):
     except ValueError: return None                     # not a classifier's output: the caller says what is wrong
     kind = output_kind(model, scores)
     if kind == 'logits': return None
-    # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1
-    lg = before[1] if before is not None and before[0] is scores else as_logits(scores, kind)
+    # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1.
+    # Softmax rows are explained as log p however they were made (an nn.Softmax module or torch.softmax in forward: one
+    # model, one map); the module's input z gives log p = log_softmax(z) exactly
+    if before is not None and before[0] is scores: lg = before[1] if scores.shape[1] == 1 else before[1].log_softmax(1)
+    else: lg = as_logits(scores, kind)
     if isinstance(out, Tensor): return lg
     if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
     return type(out)(lg if v is scores else v for v in out)
