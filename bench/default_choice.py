@@ -11,7 +11,7 @@ import numpy as np
 import torch
 warnings.filterwarnings('ignore')
 from tsexplain.all import *
-from tsexplain.faithfulness import SHORTLIST, applicable, _spread
+from tsexplain.faithfulness import SHORTLIST, applicable, spread_indices
 
 def tsai_learner(name, arch, epochs):
     import tsai.basics as tb
@@ -40,7 +40,7 @@ def main():
         with learn.no_bar(): acc = float(learn.validate()[1])
         default = learner_method(learn)
         n_valid = len(learn.dls.valid.dataset)
-        chosen_on = set(_spread(n_valid, 16).tolist())                         # learner_sample's series
+        chosen_on = set(spread_indices(n_valid, 16).tolist())                         # learner_sample's series
         held, _ = dl_batch(learn.dls.valid, idxs=[i for i in range(n_valid) if i not in chosen_on][:64])
         scored = {}
         for m in applicable(learn.model, SHORTLIST):

@@ -7,7 +7,7 @@ from torch import nn
 from sklearn.metrics import average_precision_score
 from tsexplain.all import *
 from tsexplain.evaluate import *
-from tsexplain.evaluate import _interp_fill
+from tsexplain.evaluate import interp_fill
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
 
 class FirstHalf(nn.Module):
@@ -51,7 +51,7 @@ def test_topk_masking(case):
 def test_interp_fill():
     x = torch.tensor([[[0., 10., 20., 30., 40.]]])
     keep = torch.tensor([[[True, False, False, True, False]]])
-    torch.testing.assert_close(_interp_fill(x, keep), torch.tensor([[[0., 10., 20., 30., 30.]]]))
+    torch.testing.assert_close(interp_fill(x, keep), torch.tensor([[[0., 10., 20., 30., 30.]]]))
 
 def test_localization_scores_known_answers():
     mask = torch.zeros(3, 4, 50, dtype=torch.bool); mask[:, 2, 10:20] = True

@@ -12,6 +12,8 @@ from tsexplain.faithfulness import *
 from tsexplain.attribution import *
 from tsexplain import perturbation as _perturbation
 from tsexplain.perturbation import *
+from tsexplain import figure_data as _figure_data
+from tsexplain.figure_data import *
 from tsexplain.show import *
 from tsexplain import evaluate as _evaluate
 from tsexplain.evaluate import *
@@ -24,7 +26,7 @@ from tsexplain.counterfactual import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _perturbation, _show, _evaluate, _scale, _interactive,
+_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _perturbation, _figure_data, _show, _evaluate, _scale, _interactive,
             _counterfactual)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \

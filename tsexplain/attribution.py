@@ -16,17 +16,18 @@ from fastai.basics import *
 from .core import TSDataLoaders
 from .hooks import *
 from .cam import *
-from .cam import _chunks
+from .cam import chunk_ranges
 from .faithfulness import *
-from .hooks import _rnn_grads_allowed, _forward_works
-from .faithfulness import _spread
+from .hooks import rnn_grads_allowed, forward_works
+from .faithfulness import spread_indices
 
 # %% auto #0
 __all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'attention_map',
-           'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method', 'LogitsOnly', 'shap_values',
-           'PredictionAtLastStep', 'per_step', 'dl_batch', 'learner_channels', 'learner_inputs', 'learner_sample',
-           'learner_method', 'maps_and_logits', 'prediction_record', 'explain_recording']
+           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'sharpen_by_input_grads',
+           'attention_map', 'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method',
+           'LogitsOnly', 'shap_values', 'step_logits', 'PredictionAtLastStep', 'per_step', 'dl_batch',
+           'learner_channels', 'learner_inputs', 'explain_input', 'learner_sample', 'learner_method', 'maps_and_logits',
+           'prediction_record', 'explain_recording']
 
 # %% ../nbs/05_attribution.ipynb #6847f76e
 @register_method('channel')
@@ -56,7 +57,7 @@ def integrated_gradients(model, x, target=None, layer=None, baseline='zeros', n_
     w = torch.tensor(weights / 2, dtype=x.dtype, device=x.device)
     total = torch.zeros_like(x)
     B = len(x)
-    for s, e in _chunks(B * n_steps, batch_size, progress, 'integrated gradients'):
+    for s, e in chunk_ranges(B * n_steps, batch_size, progress, 'integrated gradients'):
         idx = torch.arange(s, e, device=x.device)
         b, k = idx // n_steps, idx % n_steps
         per_item = (-1,) + (1,) * (x.ndim - 1)                    # series (B, C, L) or images (B, C, H, W)
@@ -76,7 +77,7 @@ def smooth_grad(model, x, target=None, layer=None, n_samples: int = 25, noise_le
     span = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).view((-1,) + (1,) * (x.ndim - 1))
     gen = torch.Generator(device=x.device).manual_seed(seed)
     total, B = torch.zeros_like(x), len(x)
-    for s, e in _chunks(B * n_samples, batch_size, progress, 'SmoothGrad'):
+    for s, e in chunk_ranges(B * n_samples, batch_size, progress, 'SmoothGrad'):
         b = torch.arange(s, e, device=x.device) // n_samples
         noisy = x[b] + torch.randn(x[b].shape, generator=gen, device=x.device) * noise_level * span[b]
         g, _, _ = input_grads(model, noisy, t[b])
@@ -145,7 +146,7 @@ def occlusion(model, x, target=None, layer=None, window: int = None, stride: int
         starts = torch.arange(0, L - window + 1, stride, device=x.device)
         base, P = make_baseline(x, baseline), len(starts) * (C if per_channel else 1)
         total = torch.zeros(B, C, L, device=x.device)
-        for s, e in _chunks(B * P, batch_size, progress, 'occlusion'):    # masks made per chunk: memory bounded by batch_size
+        for s, e in chunk_ranges(B * P, batch_size, progress, 'occlusion'):    # masks made per chunk: memory bounded by batch_size
             idx = torch.arange(s, e, device=x.device)
             b, masks = idx // P, _window_masks(idx % P, C, L, starts, window, per_channel)
             drop = score[b] - target_scores(check_logits(model(torch.where(masks, base[b], x[b]))), t[b])
@@ -176,7 +177,7 @@ def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int 
         score, base = target_scores(logits, t), make_baseline(x, baseline)
         faded = x - temporal * (x - base)
         drops = torch.empty(B * C, device=x.device)
-        for s, e in _chunks(B * C, batch_size, progress, 'channel_cam'):
+        for s, e in chunk_ranges(B * C, batch_size, progress, 'channel_cam'):
             idx = torch.arange(s, e, device=x.device)
             b, c = idx // C, idx % C
             xs = x[b].clone()
@@ -185,10 +186,10 @@ def channel_cam(model, x, target=None, layer=None, baseline='mean', smooth: int 
     w = F.relu(drops.view(B, C, 1))
     w = w / w.amax(1, keepdim=True).clamp_min(1e-12)
     maps = w * temporal
-    if refine: maps = _sharpen_by_input_grads(model, x, t, maps, smooth or max(3, L // 10))
+    if refine: maps = sharpen_by_input_grads(model, x, t, maps, smooth or max(3, L // 10))
     return normalize_maps(maps).float()
 
-def _sharpen_by_input_grads(model, x: Tensor, targets: Tensor, maps: Tensor, width: int) -> Tensor:
+def sharpen_by_input_grads(model, x: Tensor, targets: Tensor, maps: Tensor, width: int) -> Tensor:
     "`maps` (B, C, L) times each channel's |input × gradient| smoothed over `width` steps, scaled to 1 per channel"
     g, _, _ = input_grads(model, x, targets)
     ev = _smooth((x * g).abs(), width)
@@ -269,7 +270,7 @@ def attention_pass(model, x, target=None, grads: bool = False):
                 seen.add(id(t)); found.append(t)
                 if grads and t.requires_grad: t.register_hook(lambda g, i=len(found) - 1: grad_of.__setitem__(i, g))
     def want_weights(m, args, kwargs): return args, {**kwargs, 'need_weights': True, 'average_attn_weights': False}
-    with explaining(model), torch.enable_grad(), _rnn_grads_allowed(model, x):   # with grad: no fused fast path hides the weights
+    with explaining(model), torch.enable_grad(), rnn_grads_allowed(model, x):   # with grad: no fused fast path hides the weights
         mhas = [m for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
         hooks = [m.register_forward_pre_hook(want_weights, with_kwargs=True) for m in mhas]
         hooks += [m.register_forward_hook(_explicit_mha, with_kwargs=True) for m in mhas]   # registered first: runs before `keep`
@@ -361,7 +362,7 @@ def shap_values(model, x, background, target=None, layer=None, n_samples: int = 
     return v.float()
 
 # %% ../nbs/05_attribution.ipynb #e8930cc0
-def _step_logits(out, length: int) -> Tensor:
+def step_logits(out, length: int) -> Tensor:
     "The logits (B, L, K) of a model that predicts at every step of series of `length` steps, or a clear error"
     if not (isinstance(out, Tensor) and out.ndim == 3):
         raise ValueError(f"per_step explains models that predict at every step, returning logits (B, L, n_classes); this one "
@@ -375,7 +376,7 @@ def _step_logits(out, length: int) -> Tensor:
 class PredictionAtLastStep(nn.Module):
     "The prediction at the last step of a model that predicts at every step (logits (B, L, K)): (B, K)"
     def __init__(self, model: nn.Module): super().__init__(); self.model = model
-    def forward(self, x): return _step_logits(self.model(x), x.shape[-1])[:, -1]
+    def forward(self, x): return step_logits(self.model(x), x.shape[-1])[:, -1]
 
 def per_step(method):
     "`method` turned to explain a step-wise model (logits (B, L, K)): column t of the map (B, C, L) explains the prediction at t from the series up to t"
@@ -388,7 +389,7 @@ def per_step(method):
             if target.shape != (B, L): raise ValueError(f"per_step's target is one class per series and step, shape ({B}, {L}); got {tuple(target.shape)}")
         step_model, out = PredictionAtLastStep(model), torch.zeros(B, C, L, device=x.device)
         with explaining(model), torch.no_grad(): step_model(x)      # one prediction per series: refused before the steps
-        for t, _ in _chunks(L, 1, progress, f'per_step {getattr(f, "__name__", "")}'):
+        for t, _ in chunk_ranges(L, 1, progress, f'per_step {getattr(f, "__name__", "")}'):
             maps = f(step_model, x[..., :t + 1], target=None if target is None else target[:, t], layer=layer, **kwargs)
             out[..., t] = maps[..., -1].to(out.dtype)                  # (B, 1) broadcasts over the channels
         return out
@@ -467,7 +468,7 @@ def learner_channels(learn: Learner, length: int = None):
     conv = first_conv(learn.model)            # a guess: gMLP's first registered Conv1d mixes time steps (its in_channels is the length)
     if not isinstance(conv, nn.Conv1d): return None
     if length is None: return conv.in_channels
-    return conv.in_channels if _forward_works(learn.model, torch.zeros(1, conv.in_channels, length, device=model_device(learn.model))) else None
+    return conv.in_channels if forward_works(learn.model, torch.zeros(1, conv.in_channels, length, device=model_device(learn.model))) else None
 
 def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None) -> Tensor:
     "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation); `layout='NLC'`: channels last, (L, C) or (N, L, C), as `from_arrays` takes"
@@ -497,7 +498,7 @@ def _decide_outputs(learn: Learner):
     if len(s) >= 4:
         with explaining(m), torch.no_grad(): m(s)        # the output hook decides the kind and caches it (or refuses with the fix)
 
-def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None, layout: str = None) -> tuple[Tensor, Tensor | None, list | None]:
+def explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None, layout: str = None) -> tuple[Tensor, Tensor | None, list | None]:
     "(model-ready x, labels or None, dataset indices or None) from indices of `dls[ds_idx]`, or from raw series"
     declare_learner(learn)                                # what the model predicts, told by the learner: classes or numbers
     _decide_outputs(learn)
@@ -512,7 +513,7 @@ def _explain_input(learn: Learner, x_or_idxs, ds_idx: int, n: int = None, layout
 def learner_sample(learn: Learner, x: Tensor = None, n: int = 16) -> Tensor:
     "Up to `n` model-ready validation series spread over the whole validation set (UCR sets are often sorted by class), the series the default method is chosen on; `x`'s first `n` when it holds none"
     declare_learner(learn)
-    try: s, _ = dl_batch(learn.dls.valid, idxs=_spread(len(learn.dls.valid.dataset), n).tolist())
+    try: s, _ = dl_batch(learn.dls.valid, idxs=spread_indices(len(learn.dls.valid.dataset), n).tolist())
     except (ValueError, IndexError, AttributeError, RuntimeError): s = None
     if s is None or len(s) == 0:
         if x is None: raise ValueError("The learner holds no validation series to choose a method on: pass method= or the series")
@@ -543,7 +544,7 @@ def learner_method(learn: Learner, method=None, x: Tensor = None):
 def cam(self: Learner, x_or_idxs=None, method=None, ds_idx: int = 1, target=None, layer=None, check: bool = False, layout: str = None,
         **kwargs):
     "Maps from `method` (default: the most faithful on this model) for items of `dls[ds_idx]` (indices; default: its first batch) or raw series (`layout='NLC'`: channels last); with `check`, (maps, `Evidence`)"
-    x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None, layout=layout)
+    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=getattr(self.dls[ds_idx], 'bs', 64) if x_or_idxs is None else None, layout=layout)
     name = learner_method(self, method, x)
     maps = get_method(name)(self.model, x, target=target, layer=layer, **kwargs)
     if not check: return maps
@@ -585,7 +586,7 @@ def explain_recording(model, signal, fs: float, model_fs: float, window_s: float
     if starts[-1] + win < N: starts.append(N - win)                      # cover the end too
     dev, f = model_device(model), get_method(method)
     total, count, probs = None, torch.zeros(N), []
-    for a, b in _chunks(len(starts), batch_size, progress, 'windows'):      # window by window-chunk: memory bounded by batch_size
+    for a, b in chunk_ranges(len(starts), batch_size, progress, 'windows'):      # window by window-chunk: memory bounded by batch_size
         windows = torch.stack([sig[:, s:s + win] for s in starts[a:b]])     # (w, C, win)
         xb = F.interpolate(windows, size=L, mode='linear', align_corners=False)
         if standardize: xb = (xb - xb.mean(-1, keepdim=True)) / (xb.std(-1, keepdim=True) + 1e-8)

@@ -15,8 +15,8 @@ from .hooks import *
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'weighted_map', 'finish_map', 'gap_linear_head', 'class_weights', 'cam', 'grad_cam', 'grad_cam_pp',
-           'xgrad_cam', 'hires_cam', 'layer_cam', 'eigen_cam', 'score_cam', 'ablation_cam', 'reduce_by', 'cam_acts',
-           'grad_cam_acts']
+           'xgrad_cam', 'hires_cam', 'layer_cam', 'eigen_cam', 'chunk_ranges', 'score_cam', 'ablation_cam', 'reduce_by',
+           'cam_acts', 'grad_cam_acts']
 
 # %% ../nbs/04_cam.ipynb #f15f3bb6
 def weighted_map(r: LayerResult, weights: Tensor, relu: bool = True) -> Tensor:
@@ -113,7 +113,7 @@ def _interactive() -> bool:
     from fastprogress.fastprogress import IN_NOTEBOOK
     return bool(IN_NOTEBOOK or (hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()))
 
-def _chunks(n: int, size: int, progress=None, what: str = ''):
+def chunk_ranges(n: int, size: int, progress=None, what: str = ''):
     "Start/end pairs covering range(n) in chunks of `size`; a progress bar when `progress`, or when None and there are 10+"
     starts = range(0, n, max(1, int(size)))
     show = progress if progress is not None else len(starts) >= 10 and _interactive()
@@ -140,7 +140,7 @@ def score_cam(model, x, target=None, layer=None, relu: bool = True, batch_size: 
     masks, (B, K) = _channel_masks(r), r.acts.shape[:2]
     scores = torch.empty(B * K, device=x.device)
     with explaining(model), torch.no_grad():
-        for s, e in _chunks(B * K, batch_size, progress, 'Score-CAM'):
+        for s, e in chunk_ranges(B * K, batch_size, progress, 'Score-CAM'):
             idx = torch.arange(s, e, device=x.device)
             b, k = idx // K, idx % K
             scores[s:e] = target_probs(check_logits(model(x[b] * masks[b, k][:, None])), r.targets[b])
@@ -158,7 +158,7 @@ def _ablated_scores(model, x, r: LayerResult, batch_size: int, progress) -> Tens
     with explaining(model), torch.no_grad():
         h = r.layer.register_forward_hook(ablate)
         try:
-            for s, e in _chunks(B * K, batch_size, progress, 'Ablation-CAM'):
+            for s, e in chunk_ranges(B * K, batch_size, progress, 'Ablation-CAM'):
                 idx = torch.arange(s, e, device=x.device)
                 rows['k'] = idx % K
                 scores[s:e] = target_scores(check_logits(model(x[idx // K])), r.targets[idx // K])

@@ -17,10 +17,10 @@ from fastai.basics import Pipeline
 from fastai.learner import Learner
 from matplotlib.figure import Figure
 from .hooks import *
-from .cam import _chunks
+from .cam import chunk_ranges
 from .core import Standardize, Normalize
 from .faithfulness import choose_method
-from .attribution import dl_batch, _explain_input
+from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
 
 # %% auto #0
@@ -65,7 +65,7 @@ def _probs_of(model, x: Tensor, batch_size: int = None) -> Tensor:
     x = check_input(model, x)
     bs = auto_batch_size(model, x, batch_size)
     with explaining(model), torch.no_grad():
-        return torch.cat([class_probs(check_logits(model(x[s:e]))) for s, e in _chunks(len(x), bs, False)])
+        return torch.cat([class_probs(check_logits(model(x[s:e]))) for s, e in chunk_ranges(len(x), bs, False)])
 
 def _refuse_regression(model):
     if is_regression(model_task(model)):
@@ -194,7 +194,7 @@ def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, 
     ks = _lengths(L, lengths)
     n = len(ks) * (positions + (C if maps.shape[1] == C and C > 1 else 0))
     xc = x.clone()
-    for s, e in _chunks(B, _per_chunk(model, x, n, batch_size), progress, 'native guide'):
+    for s, e in chunk_ranges(B, _per_chunk(model, x, n, batch_size), progress, 'native guide'):
         xc[s:e] = _pick(model, x[s:e], _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions), target[s:e], batch_size)
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)                # no neighbour of the wanted class: unchanged
     return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before)
@@ -209,7 +209,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
     order = (x - nun).pow(2).sum(2).argsort(1, descending=True).cpu()             # (B, C) the most different channels first
     xc = x.clone()
-    for s, e in _chunks(B, _per_chunk(model, x, C + len(pairs) + C, batch_size), progress, 'channel substitution'):
+    for s, e in chunk_ranges(B, _per_chunk(model, x, C + len(pairs) + C, batch_size), progress, 'channel substitution'):
         cands = []
         for sets in singles + pairs:
             keep = torch.zeros(C, dtype=torch.bool, device=x.device); keep[sets] = True
@@ -240,7 +240,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     while len(todo):                            # series that did not flip try again with twice the area, up to every cell
         k = max(1, int(round(a * flat.shape[1])))
         allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
-        for s, e in _chunks(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
+        for s, e in chunk_ranges(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
             i = todo[s:e].to(x.device)
             change = _optimise_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin)
             out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
@@ -404,7 +404,7 @@ def _unscaler(learn: Learner):
 def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: str = None, ds_idx: int = 1, n: int = 8,
                    verbose: bool = True, **kwargs) -> Counterfactuals:
     "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series, from the learner's training series; prints how many are valid"
-    x, _, _ = _explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None)
+    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None)
     train_x, train_y = dl_batch(self.dls.train)
     cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
     unscale = _unscaler(self)

@@ -21,8 +21,9 @@ def fastai_path(folder: str) -> Path:
 __all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', 'FORECASTING', 'CLASS_NAMES', 'ARCHIVE_URL',
            'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'MISSING', 'READERS', 'fastai_path',
            'get_UCR_univariate_list', 'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError',
-           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'replace_file', 'safe_extract', 'download_file',
-           'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files', 'read_forecast_series']
+           'bundled_path', 'dataset_name', 'UnsafeArchiveError', 'replace_file', 'remove_stale', 'safe_extract',
+           'download_file', 'untar_ts', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files',
+           'read_forecast_series']
 
 # %% ../nbs/00_data.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -222,7 +223,7 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError: return True                  # alive, but another user's
     return True
 
-def _remove_stale(dest: Path, tag: str = 'extracting'):
+def remove_stale(dest: Path, tag: str = 'extracting'):
     "Delete the hidden work folders `.NAME.<tag>-<pid>` beside `dest` that processes which have since died (kill -9) left behind"
     for tmp in dest.parent.glob(f'.{dest.name}.{tag}-*'):
         pid = tmp.name.rsplit('-', 1)[-1]
@@ -237,7 +238,7 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None, 
             raise ValueError(f"{k} must be a positive {'number' if k == 'max_ratio' else 'whole number'} (None: the default "
                              f"{EXTRACT_LIMITS[k]:,}); got {v!r}")
     limits = {**EXTRACT_LIMITS, **{k: v for k, v in asked.items() if v is not None}}
-    if dest.parent.exists(): _remove_stale(dest, 'extracting')
+    if dest.parent.exists(): remove_stale(dest, 'extracting')
     tmp = dest.with_name(f'.{dest.name}.extracting-{os.getpid()}')
     tmp.mkdir(parents=True)
     try:

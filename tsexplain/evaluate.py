@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from fastai.basics import *
 from .hooks import *
 from .cam import *
-from .cam import _chunks
+from .cam import chunk_ranges
 from .attribution import *
 from .faithfulness import *
-from .faithfulness import _removal_curves, _interp_fill
+from .faithfulness import removal_curves, interp_fill
 from copy import deepcopy  # after fastai's star import, which has a `copy` of its own
 
 # %% auto #0
@@ -34,7 +34,7 @@ def topk_masking(model, x, maps, target=None, fractions=(0.05, 0.1, 0.2, 0.3, 0.
     fr = [0., *fractions]
     drops = []
     for rnd in (False, True):
-        curve, _ = _removal_curves(model, x, maps, target, fr, baseline, False, rnd, seed, batch_size, False)
+        curve, _ = removal_curves(model, x, maps, target, fr, baseline, False, rnd, seed, batch_size, False)
         drops.append(((curve[:, :1] - curve[:, 1:]) / curve[:, :1].clamp_min(1e-12)).mean(0).cpu().numpy())
     return pd.DataFrame(dict(fraction=list(fractions), top_k_drop=drops[0], random_drop=drops[1]))
 

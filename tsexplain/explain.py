@@ -14,11 +14,13 @@ from .faithfulness import *
 from .attribution import *
 from . import perturbation as _perturbation
 from .perturbation import *
+from . import figure_data as _figure_data
+from .figure_data import *
 from .show import *
 from .evaluate import *
 from .scale import *
 from . import counterfactual as _counterfactual
 from .counterfactual import *
 from .models import save_ts_model, load_ts_model, binary_accuracy, ModelFileError
-_modules = (_hooks, _cam, _faithfulness, _attribution, _perturbation, _show, _evaluate, _scale, _counterfactual)
+_modules = (_hooks, _cam, _faithfulness, _attribution, _perturbation, _figure_data, _show, _evaluate, _scale, _counterfactual)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']

@@ -12,12 +12,13 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from .hooks import *
-from .cam import _chunks
+from .cam import chunk_ranges
 
 # %% auto #0
 __all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'RANKING_OPTIONS', 'make_baseline',
-           'weights_fingerprint', 'removal_baseline', 'deletion_auc', 'insertion_auc', 'Evidence', 'faithfulness',
-           'applicable', 'rank_methods', 'method_ranking', 'choose_method', 'better_method', 'warn_if_unfaithful']
+           'weights_fingerprint', 'interp_fill', 'removal_baseline', 'removal_curves', 'deletion_auc', 'insertion_auc',
+           'Evidence', 'spread_indices', 'faithfulness', 'applicable', 'rank_methods', 'method_ranking',
+           'choose_method', 'better_method', 'warn_if_unfaithful']
 
 # %% ../nbs/04a_faithfulness.ipynb #017b6956
 def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
@@ -39,7 +40,7 @@ def weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 # %% ../nbs/04a_faithfulness.ipynb #1c4a99f6
-def _interp_fill(x: Tensor, keep: Tensor) -> Tensor:
+def interp_fill(x: Tensor, keep: Tensor) -> Tensor:
     "Replace the values of `x` (N, C, L) where `keep` is False by linear interpolation between the nearest kept values"
     N, C, L = x.shape
     t = torch.arange(L, device=x.device).expand(N, C, L)
@@ -69,7 +70,7 @@ def _orders(maps: Tensor, x: Tensor, random: bool, seed: int) -> Tensor:
         return torch.stack([torch.randperm(flat.shape[1], generator=gen) for _ in range(len(flat))]).to(x.device)
     return flat.argsort(1, descending=True)
 
-def _removal_curves(model, x, maps, target, fractions, baseline, insertion, random, seed, batch_size, progress) -> tuple[Tensor, Tensor]:
+def removal_curves(model, x, maps, target, fractions, baseline, insertion, random, seed, batch_size, progress) -> tuple[Tensor, Tensor]:
     "Target probability after removing (or revealing) each fraction of the cells, most important first: (B, n_fractions); targets"
     x = check_input(model, x)
     batch_size = auto_batch_size(model, x, batch_size)
@@ -85,14 +86,14 @@ def _removal_curves(model, x, maps, target, fractions, baseline, insertion, rand
     with explaining(model), torch.no_grad():
         t = resolve_targets(check_logits(model(x)), target)
         probs = torch.empty(B * S, device=x.device)
-        for s, e in _chunks(B * S, batch_size, progress, 'deletion' if not insertion else 'insertion'):
+        for s, e in chunk_ranges(B * S, batch_size, progress, 'deletion' if not insertion else 'insertion'):
             idx = torch.arange(s, e, device=x.device)
             b, k = idx // S, idx % S
             n_removed = (fr[k] * n_cells).round().long()
             removed = ranks[b] < n_removed[:, None]                                   # (n, n_cells)
             if insertion: removed = ~removed
             removed = removed.view(-1, C if per_channel else 1, L).expand(-1, C, L)
-            xb = _interp_fill(x[b], ~removed) if baseline == 'interp' else torch.where(removed, base[b], x[b])
+            xb = interp_fill(x[b], ~removed) if baseline == 'interp' else torch.where(removed, base[b], x[b])
             probs[s:e] = target_probs(check_logits(model(xb)), t[b])
     return probs.view(B, S), t
 
@@ -103,8 +104,8 @@ def _auc(curve: Tensor) -> Tensor: return torch.trapezoid(curve, dx=1 / (curve.s
 def _removal_score(model, x, maps, target, steps, baseline, insertion, seed, batch_size, progress) -> RemovalScore:
     if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
     fractions = np.linspace(0, 1, steps + 1)
-    curve, _ = _removal_curves(model, x, maps, target, fractions, baseline, insertion, False, seed, batch_size, progress)
-    rnd, _ = _removal_curves(model, x, maps, target, fractions, baseline, insertion, True, seed, batch_size, progress)
+    curve, _ = removal_curves(model, x, maps, target, fractions, baseline, insertion, False, seed, batch_size, progress)
+    rnd, _ = removal_curves(model, x, maps, target, fractions, baseline, insertion, True, seed, batch_size, progress)
     return RemovalScore(_auc(curve).cpu(), _auc(rnd).cpu(), curve.cpu(), rnd.cpu())
 
 def deletion_auc(model, x, maps, target=None, steps: int = 20, baseline='zero', seed: int = 0, batch_size: int = None,
@@ -136,7 +137,7 @@ class Evidence(NamedTuple):
         "What a figure says: 'deletion 0.35 × random', and '(no better than random)' when flagged"
         return f"deletion {self.ratio:.2f} × random" + (' (no better than random)' if self.flagged else '')
 
-def _spread(n: int, k: int) -> Tensor:
+def spread_indices(n: int, k: int) -> Tensor:
     "k indices spread evenly over range(n)"
     return torch.as_tensor(np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int)))
 
@@ -146,7 +147,7 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     x = check_input(model, x)
     maps = torch.as_tensor(maps).to(x.device)
     if x.ndim != 3: raise ValueError(f"faithfulness scores maps of series (B, C, L); x has shape {tuple(x.shape)}")
-    keep = _spread(len(x), max_series).to(x.device)
+    keep = spread_indices(len(x), max_series).to(x.device)
     x, maps = x[keep], maps[keep]
     if not all(0 < f < 1 for f in fractions): raise ValueError(f"fractions must be in (0, 1); got {list(fractions)}")
     if target is not None and np.ndim(target) > 0:
@@ -156,11 +157,11 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     if regression: maps = maps.abs()        # what moves ŷ most, either way: a value below zero is explained by negative cells
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
-    ordered, _ = _removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
+    ordered, _ = removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
     # the random order's curve depends on the series, target and map width only: methods ranked on the same series share it
     key = (maps.shape[1], tuple(fr), baseline, seed, tuple(t.tolist()))
     rnd = (random_curves or {}).get(key)
-    if rnd is None: rnd, _ = _removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
+    if rnd is None: rnd, _ = removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
     if random_curves is not None: random_curves[key] = rnd
     rnd = torch.cat([ordered[:, :1], rnd, ordered[:, -1:]], 1)               # 0 and 100 % removed: the same for both orders
     grid = torch.tensor([0., *fr, 1.], device=x.device)
@@ -192,7 +193,7 @@ def applicable(model, methods=SHORTLIST) -> list[str]:
 def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed: int = 0, method_kwargs: dict = None):
     "Each applicable method's `Evidence` on (up to `max_series` of) `x`, most faithful first, and {method: why it was skipped}"
     x = check_input(model, x)
-    x = x[_spread(len(x), max_series).to(x.device)]
+    x = x[spread_indices(len(x), max_series).to(x.device)]
     if target is None and is_regression(model_task(model)):
         with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
         if n_out > 1: target = 0              # several outputs (forecast steps): methods are ranked on the first one

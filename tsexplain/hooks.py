@@ -15,13 +15,13 @@ from .models import GAP1d
 
 # %% auto #0
 __all__ = ['INPUT_METHODS', 'TASKS', 'OUTPUTS', 'PERTURBATION_METHODS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv',
-           'expected_channels', 'model_dtype', 'check_input', 'is_global_pool', 'candidate_layers',
+           'expected_channels', 'model_dtype', 'check_input', 'forward_works', 'is_global_pool', 'candidate_layers',
            'time_axis_problems', 'find_layer', 'declare_task', 'model_task', 'current_task', 'is_regression',
            'n_classes', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task',
            'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'output_decided',
-           'as_logits', 'probing', 'explaining', 'LayerCapture', 'LayerResult', 'keeping_logits', 'layer_pass',
-           'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method',
-           'get_method']
+           'as_logits', 'probing', 'explaining', 'LayerCapture', 'rnn_grads_allowed', 'LayerResult', 'keeping_logits',
+           'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps',
+           'register_method', 'get_method']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -67,16 +67,16 @@ def check_input(model: nn.Module, x) -> Tensor:
     dev = model_device(model)
     if x.device != dev: raise ValueError(f"x is on {x.device} but the model is on {dev}: move one of them, e.g. x.to('{dev}')")
     c = expected_channels(model, x)
-    if c is not None and x.shape[1] != c and not _forward_works(model, x):
+    if c is not None and x.shape[1] != c and not forward_works(model, x):
         raise ValueError(f"The model expects {c} input channel(s) but x has {x.shape[1]} (x.shape = {tuple(x.shape)})")
-    if x.shape[-1] < 16 and not _forward_works(model, x):
+    if x.shape[-1] < 16 and not forward_works(model, x):
         raise ValueError(f"The model cannot take series of {x.shape[-1]} time steps; the shortest it takes is "
                          f"{_shortest_length(model, x)}: pad or resample the series")
     return x
 
 _accepted = weakref.WeakKeyDictionary()   # model -> the series shapes (C, L) it has taken: probed once, not on every call
 
-def _forward_works(model, x) -> bool:
+def forward_works(model, x) -> bool:
     "Whether one series of `x` goes through the model (eval mode, no gradients, model left as it was)"
     shape = tuple(x.shape[1:])
     if shape in _accepted.get(model, ()): return True
@@ -89,7 +89,7 @@ def _forward_works(model, x) -> bool:
 def _shortest_length(model, x, longest: int = 64):
     "The shortest length (up to `longest`) of a series like `x`'s that goes through the model"
     probe = lambda L: torch.zeros(1, *x.shape[1:-1], L, dtype=x.dtype, device=x.device)
-    return next((L for L in range(1, longest + 1) if _forward_works(model, probe(L))), f'over {longest}')
+    return next((L for L in range(1, longest + 1) if forward_works(model, probe(L))), f'over {longest}')
 
 # %% ../nbs/03_hooks.ipynb #c81b5439
 def is_global_pool(m: nn.Module) -> bool:
@@ -157,7 +157,7 @@ def time_axis_problems(model: nn.Module, x: Tensor, layers) -> dict:
         L2 = L + max(2, L // 2)
         longer = F.interpolate(x[:1].detach().float(), size=L2, mode='linear', align_corners=False).to(x.dtype)
         sizes = ({m: getattr(o, 'shape', (None,))[-1] for m, o in _layer_outputs(model, longer, todo).items()}
-                 if _forward_works(model, longer) else {})
+                 if forward_works(model, longer) else {})
         bumped, centres = _bumped(x.detach())
         outs = _layer_outputs(model, bumped, todo)
         for m in todo: cache[(id(m), key)] = _why_not_time(outs.get(m), sizes.get(m), L, L2, centres)
@@ -547,7 +547,7 @@ class LayerCapture:
     def __exit__(self, *exc): self.handle.remove()
 
 @contextmanager
-def _rnn_grads_allowed(model: nn.Module, x: Tensor):
+def rnn_grads_allowed(model: nn.Module, x: Tensor):
     "cuDNN cannot differentiate RNNs in eval mode: use the native kernels for models with RNNs on CUDA"
     if x.is_cuda and any(isinstance(m, nn.RNNBase) for m in model.modules()):
         with torch.backends.cudnn.flags(enabled=False): yield
@@ -592,7 +592,7 @@ def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True)
     x = check_input(model, x)
     with explaining(model):
         lyr = find_layer(model, layer, x)
-        with LayerCapture(lyr, grad=grads) as cap, torch.set_grad_enabled(grads), _rnn_grads_allowed(model, x):
+        with LayerCapture(lyr, grad=grads) as cap, torch.set_grad_enabled(grads), rnn_grads_allowed(model, x):
             logits = check_logits(model(x))
             t = resolve_targets(logits.detach(), target)
             g = torch.autograd.grad(_differentiable(target_scores(logits, t), model, 'the layer').sum(), cap.acts)[0] if grads else None
@@ -602,7 +602,7 @@ def layer_pass(model: nn.Module, x, target=None, layer=None, grads: bool = True)
 def input_grads(model: nn.Module, x, target=None, create_graph: bool = False) -> tuple[Tensor, Tensor, Tensor]:
     "Gradient of each series' target score with respect to the input (B, C, L), with the logits and targets"
     x = check_input(model, x)
-    with explaining(model), torch.enable_grad(), _rnn_grads_allowed(model, x):
+    with explaining(model), torch.enable_grad(), rnn_grads_allowed(model, x):
         xi = x.detach().requires_grad_(True)
         logits = check_logits(model(xi * 1))             # a non-leaf copy: models that write into their input (x[mask] = 0) work
         t = resolve_targets(logits.detach(), target)

@@ -15,7 +15,10 @@ from fastai.learner import Learner
 from fastcore.basics import patch, listify
 from .hooks import get_method, model_device, model_task, is_regression, declare_learner
 from .data import replace_file
-from .attribution import dl_batch
+from .attribution import dl_batch, maps_and_logits, prediction_record, learner_method, learner_inputs
+from .faithfulness import spread_indices
+from .cam import chunk_ranges
+from .figure_data import *
 
 # %% auto #0
 __all__ = ['plot_text', 'interactive_maps', 'horizon_view', 'save_view', 'present', 'embed', 'interactive_view',
@@ -82,9 +85,8 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
                     hovertemplate=f'{names[c]}<br>step %{{x}}<br>value %{{y:.4g}}<br>{plot_text(method)}: %{{customdata:.3f}}<extra></extra>'),
                     row=i + 1, col=1)
                 owner.append(k)
-    from tsexplain.show import _evidence_color
     labels = [plot_text(method if evidence.get(method) is None else f'{method} · {evidence[method].label}') for method in maps]
-    colour = [_evidence_color(evidence.get(method)) for method in maps]
+    colour = [evidence_color(evidence.get(method)) for method in maps]
     selector = len(maps) > 1                                         # its labels carry the evidence: no title above it
     fig.update_layout(coloraxis=axes.pop('coloraxis'), **axes, height=height or 180 + 220 * B, hovermode='closest',
                       title=None if selector else dict(text=labels[0], font=dict(color=colour[0]), x=0, xanchor='left'),
@@ -172,7 +174,6 @@ def embed(fig):
 def interactive_view(x, model, methods, target=None, layer=None, titles=None, channel_names=None, check: bool = True,
                      method_kwargs: dict = None, savefig=None, show: bool = True, scale: str = 'shared', missing=None):
     "Maps of each of `methods` for series x (B, C, L), with their evidence, in one interactive figure (see `interactive_maps`)"
-    from tsexplain.show import compute_maps, map_evidence, method_name
     x = torch.as_tensor(x).float()
     methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
     maps, evidence = {}, {}
@@ -537,7 +538,6 @@ def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidenc
                  height: int = 560, regression: bool = False) -> ExploreView:
     "An `ExploreView` of series x (B, C, L) from maps already computed {method name: (B, 1 or C, L)}, the class probabilities (B, K) and labels y (B,); `regression`: `probs` are the predicted values (B,) and y the true ones"
     import plotly.colors
-    from tsexplain.show import _evidence_color, _class_indices
     x, probs, evidence = np.asarray(torch.as_tensor(x).float()), np.asarray(probs), evidence or {}
     if x.ndim != 3: raise ValueError(f"explore_page draws series (B, C, L); x has shape {x.shape}")
     B, C, L = x.shape
@@ -547,7 +547,7 @@ def explore_page(x, maps: dict, probs, y=None, vocab=None, indices=None, evidenc
         if m.shape[0] != B or m.shape[-1] != L or m.shape[1] not in (1, C): raise ValueError(f"maps of {name!r} must be ({B}, 1 or {C}, {L}); got {m.shape}")
         codes, scale, signed = _map_codes(m)
         ev = evidence.get(name)
-        encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=_evidence_color(ev), channels=int(m.shape[1]),
+        encoded.append(dict(name=name, label=name if ev is None else f'{name} · {ev.label}', color=evidence_color(ev), channels=int(m.shape[1]),
                             maps=_b64(codes), coloraxis=dict(colorscale=plotly.colors.get_colorscale('RdBu_r' if signed else 'YlOrRd'),
                                                             cmin=-1 if signed else 0, cmax=1)))
     if regression: rows, columns = _value_rows(probs, y, indices)
@@ -578,14 +578,13 @@ def _value_rows(values, y, indices) -> tuple[list, list]:
 
 def _class_rows(probs, y, vocab, indices) -> tuple[list, list]:
     "The table of a classifier: index, class, prediction, confidence, loss, correct"
-    from tsexplain.show import _class_indices
     name = lambda k: str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
     preds = probs.argmax(1)
     B = len(probs)
     rows = [dict(index=int(indices[i]) if indices is not None else i, pred=name(int(preds[i])), conf=float(probs[i, preds[i]])) for i in range(B)]
     columns = [dict(key='index', name='#', help='the series\' index in its set')]
     if y is not None:
-        y = _class_indices(torch.as_tensor(y)).numpy()
+        y = class_indices(torch.as_tensor(y)).numpy()
         for i, r in enumerate(rows):
             r.update(label=name(int(y[i])), correct=bool(preds[i] == y[i]), loss=float(-np.log(max(probs[i, y[i]], 1e-12))))
         columns.append(dict(key='label', name='class', help='the true class'))
@@ -600,19 +599,15 @@ def _class_rows(probs, y, vocab, indices) -> tuple[list, list]:
 def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_names=None, check: bool = True, note: str = '',
                  height: int = 560, progress=None, target=None) -> ExploreView:
     "Series x (B, C, L) (labels y (B,) when known; a regression model's true values) with the maps of each of `methods` and their evidence, as an `ExploreView`; `target`: the output explained (several outputs)"
-    from tsexplain.show import map_evidence, method_name
-    from tsexplain.faithfulness import _spread
-    from tsexplain.attribution import maps_and_logits, prediction_record
-    from tsexplain.cam import _chunks
     x = torch.as_tensor(x).float()
     regression = is_regression(model_task(model))
     if x.ndim != 3: raise ValueError(f"explore_view draws series (B, C, L); x has shape {tuple(x.shape)}")
     methods = [methods] if isinstance(methods, str) or callable(methods) else list(methods)
-    maps, evidence, probs, some = {}, {}, None, _spread(len(x), 32)
+    maps, evidence, probs, some = {}, {}, None, spread_indices(len(x), 32)
     for m in methods:
         f = get_method(m)
         name = method_name(f)
-        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f, target=target) for a, b in _chunks(len(x), 64, progress, name)]
+        parts = [maps_and_logits(model, x[a:b].to(model_device(model)), f, target=target) for a, b in chunk_ranges(len(x), 64, progress, name)]
         maps[name] = torch.cat([p[0].detach().cpu().float() for p in parts])
         if probs is None:
             recs = [prediction_record(p[1], target, task=model_task(model)) for p in parts]
@@ -626,10 +621,9 @@ def explore_view(x, model, methods, y=None, vocab=None, indices=None, channel_na
 
 def _label_indices(y, vocab) -> np.ndarray:
     "Labels (N,) as class indices: ints as they are, floats thresholded (one probability per series), names through the learner's vocab (an unknown name is refused)"
-    from tsexplain.show import _class_indices
     y = np.asarray(y)
     if y.dtype.kind in 'iub': return y.astype(np.int64)
-    if y.dtype.kind == 'f': return _class_indices(torch.as_tensor(y)).numpy()
+    if y.dtype.kind == 'f': return class_indices(torch.as_tensor(y)).numpy()
     names = [str(v) for v in vocab] if vocab is not None else []
     unknown = sorted(set(map(str, y)) - set(names))
     if unknown: raise ValueError(f"labels {unknown[:5]} are not classes of this learner ({names}): pass y as class indices or these names")
@@ -639,10 +633,7 @@ def _label_indices(y, vocab) -> np.ndarray:
 def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None,
             show: bool = True, progress=None, target=None) -> ExploreView:
     "The series of `dls[ds_idx]` (or `data`: an array, a file or a dataset name, with labels `y`) in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
-    from tsexplain.attribution import learner_method, learner_inputs
-    from tsexplain.faithfulness import _spread
-    from tsexplain.show import _vocab
-    vocab = _vocab(self.dls)
+    vocab = learner_vocab(self.dls)
     declare_learner(self)
     regression = is_regression(model_task(self.model))   # numbers: sorted by prediction, true value, |error|
     if data is None:
@@ -652,10 +643,15 @@ def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max
         given = learner_inputs(self, data, ds_idx).cpu()
         N = len(given)
         if y is not None and len(y) != N: raise ValueError(f"y has {len(y)} labels for {N} series")
-    idxs = _spread(N, max_series).tolist() if N > max_series else list(range(N))
+    idxs = spread_indices(N, max_series).tolist() if N > max_series else list(range(N))
     if data is None: x, y = dl_batch(dl, idxs=idxs)                  # only the series shown are read
     else: x, y = given[idxs], None if y is None else (np.asarray(y, dtype=np.float32)[idxs] if regression else _label_indices(y, vocab)[idxs])
     methods = [learner_method(self, m) for m in listify(methods)] if methods is not None else [learner_method(self, None, x)]
     note = '' if N <= max_series else f'{len(idxs)} of {N} series (spread over the set; max_series={max_series})'
     view = explore_view(x, self.model, methods, y, vocab, idxs, check=check, note=note, progress=progress, target=target)
     return present(view, savefig, show)
+
+# %% ../nbs/06b_interactive.ipynb #fd000102
+register_views('plotly', cam=interactive_view, maps=interactive_maps, recording=recording_view, horizon=horizon_view,
+               present=present)
+

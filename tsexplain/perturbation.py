@@ -11,9 +11,9 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .hooks import *
-from .cam import _chunks
+from .cam import chunk_ranges
 from .faithfulness import *
-from .attribution import series_only, _sharpen_by_input_grads, _step_logits
+from .attribution import series_only, sharpen_by_input_grads, step_logits
 
 # %% auto #0
 __all__ = ['tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
@@ -31,7 +31,7 @@ def _map_changes(model, x, base_maps, b, copies, targets, f, batch_size, progres
     "Sum of |R(x_b) - R(copy)| for each copy (n,), the base method R run on the copies in chunks"
     out = torch.empty(len(copies), device=x.device)
     if 'progress' in inspect.signature(f).parameters: kwargs = {**kwargs, 'progress': False}   # one bar: TSR's own
-    for s, e in _chunks(len(copies), batch_size, progress, what):
+    for s, e in chunk_ranges(len(copies), batch_size, progress, what):
         m = f(model, copies[s:e], target=targets[b[s:e]], **kwargs)
         out[s:e] = (base_maps[b[s:e]] - m).abs().flatten(1).sum(1)
     return out
@@ -71,7 +71,7 @@ def _cell_drops(model, x, base, score, t, b, c, s, e, batch_size, sal=None, prog
     "Drop of the target score (≥ 0) when steps s:e of channel c of series b are replaced by `base`, for each cell (n,); adds drop × cell to `sal` (B·C, L)"
     steps = torch.arange(x.shape[-1], device=x.device)
     drops = torch.empty(len(b), device=x.device)
-    for i, j in _chunks(len(b), batch_size, progress, what):
+    for i, j in chunk_ranges(len(b), batch_size, progress, what):
         bb, cc = b[i:j], c[i:j]
         cell = (steps >= s[i:j, None]) & (steps < e[i:j, None])                        # (n, L)
         xs, rows = x[bb].clone(), torch.arange(j - i, device=x.device)
@@ -122,7 +122,7 @@ def hierarchical_occlusion(model, x, target=None, layer=None, window: int = None
             b, c, s, e = b.repeat(2), c.repeat(2), torch.cat([s, s + half]), torch.cat([s + half, e])
             level += 1
     maps = sal.view(B, C, L)
-    if refine: maps = _sharpen_by_input_grads(model, x, t, maps, max(3, L // 20))
+    if refine: maps = sharpen_by_input_grads(model, x, t, maps, max(3, L // 20))
     return normalize_maps(maps).float()
 
 # %% ../nbs/05a_perturbation.ipynb #527bc3c2
@@ -165,13 +165,13 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
     out = torch.empty_like(x, dtype=torch.float32)
     with explaining(model), torch.no_grad(): out_ = model(x)
     every_step = isinstance(out_, Tensor) and out_.ndim == 3                # logits (B, L, K): keep each step's class
-    logits = _step_logits(out_, x.shape[-1]) if every_step else check_logits(out_)
+    logits = step_logits(out_, x.shape[-1]) if every_step else check_logits(out_)
     task = model_task(model)
     regression = is_regression(task)                 # keep the predicted value itself: its squared change, relative to its size
     t = _step_targets(logits, target) if every_step else resolve_targets(logits, target, task)
     def probs_of(o, tb): return o.softmax(-1).gather(-1, tb[..., None])[..., 0] if every_step else target_probs(check_logits(o), tb, task)
     size = batch_size or max(1, min(len(x), 64))
-    for s, e in _chunks(len(x), size, False):
+    for s, e in chunk_ranges(len(x), size, False):
         xb, tb = x[s:e].detach(), t[s:e]
         p0 = probs_of(logits[s:e], tb).float()
         with torch.random.fork_rng(devices=[x.device] if x.is_cuda else []), explaining(model), torch.enable_grad():
@@ -179,7 +179,7 @@ def _fit_masks(model, x: Tensor, target, perturb, penalty, make_modules=(), n_ep
             mods = [make().to(x.device).train() for make in make_modules]   # fresh, seeded perturbation networks per chunk
             mask = torch.full_like(xb, 0.5, dtype=torch.float32).requires_grad_(True)
             opt = torch.optim.Adam([mask] + [p for mod in mods for p in mod.parameters()], lr=lr)
-            for _ in _chunks(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
+            for _ in chunk_ranges(n_epochs, 1, progress, f'{what} (series {s}-{e - 1})'):
                 m = mask.clamp(0, 1)
                 kept = probs_of(model(perturb(xb, m.to(xb.dtype), *mods)), tb).float()
                 if regression: keep_loss = ((kept - p0) / p0.abs().mean().clamp_min(1e-6)) ** 2

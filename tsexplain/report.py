@@ -16,8 +16,9 @@ from .hooks import METHODS, get_method, model_device, is_regression, model_task
 from .cam import *
 from .attribution import *
 from .scale import *                    # learn.explain
-from .faithfulness import method_ranking, faithfulness, _spread
-from .show import show_cam, show_class_maps, method_name
+from .faithfulness import method_ranking, faithfulness, spread_indices
+from .show import show_cam, show_class_maps
+from .figure_data import method_name
 
 # %% auto #0
 __all__ = ['export_learner', 'explain_test_set', 'fig_to_img', 'calibration', 'write_report', 'regression_scores',
@@ -155,7 +156,7 @@ def _method_choice(learn: Learner, method: str) -> str:
 def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
     "The test series in the interactive explorer (sortable table, each series' map on click), plotly.js inline: the report stays offline"
     from tsexplain.interactive import explore_page
-    some = _spread(len(X), 32)
+    some = spread_indices(len(X), 32)
     ev = faithfulness(learn.model, torch.as_tensor(X[some]).to(model_device(learn.model)), torch.as_tensor(maps[some]),
                       target=torch.as_tensor(probs[some].argmax(1)))
     name = method_name(get_method(method))
@@ -308,7 +309,7 @@ def write_regression_report(learn: Learner, out: Path, dsname: str, method: str 
     res = dict(np.load(maps_file)) if maps_file else learn.explain(method=method, progress=False, target=0)
     X, maps = dl_batch(learn.dls.valid)[0].cpu().numpy(), res['maps']
     name = method_name(get_method(method))
-    some = _spread(len(X), 32)
+    some = spread_indices(len(X), 32)
     ev = faithfulness(learn.model, torch.as_tensor(X[some]).to(model_device(learn.model)), torch.as_tensor(maps[some]), target=0)
     parts = [f"<h1>tsexplain report: {html.escape(dsname)}</h1>",
              f"<p>{len(learn.dls.train_ds)} training and {len(X)} test series of {X.shape[1]} channel(s) × {X.shape[2]} steps; "

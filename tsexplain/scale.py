@@ -109,11 +109,11 @@ def store_lock(out: Path):
 def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool, n_outputs: int = None):
     "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; a regression model's (`n_outputs`): maps, preds (N, n_outputs) values, explained (and targets (N, n_outputs)); made in a hidden sibling and moved into place whole"
     import zarr
-    from .data import _remove_stale
+    from .data import remove_stale
     out = Path(out).absolute()
     check_store_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(out, 'creating')                                       # left by a creation killed half-way
+    remove_stale(out, 'creating')                                       # left by a creation killed half-way
     tmp = out.with_name(f'.{out.name}.creating-{os.getpid()}')
     try:
         g = zarr.open_group(str(tmp), mode='w')

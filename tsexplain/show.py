@@ -22,48 +22,16 @@ from fastcore.basics import patch
 from .hooks import *
 from .cam import *
 from .attribution import *
-from .attribution import _explain_input
 from .faithfulness import *
 from .core import TensorTS
+from .figure_data import *
 
 # %% auto #0
-__all__ = ['DISPLAY_NAMES', 'predicted_values', 'value_titles', 'one_axis', 'show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure',
-           'finish_figure', 'as_batch', 'method_name', 'map_evidence', 'compute_maps', 'scale_label', 'scale_maps',
-           'draw_colored_series', 'padded_limits', 'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps',
-           'show_methods', 'show_attention', 'show_recording', 'forecast_horizon', 'horizon_maps', 'show_horizon_maps']
+__all__ = ['show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'draw_colored_series', 'padded_limits',
+           'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention',
+           'show_recording', 'show_horizon_maps']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
-def _label(y, i2o, vocab):
-    if y is None: return None
-    if i2o is not noop and i2o is not None: return str(i2o(y))
-    return str(vocab[int(y)]) if vocab is not None else str(int(y))
-
-def _probs(model, x):
-    with explaining(model), torch.no_grad(): return class_probs(check_logits(model(x.to(model_device(model))))).cpu()
-
-def predicted_values(model, x: Tensor) -> Tensor:
-    "A regression model's predictions (B, n_outputs), as it returns them"
-    with explaining(model), torch.no_grad(): return check_logits(model(x.to(model_device(model)))).cpu().float()
-
-def _fmt(v: float) -> str: return f'{v:.3g}'
-
-def value_titles(model, x: Tensor, y=None, target=None, prefix=None) -> list[str]:
-    "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several"
-    preds, task = predicted_values(model, x), model_task(model)
-    t = resolve_targets(preds, target, task).cpu()
-    H = task.get('horizon')
-    out = []
-    for i in range(len(x)):
-        k = int(t[i])
-        what = '' if preds.shape[1] == 1 else (f'step {k % H + 1}' + (f' of ch {k // H}' if preds.shape[1] > H else '') if H else f'output {k}') + ': '
-        true = '' if y is None else f' (true {_fmt(float(torch.as_tensor(y[i]).reshape(-1)[k]))})'
-        out.append(f"{prefix[i] + ': ' if prefix else ''}{what}ŷ = {_fmt(float(preds[i, k]))}{true}")
-    return out
-
-def one_axis(x: Tensor, multi_fig: bool) -> bool:
-    "Whether show_cam draws every series on one axis (univariate, not `multi_fig`): one title for the figure"
-    return x.shape[1] == 1 and not multi_fig
-
 def _curve_styles(linestyles, n):
     ls = listify(linestyles) if not isinstance(linestyles, str) else [linestyles]
     return [ls[i % len(ls)] for i in range(n)]
@@ -77,16 +45,15 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
     "Draw each series of `batch` in the colours of its `func_cam` map, titled with the maps' faithfulness (`check`); returns the figure (shown once in Jupyter); `interactive`: a plotly view (several methods: a selector)"
     regression = is_regression(model_task(model))
     x, y = as_batch(batch, dl, regression)
-    kwargs, method_kwargs = _method_options(func_cam, kwargs, method_kwargs)
+    kwargs, method_kwargs = method_options(func_cam, kwargs, method_kwargs)
     if regression and titles is None and x.ndim == 3:           # a number is explained: its value, never a class
         titles = value_titles(model, x, y, target)
         if one_axis(x, multi_fig): titles = ' · '.join(titles)
     if interactive:
-        from tsexplain.interactive import interactive_view
         if x.ndim != 3: raise ValueError(f"interactive=True draws series (B, C, L); x has shape {tuple(x.shape)}: draw images without it")
-        titles = titles if titles is not None else [_label(y[i] if y is not None else None, i2o, vocab) or f'series {i}' for i in range(len(x))]
+        titles = titles if titles is not None else [label_text(y[i] if y is not None else None, i2o, vocab) or f'series {i}' for i in range(len(x))]
         scale = 'shared' if force_scale == 'shared' or map_scale is not None else 'series' if force_scale else 'none'
-        return interactive_view(x, model, func_cam, target, layer, titles, check=check, method_kwargs=method_kwargs,
+        return renderer_view('plotly', 'cam')(x, model, func_cam, target, layer, titles, check=check, method_kwargs=method_kwargs,
                                 savefig=savefig, show=show, scale=scale, missing=missing)
     if threshold is not None and x.ndim != 4: raise ValueError("threshold= is for images (B, C, H, W); series are drawn whole")
     if x.ndim == 4:
@@ -101,8 +68,8 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
     bar = dict(label=scale_label(force_scale, map_scale))
     norm = matplotlib.colors.Normalize(lo, hi)
     B, C, L = x.shape
-    probs = _probs(model, x) if confidence and not regression else None
-    labels = [None if regression else _label(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
+    probs = predicted_probs(model, x) if confidence and not regression else None
+    labels = [None if regression else label_text(y[i] if y is not None else None, i2o, vocab) for i in range(B)]
     def lab(i):
         txt = labels[i] if labels[i] is not None else f'series {i}'
         if probs is not None:
@@ -110,7 +77,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
             txt += f' ({probs[i, k]:.2f})'
         return txt
     fname = method_name(get_method(func_cam)) + (' of ŷ' if regression else '')   # a number's map: of the predicted value
-    red = f' - {reduction}' if _accepts(get_method(func_cam), 'reduction') else ''
+    red = f' - {reduction}' if accepts_option(get_method(func_cam), 'reduction') else ''
     ev = map_evidence(model, x, maps, target, get_method(func_cam)) if check else None
     red += f' · {ev.label}' if ev is not None else ''
     xs, styles = x.numpy(), _curve_styles(linestyles, B)
@@ -123,7 +90,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
             art = draw_colored_series(ax, xs[i, 0], scaled[i, 0], linewidth=linewidth, linestyle=styles[i], scatter=scatter, **kw, **kwargs)
         ax.set_ylim(*padded_limits(xs))
         ax.set_title(titles if isinstance(titles, str) else f"[{' - '.join(lab(i) for i in range(B))}] - {fname}{red}",
-                     color=_evidence_color(ev))
+                     color=evidence_color(ev))
         ax.set_xlabel('time step'); ax.set_ylabel('value')
         fig.colorbar(art, ax=ax, **bar)
         return finish_figure(fig, savefig, show)
@@ -149,7 +116,7 @@ def show_cam(batch, model, layer=None, func_cam=cam_acts, reduction='mean', forc
             ax.tick_params(labelsize=7)
         axs[r0, c0].set_title(titles[i] if isinstance(titles, (list, tuple)) else lab(i), fontsize=10)
     fig.colorbar(art, ax=axs.ravel().tolist(), fraction=0.04 if C == 1 else 0.03, pad=0.02, **bar)   # one scale for every series
-    fig.suptitle(f'{fname}{red}', fontsize=11, color=_evidence_color(ev))   # which method drew the maps, and how faithful, once
+    fig.suptitle(f'{fname}{red}', fontsize=11, color=evidence_color(ev))   # which method drew the maps, and how faithful, once
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #f54a3ec7
@@ -185,96 +152,6 @@ def finish_figure(fig: Figure, savefig=None, show: bool = True) -> Figure:
         fig.savefig(savefig, bbox_inches='tight', dpi=fig.dpi)
     if not show: plt.close(fig)
     return fig
-
-# %% ../nbs/06_show.ipynb #44d024e1
-def _class_indices(y: Tensor) -> Tensor:
-    "Targets as class indices (B,): ints as they are, one float per series (BCE targets, (B,) or (B, 1)) thresholded at 0.5"
-    y = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
-    return (y > 0.5).long() if y.is_floating_point() else y.long()
-
-def as_batch(batch, dl=None, regression: bool = False) -> tuple[Tensor, Tensor]:
-    "(x (B, C, L) or (B, C, H, W), labels (B,) or None) from a batch, a list of items, one item, or an array; `regression`: targets stay numbers (B,) or (B, H)"
-    def arr(a): return torch.as_tensor(np.asarray(a) if not isinstance(a, Tensor) else a).as_subclass(Tensor).float()
-    if isinstance(batch, (Tensor, np.ndarray)):
-        x = arr(batch)
-        return (x[None, None] if x.ndim == 1 else x[None] if x.ndim == 2 else x), None
-    if isinstance(batch, (tuple, list)) and len(batch) == 2 and isinstance(batch[0], Tensor) and batch[0].ndim >= 3 \
-            and isinstance(batch[1], (Tensor, np.ndarray)) and len(batch[1]) == len(batch[0]):   # a DataLoader batch
-        y = torch.as_tensor(batch[1]).as_subclass(Tensor)
-        return arr(batch[0]), (y.float() if regression else _class_indices(y))
-    items = [batch] if isinstance(batch, tuple) and len(batch) >= 1 and np.ndim(batch[0]) in (1, 2) else list(batch)
-    if dl is not None:
-        b = dl.after_batch(dl.create_batch(dl.before_batch(items)))
-        return arr(b[0]), ((torch.as_tensor(b[1]).as_subclass(Tensor).float() if regression else
-                            torch.as_tensor(b[1]).as_subclass(Tensor).long()) if len(b) > 1 else None)
-    xs = [arr(it[0] if isinstance(it, (tuple, list)) else it) for it in items]
-    x = torch.stack([v[None] if v.ndim == 1 else v for v in xs])
-    after = getattr(batch, 'after_batch', None)          # items of a tsexplain dataset (get_batch): scaled as the model saw them
-    if after is not None: x = after((TensorTS(x),))[0].as_subclass(Tensor)
-    ys = [it[1] for it in items if isinstance(it, (tuple, list)) and len(it) > 1]
-    if regression: return x, (torch.stack([torch.as_tensor(v).as_subclass(Tensor).float() for v in ys]) if len(ys) == len(items) else None)
-    return x, (torch.stack([torch.as_tensor(v).as_subclass(Tensor).long().reshape(()) for v in ys]) if len(ys) == len(items) else None)
-
-# %% ../nbs/06_show.ipynb #739436aa
-DISPLAY_NAMES = {'cam_acts': 'CAM', 'grad_cam_acts': 'GRAD-CAM', 'cam': 'CAM', 'grad_cam': 'Grad-CAM', 'grad_cam_pp': 'Grad-CAM++',
-                 'xgrad_cam': 'XGrad-CAM', 'hires_cam': 'HiResCAM', 'layer_cam': 'LayerCAM', 'eigen_cam': 'Eigen-CAM',
-                 'score_cam': 'Score-CAM', 'ablation_cam': 'Ablation-CAM', 'saliency': 'Saliency', 'input_x_grad': 'Input×Gradient',
-                 'integrated_gradients': 'Integrated Gradients', 'smooth_grad': 'SmoothGrad', 'guided_grad_cam': 'Guided Grad-CAM',
-                 'occlusion': 'Occlusion', 'channel_cam': 'channel-CAM',
-                 'attention_rollout': 'Attention rollout', 'attention_relevance': 'Attention relevance', 'shap_values': 'SHAP',
-                 'tsr': 'TSR', 'hierarchical_occlusion': 'Hierarchical occlusion', 'extremal_mask': 'ExtremalMask', 'dyna_mask': 'DynaMask'}
-
-def method_name(f) -> str:
-    "How a method is named in titles"
-    name = getattr(f, '__name__', str(f))
-    return DISPLAY_NAMES.get(name, name)
-
-def _accepts(f, name) -> bool:
-    try: return name in inspect.signature(f).parameters
-    except (TypeError, ValueError): return False
-
-def _method_options(func_cam, kwargs: dict, method_kwargs: dict = None) -> tuple[dict, dict]:
-    "Split a figure's extra options: the method's own (as `progress=False`, `n_epochs=`) go to the method, the rest to matplotlib"
-    if not (isinstance(func_cam, str) or callable(func_cam)): return kwargs, method_kwargs   # several methods (interactive)
-    try: f = get_method(func_cam)
-    except ValueError: return kwargs, method_kwargs
-    mine = {k: v for k, v in kwargs.items() if k not in ('model', 'x', 'target', 'layer') and _accepts(f, k)}
-    return {k: v for k, v in kwargs.items() if k not in mine}, {**mine, **(method_kwargs or {})}
-
-def map_evidence(model, x: Tensor, maps: Tensor, target=None, f=None):
-    "The `Evidence` of series maps (deletion × random on the drawn series), with a warning naming a better method when they are no better than random; None for images or maps not aligned with `x`"
-    if x.ndim != 3 or maps.ndim != 3 or maps.shape[-1] != x.shape[-1]: return None
-    dev = model_device(model)
-    ev = faithfulness(model, x.to(dev), maps.to(dev), target=target, method=getattr(f, '__name__', ''))
-    warn_if_unfaithful(model, x.to(dev), ev, target)
-    return ev
-
-def _evidence_color(ev) -> str: return 'firebrick' if ev is not None and ev.flagged else 'black'
-
-def compute_maps(model, x: Tensor, func_cam='grad_cam', layer=None, reduction='mean', target=None, **kwargs) -> Tensor:
-    "Maps (B, 1 or C, *S) of `func_cam` for `x`, passing `reduction` and `layer` to methods that take them"
-    f = get_method(func_cam)
-    if _accepts(f, 'reduction'): kwargs['reduction'] = reduction
-    return f(model, x.to(model_device(model)), target=target, layer=layer, **kwargs).detach().cpu().float()
-
-def scale_label(force_scale=True, map_scale: float = None) -> str:
-    "What the colour bar of maps scaled by `scale_maps` shows"
-    if map_scale is not None: return 'map / largest |map| of the set'
-    if force_scale == 'shared': return 'map / largest |map| in the figure'
-    return 'each map scaled to its own range' if force_scale else 'map value'
-
-def scale_maps(maps: Tensor, force_scale=True, scale_range=(0, 1), map_scale: float = None) -> tuple[np.ndarray, tuple]:
-    "Maps scaled for drawing and their colour limits: each to `scale_range` (True, the 2020 way), all by one scale ('shared': the figure's largest |value|, or `map_scale`), or as they are (False)"
-    m = maps.numpy()
-    if force_scale == 'shared' or map_scale is not None:     # one scale for every map drawn: a flat map looks flat
-        lim = float(map_scale) if map_scale is not None else float(np.nanmax(np.abs(m))) or 1.
-        return m / (lim or 1.), (-1. if (m < 0).any() else 0., 1.)
-    if not force_scale:
-        lo, hi = float(np.nanmin(m)), float(np.nanmax(m))
-        return m, (lo, hi if hi > lo else lo + 1)
-    a, b = scale_range
-    s = normalize_maps(maps).numpy()
-    return a + s * (b - a), (a, b)
 
 # %% ../nbs/06_show.ipynb #1651b8f6
 def draw_colored_series(ax, y: np.ndarray, m: np.ndarray, cmap='Spectral_r', norm=None, linewidth=4, linestyle='solid',
@@ -321,18 +198,12 @@ def _show_image_cams(x, y, model, layer, func_cam, reduction, cmap, alpha, thres
         ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap='gray' if img.shape[-1] == 1 else None)
         m = np.ma.masked_where(np.abs(maps[i, 0]) < threshold, maps[i, 0]) if threshold is not None else maps[i, 0]
         art = ax.imshow(m, cmap=cmap, alpha=alpha if alpha < 1 else 0.5, vmin=-1 if signed else 0, vmax=1, interpolation='bilinear')
-        lab = _label(y[i] if y is not None else None, i2o, vocab)
+        lab = label_text(y[i] if y is not None else None, i2o, vocab)
         ax.set_title(titles[i] if titles else (lab or f'image {i}'), fontsize=10); ax.axis('off')
     fig.colorbar(art, ax=axs[0].tolist(), fraction=0.03, label='map / its largest |value|')
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #f5ff1d19
-def _one_series(x) -> Tensor:
-    x, _ = as_batch(x)
-    if x.ndim != 3: raise ValueError(f"this view draws a series (1, C, L); got shape {tuple(x.shape)}: for images use show_cam")
-    if len(x) != 1: raise ValueError(f"this view draws one series; got a batch of {len(x)}: pass x[i:i+1]")
-    return x
-
 def draw_channel_bands(ax, x: np.ndarray, color='k', lw=1.0):
     "Each channel of one series (C, L) scaled into its own horizontal band of `ax` (channel 0 on top), labelled on the y axis"
     C, L = x.shape
@@ -345,17 +216,17 @@ def draw_channel_bands(ax, x: np.ndarray, color='k', lw=1.0):
 def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=None, savefig=None, show=True,
                     interactive: bool = False) -> Figure:
     "The series on top, then one strip per class with that class's map (CAM when exact, else Grad-CAM without ReLU); `interactive`: a plotly view with a class selector"
-    x = _one_series(x)
+    x = one_series(x)
     try: maps = cam(model, x.to(model_device(model)), target='all', layer=layer).cpu()
     except ValueError:
-        K = n_classes(check_logits(_probs(model, x)))
+        K = n_classes(check_logits(predicted_probs(model, x)))
         maps = torch.cat([grad_cam(model, x.to(model_device(model)), target=k, layer=layer, relu=False).cpu() for k in range(K)], 1)
     K, (C, L) = maps.shape[1], x.shape[1:]
-    probs = _probs(model, x)[0]
+    probs = predicted_probs(model, x)[0]
     evidence = [faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k) for k in range(K)]
     names = [str(vocab[k]) if vocab is not None else f'class {k}' for k in range(K)]
     if interactive:
-        from tsexplain.interactive import interactive_maps, present
+        interactive_maps, present = renderer_view('plotly', 'maps'), renderer_view('plotly', 'present')
         titled = [f'{n} ({probs[k]:.2f})' for k, n in enumerate(names)]
         return present(interactive_maps(x, {t: maps[:, k:k + 1] for k, t in enumerate(titled)}, dict(zip(titled, evidence))), savefig, show)
     top = 3 if C == 1 else min(0.45 * C + 1, 6)          # several channels: one band each, not curves piled in one panel
@@ -370,7 +241,7 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
         ev = evidence[k]
         ax.set_yticks([0.5]); ax.set_yticklabels([f'{names[k]} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=8,
-                                                 color=_evidence_color(ev))
+                                                 color=evidence_color(ev))
     axs[-1, 0].set_xlabel('time step')
     fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
     return finish_figure(fig, savefig, show)
@@ -378,10 +249,9 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
 def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients'), target=None,
                  layer=None, cmap='Reds', signed_cmap='RdBu_r', figsize=None, savefig=None, show=True, interactive: bool = False) -> Figure:
     "One row per method on the same series, each map drawn as a heatmap behind the series (signed maps centred at 0); `interactive`: a plotly view with a method selector"
-    x = _one_series(x)
+    x = one_series(x)
     if interactive:
-        from tsexplain.interactive import interactive_view
-        return interactive_view(x, model, methods, target, layer, savefig=savefig, show=show)
+        return renderer_view('plotly', 'cam')(x, model, methods, target, layer, savefig=savefig, show=show)
     C, L = x.shape[1:]
     rows = []
     for m in methods:
@@ -408,7 +278,7 @@ def show_methods(x, model, methods=('cam', 'grad_cam', 'score_cam', 'occlusion',
 
 def show_attention(x, model, layer=None, head=None, cmap='viridis', figsize=None, savefig=None, show=True) -> Figure:
     "The attention weight matrix (queries × keys, in input time) with the series along both axes"
-    x = _one_series(x)
+    x = one_series(x)
     a = attention_map(model, x.to(model_device(model)), layer=layer)
     w = (a.mean if head is None else a.heads[:, head])[0].cpu().numpy()
     L, xs = w.shape[0], x[0].numpy()
@@ -473,7 +343,7 @@ def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectr
                    max_windows: int = 60, interactive: bool = False) -> Figure:
     "The recording (one channel) coloured by its map with each window's class; an overview when over `max_windows` are in view; `interactive`: every channel in a page that redraws on zoom (`recording_view`)"
     if interactive:
-        from tsexplain.interactive import recording_view, present
+        recording_view, present = renderer_view('plotly', 'recording'), renderer_view('plotly', 'present')
         return present(recording_view(rec, vocab=vocab, seconds=seconds), savefig, show)
     t, sig, maps = rec.time, rec.signal, rec.maps
     lo, hi = seconds if seconds is not None else (t[0], t[-1])
@@ -497,18 +367,6 @@ def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectr
     return finish_figure(fig, savefig, show)
 
 # %% ../nbs/06_show.ipynb #cc37cb50
-def _vocab(dls):
-    try: return getattr(dls, 'vocab', None)
-    except Exception: return None                        # plain DataLoaders without a Categorize transform
-
-def _missing_mask(dl, idxs, x) -> Tensor | None:
-    "Where the raw items of `dl` at `idxs` hold NaN (missing values, the padding of unequal lengths): (B, C, L) bool, or None"
-    try: raw = [torch.as_tensor(np.asarray(dl.dataset[i][0], dtype=np.float32)) for i in idxs]
-    except Exception: return None                        # a dataset whose items are not (series, label)
-    if any(r.shape != x.shape[1:] for r in raw): return None
-    m = torch.stack([torch.isnan(r) for r in raw])
-    return m if m.any() else None
-
 @patch
 @delegates(show_cam, but=['batch', 'model', 'func_cam', 'titles', 'dl', 'vocab'])
 def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4, top_losses: bool = False,
@@ -521,20 +379,20 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
         if is_regression(model_task(self.model)):        # the largest errors: one per series, whatever the number of outputs
             losses = (preds.reshape(len(preds), -1) - targs.reshape(len(targs), -1)).abs().mean(1)
         idxs = losses.argsort(descending=True)[:n].tolist()
-    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n, layout=layout)
-    if y is not None: kwargs.setdefault('missing', _missing_mask(self.dls[ds_idx], idxs, x))
+    x, y, idxs = explain_input(self, idxs, ds_idx, n=n, layout=layout)
+    if y is not None: kwargs.setdefault('missing', missing_mask(self.dls[ds_idx], idxs, x))
     if is_regression(model_task(self.model)):
         y = None if y is None else torch.as_tensor(y).as_subclass(Tensor).float().cpu()
         titles = value_titles(self.model, x, y, kwargs.get('target'),
                               prefix=[f'#{i}' for i in idxs] if top_losses else None if y is not None else [f'series {i}' for i in range(len(x))])
         return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=learner_method(self, method, x),
                         titles=titles if multi_fig or x.shape[1] > 1 else ' · '.join(titles), multi_fig=multi_fig, **kwargs)
-    probs = _probs(self.model, x).cpu()
-    vocab = _vocab(self.dls)
+    probs = predicted_probs(self.model, x).cpu()
+    vocab = learner_vocab(self.dls)
     name = lambda k: str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
     preds = probs.argmax(1).tolist()
     if y is not None:
-        y = _class_indices(y).cpu()
+        y = class_indices(y).cpu()
         titles = [f'{name(t)} / {name(p)} ({probs[i, p]:.2f})' for i, (t, p) in enumerate(zip(y.tolist(), preds))]
     else: titles = [f'series {i}: {name(p)} ({probs[i, p]:.2f})' for i, p in enumerate(preds)]
     if top_losses: titles = [f'#{idxs[i]}: {t}' for i, t in enumerate(titles)]
@@ -542,15 +400,6 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
 
 # %% ../nbs/06_show.ipynb #e8ac29a8
-def forecast_horizon(model, x: Tensor) -> int:
-    "Forecast steps per target channel: the declared horizon, else every output of the model (one channel)"
-    return model_task(model).get('horizon') or predicted_values(model, x[:1]).shape[1]
-
-def horizon_maps(model, x: Tensor, method='grad_cam', channel: int = 0, **kwargs) -> Tensor:
-    "Maps of every forecast step of target channel `channel`: (B, H, C_map, L), row h the map of step h"
-    H = forecast_horizon(model, x)
-    return torch.stack([compute_maps(model, x, method, target=channel * H + h, **kwargs) for h in range(H)], 1)
-
 def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
                       savefig=None, show=True, check: bool = True, interactive: bool = False, **kwargs) -> Figure:
     "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0"
@@ -565,7 +414,7 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     lim = float(np.abs(heat).max()) or 1.
     f = get_method(method)
     evs = ([map_evidence(model, x, maps[:, h], channel * H + h, f) for h in range(H)] if check else [])
-    if titles is None: titles = [f'series {i}: ŷ = ' + ', '.join(_fmt(float(v)) for v in preds[i, channel * H:(channel + 1) * H][:4])
+    if titles is None: titles = [f'series {i}: ŷ = ' + ', '.join(fmt_value(float(v)) for v in preds[i, channel * H:(channel + 1) * H][:4])
                                  + (' …' if H > 4 else '') for i in range(B)]
     flagged = [h + 1 for h, ev in enumerate(evs) if ev is not None and ev.flagged]
     ratios = [ev.ratio for ev in evs if ev is not None]
@@ -573,7 +422,7 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
              (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
     what = f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}'
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
-        from tsexplain.interactive import horizon_view, present
+        horizon_view, present = renderer_view('plotly', 'horizon'), renderer_view('plotly', 'present')
         return present(horizon_view(x, heat, titles, what), savefig, show)
     fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
     for i in range(B):
@@ -593,14 +442,14 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
 @patch
 def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = 0, **kwargs) -> Figure:
     "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series), titled with predictions and true values"
-    x, y, idxs = _explain_input(self, idxs, ds_idx, n=n)
+    x, y, idxs = explain_input(self, idxs, ds_idx, n=n)
     f = learner_method(self, method, x)
     H = forecast_horizon(self.model, x)
     if y is not None:
         y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
         p = predicted_values(self.model, x)
         sl = slice(channel * H, (channel + 1) * H)
-        kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {', '.join(_fmt(float(v)) for v in p[i, sl][:3])}{' …' if H > 3 else ''} "
-                                     f"(true {', '.join(_fmt(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" for i in range(len(x))])
+        kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {', '.join(fmt_value(float(v)) for v in p[i, sl][:3])}{' …' if H > 3 else ''} "
+                                     f"(true {', '.join(fmt_value(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" for i in range(len(x))])
     return show_horizon_maps(x.cpu(), self.model, method=f, channel=channel, **kwargs)
 
