@@ -57,3 +57,11 @@ def pytest_collection_modifyitems(config, items):
     left = [i for i in items if slow(i)]
     items[:] = [i for i in items if not slow(i)]
     config.hook.pytest_deselected(items=left)
+
+
+def pytest_configure(config):
+    "Under pytest-xdist (tests/run.sh runs two workers on 2 cores) each worker computes with one thread: two workers of one thread beat one of two"
+    import os
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        import torch
+        torch.set_num_threads(1)

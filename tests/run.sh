@@ -20,14 +20,18 @@ if [ -n "$(git status --porcelain -- nbs tsexplain)" ]; then
   exit 1
 fi
 
+# two test workers of one thread each on 2 or more cores (tests of one file stay in one worker, with their fixtures)
+PARALLEL=()
+if [ "$(nproc)" -ge 2 ] && python -c "import xdist" 2>/dev/null; then PARALLEL=(-n 2 --dist loadfile); export OMP_NUM_THREADS=1; fi
+
 if [ "$QUICK" = 1 ]; then
   echo "== pytest, the quick tier (bash tests/run.sh without --quick runs everything)"
-  python -m pytest tests/ -q -p no:cacheprovider --quick --durations=10
+  python -m pytest tests/ -q -p no:cacheprovider --quick --durations=10 "${PARALLEL[@]}"
   exit 0
 fi
 
-echo "== notebooks, executed once into the docs site (_docs/, mkdocs build --strict)"
+echo "== notebooks, executed once into the docs site (_docs/, mkdocs build --strict; two at a time on 2 or more cores)"
 python tools/build_docs.py
 
 echo "== pytest"
-python -m pytest tests/ -q -p no:cacheprovider --durations=15
+python -m pytest tests/ -q -p no:cacheprovider --durations=15 "${PARALLEL[@]}"

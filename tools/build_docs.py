@@ -5,8 +5,10 @@ its docs: `#| hide` cells are dropped, directive lines removed, and each `#| exp
 (nbdev's `show_doc`) of the public functions and classes it defines. LaTeX in markdown becomes MathML and library
 warnings are left out. No Quarto and no network are involved.
 Run from the repository root:  python tools/build_docs.py [notebook stems to execute; default all]   (open _docs/index.html)
+Notebooks run two at a time (one thread each) on 2 or more cores; TSEXPLAIN_DOCS_WORKERS=1 runs them one by one.
 """
-import ast, importlib, os, re, shutil, subprocess, sys, time
+import ast, importlib, multiprocessing, os, re, shutil, subprocess, sys, time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
@@ -126,20 +128,35 @@ WRAP_CSS = """.md-typeset pre > code, .jupyter-wrapper pre, .jupyter-wrapper .hi
   white-space: pre-wrap !important; word-break: break-word; overflow-wrap: anywhere; }
 """
 
+def _build_page(nb_path: Path, run: bool) -> float:
+    "Execute and process one notebook into _proc/docs (run in a worker process); its seconds"
+    t0 = time.perf_counter()
+    nbformat.write(process(nb_path, run=run), PROC/page_name(nb_path))
+    return time.perf_counter() - t0
+
 def main():
     os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'   # figures into the page, even when the caller set Agg
     only = sys.argv[1:]
+    workers = max(1, int(os.environ.get('TSEXPLAIN_DOCS_WORKERS', min(2, os.cpu_count() or 1))))
+    if workers > 1:   # notebooks side by side, one thread each: two kernels on 2 cores beat one kernel with 2 threads
+        for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[v] = '1'
     if PROC.exists(): shutil.rmtree(PROC)
     PROC.mkdir(parents=True)
     (PROC/'extra.css').write_text(WRAP_CSS)
     nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name != 'index.ipynb', p.name.startswith('tutorial_'), p.name))
-    pages = []
-    for nb_path in nbs:
-        t0 = time.perf_counter()
-        nb = process(nb_path, run=not only or nb_path.stem in only)
-        nbformat.write(nb, PROC/page_name(nb_path))
-        pages.append(page_name(nb_path)[:-len('.ipynb')])
-        print(f'{nb_path.name}: {time.perf_counter() - t0:.0f} s', flush=True)
+    pages = [page_name(p)[:-len('.ipynb')] for p in nbs]
+    # the longest first (tutorials train models), so that the last notebook to finish is a short one
+    queue = sorted(nbs, key=lambda p: (not p.name.startswith('tutorial_'), -p.stat().st_size))
+    t_all = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('spawn')) as pool:
+        jobs = {pool.submit(_build_page, p, not only or p.stem in only): p for p in queue}
+        for job in as_completed(jobs):
+            try: print(f'{jobs[job].name}: {job.result():.0f} s', flush=True)
+            except Exception:
+                for j in jobs: j.cancel()
+                print(f'FAILED: {jobs[job].name}', flush=True)
+                raise
+    print(f'{len(nbs)} notebooks in {time.perf_counter() - t_all:.0f} s with {workers} worker(s)', flush=True)
     write_mkdocs_yml(pages)
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '-f', str(ROOT/'_proc'/'mkdocs.yml')], check=True, cwd=ROOT)
     print(f'site: {SITE/"index.html"}')
