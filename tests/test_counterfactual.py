@@ -99,3 +99,18 @@ def test_learner_counterfactuals_in_user_units_and_figure(tmp_path, capsys):
 def test_regression_models_are_refused():
     with pytest.raises(ValueError, match='regression'):
         counterfactual(declare_output(FCN(1, 1), 'regression'), torch.randn(2, 1, 30), torch.randn(10, 1, 30))
+
+
+def test_interactive_figure_draws_the_same_panels():
+    "interactive=True: one column per series, the original and the counterfactual on each channel, the changed stretches shaded, titles as text"
+    train_x, train_y, x = window_data(C=2)
+    cf = native_guide(ReadsOneWindow(), x, train_x, train_y, map_method='occlusion')
+    panels, title = counterfactual_panels(cf, max_n=3, vocab=['<b>lo</b>', 'hi'])
+    fig = show_counterfactuals(cf, max_n=3, vocab=['<b>lo</b>', 'hi'], interactive=True, show=False)
+    assert [a.text for a in fig.layout.annotations[:3]] == [p['title'].replace('<', '&lt;').replace('>', '&gt;') for p in panels]
+    originals = [t for t in fig.data if t.name == 'original']
+    assert len(originals) == 3 * 2 and len([t for t in fig.data if t.type == 'heatmap']) == 3
+    shaded = [s for s in fig.layout.shapes if s.type == 'rect']
+    assert len(shaded) == sum(len(r) for p in panels for r in p['runs']) > 0
+    for p in panels: assert all(20 <= a and b <= 30 for r in p['runs'] for a, b in r)     # only the window the model reads
+    assert title.endswith(f'({cf.n_valid} of {len(cf)} valid)')

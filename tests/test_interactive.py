@@ -4,6 +4,7 @@ import re, sys
 import numpy as np
 import pytest
 import torch
+from torch import nn
 pytest.importorskip('plotly')
 from tsexplain.all import *
 from tsexplain.interactive import interactive_view, interactive_maps
@@ -189,6 +190,9 @@ def test_strings_from_data_never_run_as_markup(tmp_path):
     rec = explain_recording(FCN(2, 2).eval(), np.random.randn(2, 600).astype(np.float32), fs=10, model_fs=10, window_s=10,
                             method='grad_cam', progress=False)
     pages['recording'] = recording_view(rec, vocab=[ATTACK, 'b'], channel_names=[ATTACK, 'c1'], title=ATTACK)
+    window_model = declare_output(nn.Sequential(nn.Flatten(), nn.Linear(60, 2)).eval(), 'logits')
+    cf = native_guide(window_model, x, torch.randn(20, 2, 30), map_method='occlusion')
+    pages['counterfactuals'] = show_counterfactuals(cf, vocab=[ATTACK + 'A', ATTACK + 'B'], interactive=True, show=False)
     for name, page in pages.items():
         f = tmp_path/f'{name}.html'
         if hasattr(page, 'save'): page.save(f)

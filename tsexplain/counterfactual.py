@@ -22,11 +22,12 @@ from .core import Standardize, Normalize
 from .faithfulness import choose_method
 from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
+from .figure_data import renderer_view
 
 # %% auto #0
-__all__ = ['COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'nearest_unlike', 'native_guide',
-           'channel_substitution', 'sparse_counterfactual', 'counterfactual', 'evaluate_counterfactuals',
-           'show_counterfactuals']
+__all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
+           'native_guide', 'channel_substitution', 'sparse_counterfactual', 'counterfactual',
+           'evaluate_counterfactuals', 'counterfactual_panels', 'show_counterfactuals']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -85,12 +86,43 @@ def wanted_classes(probs: Tensor, target=None) -> Tensor:
     if ((t < 0) | (t >= K)).any(): raise ValueError(f"target {t.tolist()[:10]} out of range: the model has {K} classes")
     return t
 
-def nearest_unlike(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, chunk: int = 256) -> Tensor:
-    "Index into `train_x` of the nearest training series (Euclidean, all cells) whose class is each series' `target`; -1 where none is (B,)"
+def dtw_distances(x: Tensor, y: Tensor, window: int = None, max_cells: int = 2 ** 24) -> Tensor:
+    "Dynamic time warping distances (B, N) between each series of x (B, C, L) and each of y (N, C, M): the cheapest monotone alignment, each aligned pair of steps costing its squared Euclidean distance over channels, square-rooted (tslearn's `dtw`); `window`: a Sakoe-Chiba band of that many steps either side of the diagonal"
+    x, y = x.float(), y.float().to(x.device)
+    (B, C, L), (N, _, M) = x.shape, y.shape
+    out = torch.empty(B, N, device=x.device)
+    band = None
+    if window is not None:
+        if window < abs(L - M): raise ValueError(f"window={window} cannot align series of lengths {L} and {M}: give at least {abs(L - M)}")
+        band = (torch.arange(L, device=x.device)[:, None] - torch.arange(M, device=x.device)[None]).abs() > window
+    per = max(1, max_cells // ((L + 1) * (M + 1) * C))                             # pairs per pass, memory bounded
+    qs = max(1, min(B, per // max(N, 1) or 1))
+    ns = max(1, min(N, per // qs))
+    for a in range(0, B, qs):
+        for b in range(0, N, ns):
+            xq, yc = x[a:a + qs], y[b:b + ns]
+            cost = (xq[:, None, :, :, None] - yc[None, :, :, None, :]).pow(2).sum(2).flatten(0, 1)   # (pairs, L, M), exact
+            if band is not None: cost = cost.masked_fill(band, float('inf'))
+            D = torch.full((len(cost), L + 1, M + 1), float('inf'), device=x.device)
+            D[:, 0, 0] = 0
+            for k in range(2, L + M + 1):                                            # one anti-diagonal at a time, every pair at once
+                i = torch.arange(max(1, k - M), min(L, k - 1) + 1, device=x.device)
+                j = k - i
+                D[:, i, j] = cost[:, i - 1, j - 1] + torch.minimum(torch.minimum(D[:, i - 1, j], D[:, i, j - 1]), D[:, i - 1, j - 1])
+            out[a:a + qs, b:b + ns] = D[:, L, M].sqrt().view(len(xq), len(yc))
+    return out
+
+NEIGHBOUR_METRICS = ('euclidean', 'dtw')
+
+def nearest_unlike(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, chunk: int = 256, metric: str = 'euclidean',
+                   window: int = None) -> Tensor:
+    "Index into `train_x` of the nearest training series (`metric`: 'euclidean' over all cells, or 'dtw' with an optional Sakoe-Chiba `window`) whose class is each series' `target`; -1 where none is (B,)"
+    if metric not in NEIGHBOUR_METRICS: raise ValueError(f"metric must be one of {NEIGHBOUR_METRICS}; got {metric!r}")
     out = torch.full((len(x),), -1, dtype=torch.long)
     tx = train_x.flatten(1).to(x.device).float()
     for s in range(0, len(x), chunk):
-        d = torch.cdist(x[s:s + chunk].flatten(1).float(), tx)                      # (b, N)
+        d = (torch.cdist(x[s:s + chunk].flatten(1).float(), tx) if metric == 'euclidean' else
+             dtw_distances(x[s:s + chunk], train_x.to(x.device), window))              # (b, N)
         d = torch.where(train_y.to(x.device)[None] == target[s:s + chunk, None], d, torch.full_like(d, float('inf')))
         best = d.argmin(1)
         out[s:s + chunk] = torch.where(torch.isfinite(d.gather(1, best[:, None])[:, 0]), best, torch.full_like(best, -1)).cpu()
@@ -171,7 +203,7 @@ def _per_chunk(model, x: Tensor, n_candidates: int, batch_size: int = None) -> i
     "How many series' candidates go through the model at once, within the memory budget"
     return max(1, auto_batch_size(model, x, batch_size) // max(1, n_candidates))
 
-def _setup(model, x, train_x, train_y, target, batch_size):
+def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None):
     "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series), and the series' class probabilities"
     _refuse_regression(model)
     x = check_input(model, x)
@@ -179,15 +211,15 @@ def _setup(model, x, train_x, train_y, target, batch_size):
     before = _probs_of(model, x, batch_size)
     target = wanted_classes(before, target).cpu()
     labels = _train_labels(model, train_x, train_y)
-    src = nearest_unlike(x, train_x, labels, target)
+    src = nearest_unlike(x, train_x, labels, target, metric=metric, window=window)
     nun = torch.where((src >= 0)[:, None, None].to(x.device), train_x[src.clamp_min(0)], x)
     return x, train_x, target, src, nun, before
 
 def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, lengths=None, positions: int = 3,
-                 batch_size: int = None, progress=None) -> Counterfactuals:
-    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too"
+                 metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None) -> Counterfactuals:
+    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw') that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size)
+    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size, metric, window)
     name = map_method or choose_method(model, x, verbose=False)                    # default: the most faithful map here
     maps = get_method(name)(model, nun, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
@@ -199,11 +231,11 @@ def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, 
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)                # no neighbour of the wanted class: unchanged
     return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before)
 
-def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, batch_size: int = None,
-                         progress=None) -> Counterfactuals:
-    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels)"
+def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, metric: str = 'euclidean',
+                         window: int = None, batch_size: int = None, progress=None) -> Counterfactuals:
+    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's (`metric` 'euclidean' or 'dtw') — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels)"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size)
+    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size, metric, window)
     B, C, L = x.shape
     singles = [[c] for c in range(C)]
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
@@ -342,42 +374,51 @@ def _runs(mask: np.ndarray) -> list:
     d = np.diff(m)
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
-def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True, figsize=None,
-                         savefig=None, show: bool = True) -> Figure:
-    "Each series beside its counterfactual, one axis per channel: the original (black), the counterfactual (red) where changed (shaded), both predictions with their probabilities, and the map that chose where to change underneath; a series without a valid counterfactual is said so, never drawn as one"
+def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True) -> tuple[list, str]:
+    "What a counterfactual figure draws, for either renderer: one panel per series (its title, whether valid, the original and the counterfactual (C, L) in the user's units when known, the changed cells and their stretches per channel, the map (K, L) or None), and the figure's title"
     idxs = list(range(min(len(cf), max_n))) if idxs is None else [int(i) for i in listify(idxs)]
     name = lambda k: str(vocab[int(k)]) if vocab is not None else str(int(k))
     xs, xo = (cf.units, _units_of_original(cf)) if units and cf.units is not None else (cf.x, cf.original)
+    panels = []
+    for i in idxs:
+        ok = bool(cf.valid[i])
+        before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
+        changed = cf.changed[i].numpy() & ok                                      # an invalid change is never drawn as one
+        panels.append(dict(index=i, valid=ok, original=xo[i].numpy(), counterfactual=xs[i].numpy(), changed=changed,
+                           runs=[_runs(ch) for ch in changed], map=None if cf.maps is None else cf.maps[i].numpy(),
+                           title=(f"#{i}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
+                                  f"#{i}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
+    return panels, f"What would change the prediction: {cf.method.replace('_', ' ')} ({cf.n_valid} of {len(cf)} valid)"
+
+def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True, figsize=None,
+                         savefig=None, show: bool = True, interactive: bool = False) -> Figure:
+    "Each series beside its counterfactual, one axis per channel: the original (black), the counterfactual (red) where changed (shaded), both predictions with their probabilities, and the map that chose where to change underneath; a series without a valid counterfactual is said so, never drawn as one; `interactive`: the same as a plotly page (hover for both values at each step)"
+    panels, title = counterfactual_panels(cf, idxs, vocab, max_n, units)
+    if interactive:
+        return renderer_view('plotly', 'present')(renderer_view('plotly', 'counterfactuals')(panels, title), savefig, show)
     C, L = cf.x.shape[1:]
     with_map = cf.maps is not None
     rows = C + with_map
-    fig, axs = new_figure(rows, len(idxs), figsize=figsize or (4.6 * len(idxs), 1.5 * C + (0.9 if with_map else 0) + 1.2), sharex=True,
-                          height_ratios=[1] * C + ([0.45] if with_map else []))
+    fig, axs = new_figure(rows, len(panels), figsize=figsize or (4.6 * len(panels), 1.5 * C + (0.9 if with_map else 0) + 1.2),
+                          sharex=True, height_ratios=[1] * C + ([0.45] if with_map else []))
     t = np.arange(L)
-    for j, i in enumerate(idxs):
-        ok = bool(cf.valid[i])
-        before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
-        head = (f"#{i}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
-                f"#{i}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")
+    for j, p in enumerate(panels):
         for c in range(C):
             ax = axs[c, j]
-            ax.plot(t, xo[i, c].numpy(), color='k', lw=1.3, label='original')
-            if ok:
-                ch = cf.changed[i, c].numpy()
-                if ch.any():
-                    ax.plot(t, np.where(_grow(ch), xs[i, c].numpy(), np.nan), color='tab:red', lw=1.8, label='counterfactual')
-                    for a, b in _runs(ch): ax.axvspan(a - 0.5, b - 0.5, color='tab:red', alpha=0.12, lw=0)
+            ax.plot(t, p['original'][c], color='k', lw=1.3, label='original')
+            if p['changed'][c].any():
+                ax.plot(t, np.where(_grow(p['changed'][c]), p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')
+                for a, b in p['runs'][c]: ax.axvspan(a - 0.5, b - 0.5, color='tab:red', alpha=0.12, lw=0)
             ax.set_ylabel(f'ch {c}' if C > 1 else 'value', fontsize=8); ax.tick_params(labelsize=7)
-        axs[0, j].set_title(head, fontsize=9, color='black' if ok else 'firebrick')
-        if j == 0 and C >= 1: axs[0, 0].legend(fontsize=7, loc='best')
+        axs[0, j].set_title(p['title'], fontsize=9, color='black' if p['valid'] else 'firebrick')
+        if j == 0: axs[0, 0].legend(fontsize=7, loc='best')
         if with_map:
-            m = cf.maps[i].numpy()
+            m = p['map']
             lim = float(np.abs(m).max()) or 1.
             axs[C, j].imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, m.shape[0] - 0.5, -0.5))
             axs[C, j].set_yticks([]); axs[C, j].set_ylabel('map', fontsize=8); axs[C, j].tick_params(labelsize=7)
         axs[rows - 1, j].set_xlabel('time step', fontsize=8)
-    valid_share = f"{cf.n_valid} of {len(cf)} valid"
-    fig.suptitle(f"What would change the prediction: {cf.method.replace('_', ' ')} ({valid_share})", fontsize=11)
+    fig.suptitle(title, fontsize=11)
     return finish_figure(fig, savefig, show)
 
 def _grow(mask: np.ndarray) -> np.ndarray:
@@ -413,11 +454,12 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
     return cf
 
 def _learner_show_counterfactuals(self: Learner, x_or_idxs=None, n: int = 4, target=None, method: str = None, ds_idx: int = 1,
-                         savefig=None, show: bool = True, **kwargs) -> Figure:
-    "Counterfactuals of `n` items of `dls[ds_idx]` (or `x_or_idxs`), drawn in the user's units with the classes' names"
+                         savefig=None, show: bool = True, interactive: bool = False, **kwargs) -> Figure:
+    "Counterfactuals of `n` items of `dls[ds_idx]` (or `x_or_idxs`), drawn in the user's units with the classes' names; `interactive`: a plotly page"
     cf = self.counterfactual(x_or_idxs, target=target, method=method, ds_idx=ds_idx, n=n, **kwargs)
     vocab = getattr(self.dls, 'vocab', None)
-    return show_counterfactuals(cf, vocab=list(map(str, vocab)) if vocab is not None else None, max_n=n, savefig=savefig, show=show)
+    return show_counterfactuals(cf, vocab=list(map(str, vocab)) if vocab is not None else None, max_n=n, savefig=savefig, show=show,
+                                interactive=interactive)
 
 # the Learner's verbs carry the functions' names (learn.counterfactual, learn.show_counterfactuals); the functions keep theirs
 for _f, _name in ((_learner_counterfactual, 'counterfactual'), (_learner_show_counterfactuals, 'show_counterfactuals')):

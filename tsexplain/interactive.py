@@ -14,7 +14,7 @@ import torch
 from fastai.learner import Learner
 from fastcore.basics import patch, listify
 from .hooks import get_method, model_device, model_task, is_regression, declare_learner
-from .data import replace_file
+from .datasets import replace_file
 from .attribution import dl_batch, maps_and_logits, prediction_record, learner_method, learner_inputs
 from .faithfulness import spread_indices
 from .cam import chunk_ranges
@@ -22,7 +22,8 @@ from .figure_data import *
 
 # %% auto #0
 __all__ = ['plot_text', 'interactive_maps', 'horizon_view', 'save_view', 'present', 'embed', 'interactive_view',
-           'InteractivePage', 'RecordingView', 'recording_view', 'ExploreView', 'explore_page', 'explore_view']
+           'InteractivePage', 'RecordingView', 'recording_view', 'ExploreView', 'explore_page', 'explore_view',
+           'counterfactual_view']
 
 # %% ../nbs/06b_interactive.ipynb #e7a32d68
 def plot_text(s) -> str:
@@ -652,6 +653,49 @@ def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max
     return present(view, savefig, show)
 
 # %% ../nbs/06b_interactive.ipynb #fd000102
+def counterfactual_view(panels: list, title: str = '', height: int = None):
+    "Counterfactual panels (from `counterfactual_panels`) as plotly: per series a column, per channel a row with the original (black) and the counterfactual (red) where changed (shaded), the map underneath; hover for both values at each step"
+    go, make_subplots = _plotly()
+    if not panels: raise ValueError("no counterfactual to draw: pass the indices of series that have one")
+    C, L = panels[0]['original'].shape
+    with_map = panels[0]['map'] is not None
+    rows, cols = C + with_map, len(panels)
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, vertical_spacing=0.04, horizontal_spacing=0.05,
+                        row_heights=[1] * C + ([0.45] if with_map else []),
+                        subplot_titles=[plot_text(p['title']).replace('\n', '<br>') for p in panels] + [''] * (cols * (rows - 1)))
+    t = np.arange(L)
+    lim = max((float(np.abs(p['map']).max()) for p in panels if p['map'] is not None), default=1.) or 1.
+    for j, p in enumerate(panels):
+        for c in range(C):
+            ch = p['changed'][c]
+            grown = ch.copy(); grown[1:] |= ch[:-1]; grown[:-1] |= ch[1:]            # joined to the series around the change
+            cfv = np.where(grown, p['counterfactual'][c], np.nan)
+            first = j == 0 and c == 0
+            hover = np.stack([p['counterfactual'][c], ch], 1)
+            fig.add_trace(go.Scatter(x=t, y=p['original'][c], mode='lines', line=dict(color='black', width=1.3), name='original',
+                                     legendgroup='original', showlegend=first, customdata=hover,
+                                     hovertemplate=f'ch {c} · step %{{x}}<br>original %{{y:.4g}}<br>counterfactual '
+                                                   '%{customdata[0]:.4g}<extra></extra>'), row=c + 1, col=j + 1)
+            if ch.any():
+                fig.add_trace(go.Scatter(x=t, y=cfv, mode='lines', line=dict(color='#d62728', width=2), name='counterfactual',
+                                         legendgroup='cf', showlegend=first or (c == 0 and not any(q['changed'].any() for q in panels[:j])),
+                                         hovertemplate=f'ch {c} · step %{{x}}<br>counterfactual %{{y:.4g}}<extra></extra>'), row=c + 1, col=j + 1)
+            for a, b in p['runs'][c]:
+                fig.add_vrect(x0=a - 0.5, x1=b - 0.5, fillcolor='#d62728', opacity=0.12, line_width=0, row=c + 1, col=j + 1)
+            fig.update_yaxes(title_text=f'ch {c}' if C > 1 else 'value', row=c + 1, col=j + 1, title_font=dict(size=10))
+        if with_map:
+            fig.add_trace(go.Heatmap(z=p['map'], x=t, coloraxis='coloraxis', showscale=j == 0,
+                                     hovertemplate='step %{x}<br>map %{z:.3g}<extra></extra>'), row=rows, col=j + 1)
+            fig.update_yaxes(showticklabels=False, title_text='map', row=rows, col=j + 1, title_font=dict(size=10))
+        fig.update_xaxes(title_text='time step', row=rows, col=j + 1)
+    for k, p in enumerate(panels):                                   # a series without a valid counterfactual: its title in red
+        if not p['valid']: fig.layout.annotations[k].font = dict(color='firebrick')
+    fig.update_layout(template='plotly_white', height=height or 140 + 150 * C + (70 if with_map else 0),
+                      title=dict(text=plot_text(title), x=0, xanchor='left'), margin=dict(l=60, r=20, t=100, b=50),
+                      coloraxis=dict(colorscale='RdBu_r', cmin=-lim, cmax=lim, colorbar=dict(title=dict(text='map', side='right'), len=0.3, y=0.1)),
+                      legend=dict(orientation='h', yanchor='bottom', y=1.1, x=1, xanchor='right'))
+    return fig
+
 register_views('plotly', cam=interactive_view, maps=interactive_maps, recording=recording_view, horizon=horizon_view,
-               present=present)
+               present=present, counterfactuals=counterfactual_view)
 
