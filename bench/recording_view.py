@@ -13,7 +13,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'tests'))
 from browser import evaluate
 from tsexplain.all import *
-from tsexplain.interactive import recording_view
+from tsexplain.interactive_pages import recording_view
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--hours', type=float, default=24.)

@@ -66,7 +66,7 @@ def recording(planted):
 
 def test_recording_view_zooms_to_full_resolution_in_chromium(recording, tmp_path):
     from browser import evaluate
-    from tsexplain.interactive import recording_view
+    from tsexplain.interactive_pages import recording_view
     view = recording_view(recording, vocab=['absent', 'present'], max_mb=5.3)
     P, out = view.payload, view.save(tmp_path/'rec.html')
     assert P['levels'][0]['bin'] > 1 and out.stat().st_size <= 5.3e6 and not list(tmp_path.glob('*.tmp'))
@@ -105,7 +105,7 @@ def test_recording_view_zooms_to_full_resolution_in_chromium(recording, tmp_path
     print('redraw ms per zoom step:', [round(m) for m in relayout['ms']])
 
 def test_recording_view_without_a_budget_for_data_says_so(recording):
-    from tsexplain.interactive import recording_view
+    from tsexplain.interactive_pages import recording_view
     with pytest.raises(ValueError, match='raise it'): recording_view(recording, max_mb=4)
     with pytest.raises(ValueError, match='channel_names'): recording_view(recording, channel_names=['a'])
 
@@ -179,7 +179,7 @@ ATTACK = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">'
 def test_strings_from_data_never_run_as_markup(tmp_path):
     "Class, channel, method names, titles and notes read from a user's files reach the pages as text: nothing in them runs (Chromium)"
     from browser import evaluate
-    from tsexplain.interactive import explore_page, recording_view
+    from tsexplain.interactive_pages import explore_page, recording_view
     x, m = torch.randn(3, 2, 30), torch.randn(3, 2, 30)
     probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
     pages = {

@@ -178,7 +178,7 @@ def horizon_maps(model, x: Tensor, method='grad_cam', channel: int = 0, **kwargs
 
 
 # %% ../nbs/05b_figure_data.ipynb #fd000016
-RENDERERS = {'plotly': 'tsexplain.interactive'}   # renderer -> the module that registers its views when imported
+RENDERERS = {'plotly': ('tsexplain.interactive', 'tsexplain.interactive_pages')}   # renderer -> the modules that register its views when imported
 _views = {}
 
 def register_views(renderer: str, **views):
@@ -187,7 +187,8 @@ def register_views(renderer: str, **views):
 
 def renderer_view(renderer: str, name: str):
     "The function drawing view `name` with `renderer`, its module imported on first use (a matplotlib figure never imports plotly)"
-    if name not in _views.get(renderer, {}) and renderer in RENDERERS: importlib.import_module(RENDERERS[renderer])
+    for module in RENDERERS.get(renderer, ()) if name not in _views.get(renderer, {}) else ():
+        importlib.import_module(module)
     try: return _views[renderer][name]
     except KeyError:
         raise ValueError(f"No {renderer!r} view named {name!r}; renderers: {sorted(RENDERERS)}; "

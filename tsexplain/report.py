@@ -155,7 +155,7 @@ def _method_choice(learn: Learner, method: str) -> str:
 
 def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
     "The test series in the interactive explorer (sortable table, each series' map on click), plotly.js inline: the report stays offline"
-    from tsexplain.interactive import explore_page
+    from tsexplain.interactive_pages import explore_page
     some = spread_indices(len(X), 32)
     ev = faithfulness(learn.model, torch.as_tensor(X[some]).to(model_device(learn.model)), torch.as_tensor(maps[some]),
                       target=torch.as_tensor(probs[some].argmax(1)))
