@@ -5,10 +5,14 @@ from tsexplain import attribution as _attribution, show as _show
 from tsexplain.data import *
 from tsexplain.core import *
 from tsexplain.models import *
+from tsexplain import targets as _targets
+from tsexplain.targets import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
 from tsexplain import faithfulness as _faithfulness
 from tsexplain.faithfulness import *
+from tsexplain import attention as _attention
+from tsexplain.attention import *
 from tsexplain.attribution import *
 from tsexplain import perturbation as _perturbation
 from tsexplain.perturbation import *
@@ -28,8 +32,8 @@ from tsexplain.counterfactual import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _perturbation, _figure_data, _show, _evaluate, _scale,
-            _interactive, _interactive_pages, _counterfactual)
+_modules = (_data, _core, _models, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
+            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})

@@ -12,10 +12,14 @@ from . import attribution as _attribution, show as _show
 from .data import *
 from .core import *
 from .models import *
+from . import targets as _targets
+from .targets import *
 from .hooks import *
 from .cam import *
 from . import faithfulness as _faithfulness
 from .faithfulness import *
+from . import attention as _attention
+from .attention import *
 from .attribution import *
 from . import perturbation as _perturbation
 from .perturbation import *
@@ -35,8 +39,8 @@ from .counterfactual import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _models, _hooks, _cam, _faithfulness, _attribution, _perturbation, _figure_data, _show, _evaluate, _scale,
-            _interactive, _interactive_pages, _counterfactual)
+_modules = (_data, _core, _models, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
+            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})

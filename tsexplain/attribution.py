@@ -15,16 +15,17 @@ import torch.nn.functional as F
 from fastai.basics import *
 from .core import TSDataLoaders
 from .hooks import *
+from .targets import *
 from .cam import *
 from .cam import chunk_ranges
 from .faithfulness import *
+from .attention import *   # registers the attention methods default_method may name
 from .hooks import rnn_grads_allowed, forward_works
 from .faithfulness import spread_indices
 
 # %% auto #0
-__all__ = ['AttentionMaps', 'LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad',
-           'guided_relus', 'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'sharpen_by_input_grads',
-           'attention_map', 'attention_pass', 'attention_rollout', 'attention_relevance', 'default_method',
+__all__ = ['LEARNER_METHODS', 'RecordingMaps', 'saliency', 'input_x_grad', 'integrated_gradients', 'smooth_grad', 'guided_relus',
+           'guided_grad_cam', 'series_only', 'occlusion', 'channel_cam', 'sharpen_by_input_grads', 'default_method',
            'LogitsOnly', 'shap_values', 'step_logits', 'PredictionAtLastStep', 'per_step', 'dl_batch',
            'learner_channels', 'learner_inputs', 'explain_input', 'learner_sample', 'learner_method', 'maps_and_logits',
            'prediction_record', 'explain_recording']
@@ -195,134 +196,7 @@ def sharpen_by_input_grads(model, x: Tensor, targets: Tensor, maps: Tensor, widt
     ev = _smooth((x * g).abs(), width)
     return maps * ev / ev.amax(2, keepdim=True).clamp_min(1e-12)
 
-# %% ../nbs/05_attribution.ipynb #e6730f06
-AttentionMaps = namedtuple('AttentionMaps', 'heads mean received')
-
-def _returned_attention(model, x) -> AttentionMaps:
-    "Attention a model returns beside its logits, `(logits, attention)`: weights over time (B, l), or a matrix (B, l, l)"
-    with explaining(model), torch.no_grad(): out = model(x)
-    logits = check_logits(out)
-    rest = out.values() if isinstance(out, dict) else out if isinstance(out, (tuple, list)) else []
-    att = next((a for a in rest if isinstance(a, Tensor) and a is not logits and a.ndim in (2, 3) and len(a) == len(x)), None)
-    if att is None: raise ValueError(f"{type(model).__name__} has no nn.MultiheadAttention layer and returns no attention "
-                                     "weights beside its logits (a tuple (logits, attention) of shape (B, l) or (B, l, l))")
-    L = x.shape[-1]
-    if att.ndim == 2:                                                            # weights over time, e.g. attention pooling
-        received = resize_to(att[:, None].float(), L)
-        return AttentionMaps(None, None, received / received.sum(-1, keepdim=True).clamp_min(1e-12))   # a distribution over time
-    mean = resize_to(att[:, None].float(), (L, L))[:, 0]
-    mean = mean / mean.sum(-1, keepdim=True).clamp_min(1e-12)
-    return AttentionMaps(mean[:, None], mean, mean.mean(1, keepdim=True))
-
-def attention_map(model, x, target=None, layer=None) -> AttentionMaps:
-    "Attention weights of an nn.MultiheadAttention layer, in input time: per head (B, H, L, L), mean (B, L, L), received (B, 1, L)"
-    x = check_input(model, x)
-    attns = [m for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
-    if not attns and layer is None: return _returned_attention(model, x)
-    if not attns: raise ValueError(f"{type(model).__name__} has no nn.MultiheadAttention layer")
-    lyr = find_layer(model, layer) if layer is not None else attns[-1]
-    if not isinstance(lyr, nn.MultiheadAttention): raise ValueError(f"layer must be an nn.MultiheadAttention, got {type(lyr).__name__}")
-    got = []
-    def want_weights(m, args, kwargs): return args, {**kwargs, 'need_weights': True, 'average_attn_weights': False}
-    def keep(m, args, out): got.append(out[1].detach())
-    with explaining(model), torch.no_grad():
-        hs = [lyr.register_forward_pre_hook(want_weights, with_kwargs=True), lyr.register_forward_hook(keep)]
-        try: model(x)
-        finally:
-            for h in hs: h.remove()
-    w = got[-1]                                                                 # (B, H, l, l)
-    heads = resize_to(w, (x.shape[-1], x.shape[-1])) if w.shape[-1] != x.shape[-1] else w
-    heads = heads / heads.sum(-1, keepdim=True).clamp_min(1e-12)                 # rows stay distributions after resizing
-    mean = heads.mean(1)
-    return AttentionMaps(heads.float(), mean.float(), mean.mean(1, keepdim=True).float())
-
-# %% ../nbs/05_attribution.ipynb #db42dce1
-def _is_attention(t, batch: int) -> bool:
-    "A tensor of attention weights: (B', H, q, k) with rows that sum to 1"
-    return (isinstance(t, Tensor) and t.ndim == 4 and t.shape[0] % batch == 0 and t.is_floating_point()
-            and torch.allclose(t.detach().sum(-1), torch.ones((), dtype=t.dtype, device=t.device), atol=1e-3))
-
-def _explicit_mha(m: nn.MultiheadAttention, args, kwargs, out):
-    "Forward hook: redo nn.MultiheadAttention's computation with the weights in the graph (torch returns them as a detached view)"
-    q, k, v = (args + tuple(kwargs.get(n) for n in ('query', 'key', 'value')[len(args):]))[:3]
-    if m.bias_k is not None or m.add_zero_attn or not m._qkv_same_embed_dim: return out   # rare options: weights as torch gives them
-    if not m.batch_first: q, k, v = (t.transpose(0, 1) for t in (q, k, v))
-    E, H = m.embed_dim, m.num_heads
-    W, b = m.in_proj_weight, m.in_proj_bias
-    proj = [F.linear(t, W[i * E:(i + 1) * E], None if b is None else b[i * E:(i + 1) * E]) for i, t in enumerate((q, k, v))]
-    (B, Lq, _), Lk = proj[0].shape, proj[1].shape[1]
-    qh, kh, vh = (p.view(B, -1, H, E // H).transpose(1, 2) for p in proj)
-    scores = qh @ kh.transpose(-2, -1) / (E // H) ** 0.5                              # (B, H, Lq, Lk)
-    mask, pad = kwargs.get('attn_mask'), kwargs.get('key_padding_mask')
-    if mask is not None: scores = scores.masked_fill(mask, float('-inf')) if mask.dtype == torch.bool else scores + mask
-    if pad is not None: scores = scores.masked_fill(pad[:, None, None, :].bool(), float('-inf'))
-    A = scores.softmax(-1)
-    o = F.linear((A @ vh).transpose(1, 2).reshape(B, Lq, E), m.out_proj.weight, m.out_proj.bias)
-    return (o if m.batch_first else o.transpose(0, 1)), A
-
-def attention_pass(model, x, target=None, grads: bool = False):
-    "Every attention matrix of one forward, in the order computed (B', H, q, k), their gradients when `grads`, logits, targets"
-    x = check_input(model, x)
-    found, seen, grad_of = [], set(), {}
-    def keep(m, args, out):
-        for t in (out if isinstance(out, (tuple, list)) else [out]):
-            if _is_attention(t, len(x)) and id(t) not in seen:
-                seen.add(id(t)); found.append(t)
-                if grads and t.requires_grad: t.register_hook(lambda g, i=len(found) - 1: grad_of.__setitem__(i, g))
-    def want_weights(m, args, kwargs): return args, {**kwargs, 'need_weights': True, 'average_attn_weights': False}
-    with explaining(model), torch.enable_grad(), rnn_grads_allowed(model, x):   # with grad: no fused fast path hides the weights
-        mhas = [m for m in model.modules() if isinstance(m, nn.MultiheadAttention)]
-        hooks = [m.register_forward_pre_hook(want_weights, with_kwargs=True) for m in mhas]
-        hooks += [m.register_forward_hook(_explicit_mha, with_kwargs=True) for m in mhas]   # registered first: runs before `keep`
-        hooks += [m.register_forward_hook(keep) for m in model.modules()]
-        try:
-            xi = x.detach().requires_grad_(True)
-            logits = check_logits(model(xi * 1))          # a non-leaf copy, as in every pass: tsai's TSTPlus writes x[nan] = 0 in place
-            t = resolve_targets(logits.detach(), target)
-            if grads and found: torch.autograd.backward(target_scores(logits, t).sum())
-        finally:
-            for h in hooks: h.remove()
-    if not found: raise ValueError(f"No attention weights were found in {type(model).__name__}: these maps are for transformers "
-                                   "(attention modules that return their weights, or nn.MultiheadAttention)")
-    return [a.detach() for a in found], [grad_of.get(i) for i in range(len(found))], logits.detach(), t
-
-def _tokens_to_time(rel: Tensor, shape) -> Tensor:
-    "Token relevance (B', q) in the input time of series of `shape` (B, C, L): (B, 1, L), or (B, C, L) when B' = B x C"
-    B, C, L = shape
-    maps = resize_to(rel[:, None].float(), L)                                  # tokens cover the series evenly (steps, patches)
-    return maps.view(B, C, L) if len(rel) == B * C and C > 1 else maps.view(B, -1, L)[:, :1]
-
-def _rollout(mats) -> Tensor:
-    R = None
-    for A in mats:
-        R = A if R is None else A @ R
-    return R
-
-@register_method('length')
-def attention_rollout(model, x, target=None, layer=None, residual: float = 0.5) -> Tensor:
-    "Attention rollout (Abnar & Zuidema 2020): head-averaged attention with the residual, multiplied through the layers: (B, 1, L)"
-    attns, _, _, _ = attention_pass(model, x, target)
-    eye = lambda a: torch.eye(a.shape[-1], device=a.device, dtype=a.dtype)
-    mats = []
-    for a in attns:
-        A = residual * eye(a) + (1 - residual) * a.mean(1)
-        mats.append(A / A.sum(-1, keepdim=True))
-    return _tokens_to_time(_rollout(mats).mean(1), np.shape(x)).float()   # attention each token receives, on average
-
-@register_method('length')
-def attention_relevance(model, x, target=None, layer=None) -> Tensor:
-    "Gradient-weighted attention relevance (Chefer et al. 2021): R += mean_h[(∇A ⊙ A)⁺] R through the layers, for the target: (B, 1, L)"
-    attns, grads, _, _ = attention_pass(model, x, target, grads=True)
-    R = None
-    for a, g in zip(attns, grads):
-        if g is None: continue
-        A = F.relu(g * a).mean(1)                                                    # (B', q, q)
-        R = torch.eye(A.shape[-1], device=A.device, dtype=A.dtype).expand_as(A).clone() if R is None else R
-        R = R + A @ R
-    if R is None: raise ValueError("The target's score does not depend on any attention matrix found")
-    rel = (R - torch.eye(R.shape[-1], device=R.device, dtype=R.dtype)).clamp_min(0).mean(1)
-    return _tokens_to_time(rel, np.shape(x)).float()
-
+# %% ../nbs/05_attribution.ipynb #at000010
 def default_method(model, x=None, verbose: bool = True) -> str:
     "The method used when none is named: given series `x`, the most faithful applicable one measured on them (`choose_method`, cached by the weights); without, by architecture (Grad-CAM for CNNs, attention relevance for transformers, else IG), the first that runs on a probe series, else occlusion"
     if x is not None: return choose_method(model, x, verbose=verbose)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 from .models import GAP1d
 from .hooks import *
+from .targets import *
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'weighted_map', 'finish_map', 'gap_linear_head', 'class_weights', 'cam', 'grad_cam', 'grad_cam_pp',

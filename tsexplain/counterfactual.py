@@ -17,6 +17,7 @@ from fastai.basics import Pipeline
 from fastai.learner import Learner
 from matplotlib.figure import Figure
 from .hooks import *
+from .targets import *
 from .cam import chunk_ranges
 from .core import Standardize, Normalize
 from .faithfulness import choose_method

@@ -14,6 +14,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from fastai.basics import *
 from .hooks import *
+from .targets import *
 from .cam import *
 from .cam import chunk_ranges
 from .attribution import *

@@ -7,10 +7,14 @@ __all__ = []
 
 # %% ../nbs/10_explain.ipynb #7c36b569
 from . import hooks as _hooks, cam as _cam, attribution as _attribution, show as _show, evaluate as _evaluate, scale as _scale
+from . import targets as _targets
+from .targets import *
 from .hooks import *
 from .cam import *
 from . import faithfulness as _faithfulness
 from .faithfulness import *
+from . import attention as _attention
+from .attention import *
 from .attribution import *
 from . import perturbation as _perturbation
 from .perturbation import *
@@ -22,5 +26,6 @@ from .scale import *
 from . import counterfactual as _counterfactual
 from .counterfactual import *
 from .models import save_ts_model, load_ts_model, binary_accuracy, ModelFileError
-_modules = (_hooks, _cam, _faithfulness, _attribution, _perturbation, _figure_data, _show, _evaluate, _scale, _counterfactual)
+_modules = (_targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show, _evaluate,
+            _scale, _counterfactual)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from .hooks import *
+from .targets import *
 from .cam import chunk_ranges
 
 # %% auto #0

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from fastcore.basics import noop
 from .hooks import *
+from .targets import *
 from .cam import normalize_maps
 from .attribution import *
 from .faithfulness import *

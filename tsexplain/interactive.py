@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from fastai.learner import Learner
 from fastcore.basics import patch, listify
-from .hooks import get_method, model_device, model_task, is_regression, declare_learner
+from .hooks import get_method, model_device
+from .targets import model_task, is_regression, declare_learner
 from .datasets import replace_file
 from .attribution import dl_batch, maps_and_logits, prediction_record, learner_method, learner_inputs
 from .faithfulness import spread_indices

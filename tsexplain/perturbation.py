@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .hooks import *
+from .targets import *
 from .cam import chunk_ranges
 from .faithfulness import *
 from .attribution import series_only, sharpen_by_input_grads, step_logits

@@ -12,7 +12,8 @@ import matplotlib
 from fastai.basics import *
 from .data import *
 from .models import *
-from .hooks import METHODS, get_method, model_device, is_regression, model_task
+from .hooks import METHODS, get_method, model_device
+from .targets import is_regression, model_task
 from .cam import *
 from .attribution import *
 from .scale import *                    # learn.explain

@@ -15,6 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch, ifnone
 from fastai.learner import Learner
 from .hooks import *
+from .targets import *
 from .datasets import replace_file
 from .faithfulness import faithfulness, weights_fingerprint
 from .attribution import maps_and_logits, prediction_record, learner_inputs, learner_method, default_method, dl_batch

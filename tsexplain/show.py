@@ -20,8 +20,10 @@ from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastcore.basics import patch
 from .hooks import *
+from .targets import *
 from .cam import *
 from .attribution import *
+from .attention import attention_map
 from .faithfulness import *
 from .core import TensorTS
 from .figure_data import *
