@@ -168,6 +168,9 @@ def draw_colored_series(ax, y: np.ndarray, m: np.ndarray, cmap='Spectral_r', nor
                              linestyles=linestyle, alpha=alpha, **kwargs)
         art.set_array((m[:-1] + m[1:]) / 2)
         ax.add_collection(art)
+        # a thin dark outline under the coloured line: where the map is weak (pale yellow on white) the series stays readable
+        ax.plot(t, y, color='0.3', linewidth=linewidth + 1.2, linestyle=linestyle, zorder=art.get_zorder() - 0.01,
+                solid_capstyle='butt', alpha=alpha)
     half_step = (t[-1] - t[0]) / max(len(t) - 1, 1) / 2
     ax.set_xlim(t[0] - half_step, t[-1] + half_step); ax.set_ylim(*padded_limits(y))
     return art
@@ -242,7 +245,7 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
         ax = axs[1 + k, 0]
         art = ax.imshow(maps[0, k][None].numpy(), aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, 0, 1))
         ev = evidence[k]
-        ax.set_yticks([0.5]); ax.set_yticklabels([f'{names[k]} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=8,
+        ax.set_yticks([0.5]); ax.set_yticklabels([f'{names[k]} ({probs[k]:.2f})\ndel. {ev.ratio:.2f}×'], fontsize=10,
                                                  color=evidence_color(ev))
     axs[-1, 0].set_xlabel('time step')
     fig.colorbar(art, ax=axs[1:, 0].tolist(), fraction=0.04, label='class map (+ for, − against)')
