@@ -43,7 +43,8 @@ QUICK_SKIPS_TESTS = {
     'test_show.py::test_savefig_writes_and_closes', 'test_show.py::test_shown_once_in_a_jupyter_kernel', 'test_show.py::test_views',
     'test_regression.py::test_tsai_regressor_live_and_reloaded', 'test_regression.py::test_tsai_forecaster_steps',
     'test_regression.py::test_unit_interval_regression_is_not_a_probability',
-    'test_counterfactual.py::test_learner_counterfactuals_in_user_units_and_figure'}
+    'test_counterfactual.py::test_learner_counterfactuals_in_user_units_and_figure',
+    'test_house.py::test_renderers_side_by_side'}
 
 def pytest_addoption(parser):
     parser.addoption('--quick', action='store_true', help='the quick tier: leave out the tests that train, start processes or a browser')

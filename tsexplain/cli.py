@@ -228,8 +228,8 @@ def main(argv=None) -> int:
             method = learner_method(learn, args.method)             # without --method: chosen by evidence, in one line
             if regression:
                 from tsexplain.report import explain_regression_test_set, write_regression_report
-                maps, figures = explain_regression_test_set(learn, tmp, method)
-                if args.report: report = write_regression_report(learn, tmp, dsname, method, maps)
+                maps, figures = explain_regression_test_set(learn, tmp, method, scores)     # the test set's predictions once
+                if args.report: report = write_regression_report(learn, tmp, dsname, method, maps, scores)
             else:
                 maps, figures = explain_test_set(learn, tmp, method)
                 if args.report: report = write_report(learn, tmp, dsname, acc, method, maps)

@@ -290,10 +290,10 @@ def _predicted_vs_true(preds, targets):
     b.set_xlabel('residual (predicted − true)'); b.set_ylabel('series'); b.set_title('residuals', fontsize=10)
     return fig
 
-def explain_regression_test_set(learn: Learner, out: Path, method: str = 'grad_cam') -> tuple[Path, list[Path]]:
-    "Maps of the whole test set (first output) to out/maps.npz; figures of the series with the largest and smallest predictions and the largest errors"
+def explain_regression_test_set(learn: Learner, out: Path, method: str = 'grad_cam', scores: dict = None) -> tuple[Path, list[Path]]:
+    "Maps of the whole test set (first output) to out/maps.npz; figures of the series with the largest and smallest predictions and the largest errors (`scores`: `regression_scores(learn)` when already computed)"
     maps = learn.explain(method=method, save=out/'maps.npz', progress=sys.stdout.isatty(), target=0)
-    s = regression_scores(learn)
+    s = scores or regression_scores(learn)
     X = dl_batch(learn.dls.valid)[0]
     figures = []
     for what, i in _regression_picks(s['preds'], s['targets'], k=1):
@@ -303,10 +303,10 @@ def explain_regression_test_set(learn: Learner, out: Path, method: str = 'grad_c
         figures.append(fname)
     return maps, figures
 
-def write_regression_report(learn: Learner, out: Path, dsname: str, method: str = None, maps_file=None) -> Path:
-    "Write out/report.html for a regression run: scores against the mean predictor, predicted vs true, residuals, and the maps of the series with the largest and smallest predictions and the largest errors"
+def write_regression_report(learn: Learner, out: Path, dsname: str, method: str = None, maps_file=None, scores: dict = None) -> Path:
+    "Write out/report.html for a regression run: scores against the mean predictor, predicted vs true, residuals, and the maps of the series with the largest and smallest predictions and the largest errors (`scores`: `regression_scores(learn)` when already computed)"
     out, method = Path(out), learner_method(learn, method)
-    s = regression_scores(learn)
+    s = scores or regression_scores(learn)
     res = dict(np.load(maps_file)) if maps_file else learn.explain(method=method, progress=False, target=0)
     X, maps = dl_batch(learn.dls.valid)[0].cpu().numpy(), res['maps']
     name = method_name(get_method(method))
