@@ -486,6 +486,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tsexplain.models._is_regression_model': ('models.html#_is_regression_model', 'tsexplain/models.py'),
                                   'tsexplain.models._lazy_learner_method': ('models.html#_lazy_learner_method', 'tsexplain/models.py'),
                                   'tsexplain.models._read_capped': ('models.html#_read_capped', 'tsexplain/models.py'),
+                                  'tsexplain.models._safetensors_header': ('models.html#_safetensors_header', 'tsexplain/models.py'),
                                   'tsexplain.models._scale_record': ('models.html#_scale_record', 'tsexplain/models.py'),
                                   'tsexplain.models._scale_tfm': ('models.html#_scale_tfm', 'tsexplain/models.py'),
                                   'tsexplain.models._training_targets': ('models.html#_training_targets', 'tsexplain/models.py'),

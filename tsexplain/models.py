@@ -383,14 +383,21 @@ def read_model_json(jf: Path) -> dict:
 _FLOAT_DTYPES = {'F32', 'F16', 'BF16', 'F64'}
 _SAFETENSORS_DTYPES = {torch.int64: 'I64', torch.int32: 'I32', torch.bool: 'BOOL', torch.uint8: 'U8', torch.int8: 'I8'}
 
-def _check_weight_shapes(model_cls, hparams: dict, wf: Path):
-    "Compare the shapes the safetensors header announces with those the architecture builds (on the meta device: no memory)"
-    from safetensors import safe_open
+def _safetensors_header(data: bytes, wf: Path) -> dict:
+    "{tensor name: (shape, dtype)} from the header of safetensors bytes (8 bytes of header length, then JSON): read from the bytes that were checked and will be loaded, not from the file again"
     try:
-        with safe_open(str(wf), framework='pt') as f:
-            found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-            dtypes = {k: f.get_slice(k).get_dtype() for k in f.keys()}
-    except Exception as e: raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:160]}") from None
+        n = int.from_bytes(data[:8], 'little')
+        if len(data) < 8 or not 2 <= n <= len(data) - 8: raise ValueError(f"a header of {n} bytes in a file of {len(data)}")
+        head = json.loads(data[8:8 + n].decode('utf-8'))
+        if not isinstance(head, dict): raise ValueError('the header is not a JSON object')
+        return {k: (tuple(int(s) for s in v['shape']), str(v['dtype'])) for k, v in head.items() if k != '__metadata__'}
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:160]}") from None
+
+def _check_weight_shapes(model_cls, hparams: dict, data: bytes, wf: Path):
+    "Compare the shapes and dtypes the safetensors header of `data` announces with those the architecture builds (on the meta device: no memory)"
+    header = _safetensors_header(data, wf)
+    found, dtypes = {k: s for k, (s, _) in header.items()}, {k: d for k, (_, d) in header.items()}
     with torch.device('meta'): built = model_cls(**hparams).state_dict()
     want = {k: tuple(v.shape) for k, v in built.items()}
     for k, v in built.items():                  # the bytes must be what the architecture holds: floats as floats, counters as ints
@@ -417,7 +424,7 @@ def load_ts_model(fname, device=None) -> Learner:
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta['weights_sha256']: raise ModelFileError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256'][:64]})")
     model_cls = get_arch(meta['arch'])
-    _check_weight_shapes(model_cls, meta['hparams'], wf)
+    _check_weight_shapes(model_cls, meta['hparams'], data, wf)
     model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
     from safetensors.torch import load as load_bytes
