@@ -49,7 +49,14 @@ QUICK_SKIPS_TESTS = {
 def pytest_addoption(parser):
     parser.addoption('--quick', action='store_true', help='the quick tier: leave out the tests that train, start processes or a browser')
 
+# the files whose tests take longest (measured with --durations): with two workers (pytest-xdist, a file per worker at a
+# time) they start first, so that the short files fill in around them and no worker waits alone at the end
+LONGEST_FIRST = ('test_scale.py', 'test_tsai.py', 'test_cli.py', 'test_engine.py', 'test_masks.py', 'test_regression.py',
+                 'test_download_safety.py', 'test_interactive.py', 'test_docs.py', 'test_show.py', 'test_reloaded.py')
+
 def pytest_collection_modifyitems(config, items):
+    rank = {f: i for i, f in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda i: rank.get(i.path.name, len(rank)))          # stable: tests keep their order within a file
     if not config.getoption('--quick'): return
     def slow(item):
         fname = item.path.name
