@@ -5,8 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tsexplain.models import *
+from tsexplain.targets import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
+from tsexplain.attention import *
 from tsexplain.attribution import *
 from tsexplain.faithfulness import *
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq

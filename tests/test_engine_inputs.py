@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 from tsexplain.models import *
+from tsexplain.targets import *
 from tsexplain.hooks import *
 from tsexplain.cam import *
+from tsexplain.attention import *
 from tsexplain.attribution import *
 
 def trained_like(arch=FCN, c_in=2, c_out=3, L=64, seed=0):

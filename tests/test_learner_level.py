@@ -4,6 +4,7 @@ import pytest
 import torch
 from tsexplain.models import train_ts
 from tsexplain.cam import grad_cam
+from tsexplain.attention import *
 from tsexplain.attribution import *
 from tsexplain.scale import *                    # learn.explain
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq

@@ -4,6 +4,7 @@ import pytest
 import torch
 from tsexplain.core import TSDataLoaders
 from tsexplain.models import FCN, ts_learner
+from tsexplain.attention import *
 from tsexplain.attribution import *
 from tsexplain.hooks import METHODS
 

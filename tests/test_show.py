@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from tsexplain.all import *
 from tsexplain.cam import *
+from tsexplain.attention import *
 from tsexplain.attribution import *
 from tsexplain.show import *
 from fastcore.test import test_eq as expect_eq   # after the star imports: fastcore's `eq` is operator.eq
