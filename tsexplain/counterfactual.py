@@ -256,16 +256,24 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
     return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before)
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
-                          lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, batch_size: int = None,
+                          lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
+                          time_first: bool = None, batch_size: int = None,
                           progress=None) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on the `area` of cells the map ranks highest for the wanted class only, minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on the `area` of cells the map ranks highest for the wanted class only (the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: stretches of time rather than scattered cells; default: both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
     t0 = time.perf_counter()
     if not 0 < area <= 1: raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area}")
     x, train_x, target, src, _, before = _setup(model, x, train_x, train_y, target, batch_size)
     name = map_method or choose_method(model, x, verbose=False)
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
-    flat = maps.abs().expand(B, C, L).flatten(1)                                  # where the model is sensitive, either way
+    flat = maps.abs().expand(B, C, L)                                             # where the model is sensitive, either way
+    time_first = C > 1 if time_first is None else time_first
+    smooth = (max(1, L // 20) if C > 1 else 1) if smooth is None else smooth
+    if time_first:                                  # several channels: the same stretches of time on every channel
+        flat = flat.sum(1, keepdim=True).expand(B, C, L)
+    if smooth and smooth > 1:                       # stretches, not scattered cells: the map averaged over `smooth` steps
+        flat = F.avg_pool1d(flat.reshape(B * C, 1, L), smooth, stride=1, padding=smooth // 2, count_include_pad=False)[..., :L].reshape(B, C, L)
+    flat = flat.flatten(1)
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
     t, out = target.to(x.device), x.clone()
