@@ -26,18 +26,22 @@ __all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predi
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
+    "A label's text: `i2o(y)` when given (the 2020 tutorial's decoder), else the class name in `vocab`, else the index; None for no label"
     if y is None: return None
     if i2o is not noop and i2o is not None: return str(i2o(y))
     return str(vocab[int(y)]) if vocab is not None else str(int(y))
 
 def predicted_probs(model, x):
+    "A classifier's class probabilities (B, n_classes) for series x, on the CPU"
     with explaining(model), torch.no_grad(): return class_probs(check_logits(model(x.to(model_device(model))))).cpu()
 
 def predicted_values(model, x: Tensor) -> Tensor:
     "A regression model's predictions (B, n_outputs), as it returns them"
     with explaining(model), torch.no_grad(): return check_logits(model(x.to(model_device(model)))).cpu().float()
 
-def fmt_value(v: float) -> str: return f'{v:.3g}'
+def fmt_value(v: float) -> str:
+    "A predicted or true value as titles write it: three significant digits"
+    return f'{v:.3g}'
 
 def value_titles(model, x: Tensor, y=None, target=None, prefix=None) -> list[str]:
     "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several"
@@ -102,6 +106,7 @@ def method_name(f) -> str:
     return DISPLAY_NAMES.get(name, name)
 
 def accepts_option(f, name) -> bool:
+    "Whether function `f` takes an argument called `name`"
     try: return name in inspect.signature(f).parameters
     except (TypeError, ValueError): return False
 
@@ -121,7 +126,9 @@ def map_evidence(model, x: Tensor, maps: Tensor, target=None, f=None):
     warn_if_unfaithful(model, x.to(dev), ev, target)
     return ev
 
-def evidence_color(ev) -> str: return 'firebrick' if ev is not None and ev.flagged else 'black'
+def evidence_color(ev) -> str:
+    "The colour of a title carrying the `Evidence` `ev`: red when the maps are no better than random"
+    return 'firebrick' if ev is not None and ev.flagged else 'black'
 
 def compute_maps(model, x: Tensor, func_cam='grad_cam', layer=None, reduction='mean', target=None, **kwargs) -> Tensor:
     "Maps (B, 1 or C, *S) of `func_cam` for `x`, passing `reduction` and `layer` to methods that take them"
@@ -151,12 +158,14 @@ def scale_maps(maps: Tensor, force_scale=True, scale_range=(0, 1), map_scale: fl
 
 # %% ../nbs/05b_figure_data.ipynb #fd000014
 def one_series(x) -> Tensor:
+    "One series (1, C, L) from an array, item or batch of one; refused with the fix for images or several series"
     x, _ = as_batch(x)
     if x.ndim != 3: raise ValueError(f"this view draws a series (1, C, L); got shape {tuple(x.shape)}: for images use show_cam")
     if len(x) != 1: raise ValueError(f"this view draws one series; got a batch of {len(x)}: pass x[i:i+1]")
     return x
 
 def learner_vocab(dls):
+    "The class names of a learner's DataLoaders, or None (plain DataLoaders without a Categorize transform, regression)"
     try: return getattr(dls, 'vocab', None)
     except Exception: return None                        # plain DataLoaders without a Categorize transform
 

@@ -40,9 +40,13 @@ def current_task() -> dict:
     stack = getattr(_explained, 'stack', None)
     return stack[-1] if stack else dict(task='classification', horizon=None)
 
-def is_regression(task: dict = None) -> bool: return (task or current_task())['task'] == 'regression'
+def is_regression(task: dict = None) -> bool:
+    "Whether `task` (default: the task of the model being explained in this thread) is regression"
+    return (task or current_task())['task'] == 'regression'
 
-def n_classes(logits: Tensor) -> int: return max(logits.shape[1], 2)
+def n_classes(logits: Tensor) -> int:
+    "Classes of a classifier's logits (B, K): K, or 2 for a single logit"
+    return max(logits.shape[1], 2)
 
 def _target_array(target, B: int, what: str) -> Tensor:
     "One int per series from a sequence or tensor of whole numbers"
