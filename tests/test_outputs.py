@@ -131,3 +131,12 @@ def test_softmax_module_and_softmax_in_forward_give_one_map(method):
         t = lp.argmax(1)
         g, = torch.autograd.grad(lp.gather(1, t[:, None]).sum(), xi)
         torch.testing.assert_close(a, g.abs(), atol=1e-5, rtol=1e-4)
+
+def test_several_sigmoid_columns_keep_their_logits():
+    "A neighbour of the softmax case: a final nn.Sigmoid over K columns (multi-label, or Keras' Dense(K, 'sigmoid')) is explained on each column's own logit z_k, as its logit twin — not as a softmax's log p"
+    net = body(3).eval()
+    prob = nn.Sequential(*net, nn.Sigmoid()).eval()
+    declare_output(prob, 'probs')
+    x = torch.randn(6, 2, 40) * 3
+    torch.testing.assert_close(saliency(prob, x, target=1), saliency(net, x, target=1), atol=1e-5, rtol=1e-4)
+    declare_output(prob, None)

@@ -240,7 +240,7 @@ def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
     p = scores.clamp(eps, 1 - eps)
     return p.log() if scores.shape[1] > 1 else p.log() - (1 - p).log()
 
-_pre_activation = weakref.WeakKeyDictionary()         # model -> (output, input) of its final Sigmoid/Softmax in the last forward
+_pre_activation = weakref.WeakKeyDictionary()         # model -> (output, input, module) of its final Sigmoid/Softmax in the last forward
 
 def _final_activation(model: nn.Module):
     "The model's last leaf module when it is an nn.Sigmoid or nn.Softmax, else None"
@@ -258,7 +258,9 @@ def _to_logits_hook(model, inp, out):
     # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1.
     # Softmax rows are explained as log p however they were made (an nn.Softmax module or torch.softmax in forward: one
     # model, one map); the module's input z gives log p = log_softmax(z) exactly
-    if before is not None and before[0] is scores: lg = before[1] if scores.shape[1] == 1 else before[1].log_softmax(1)
+    if before is not None and before[0] is scores:
+        z, module = before[1], before[2]           # a sigmoid's input is its logit (one column or several labels)
+        lg = z.log_softmax(1) if isinstance(module, nn.Softmax) and scores.shape[1] > 1 and module.dim in (1, -1, None) else z
     else: lg = as_logits(scores, kind)
     if isinstance(out, Tensor): return lg
     if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
@@ -285,7 +287,7 @@ def explaining(model: nn.Module):
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
         hook = model.register_forward_hook(_to_logits_hook) if outer else None
         final = _final_activation(model) if outer else None
-        keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0])))
+        keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0], m)))
                 if final is not None else None)
         _active[model] = _active.get(model, 0) + 1
         stack = _explained.__dict__.setdefault('stack', [])
