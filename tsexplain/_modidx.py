@@ -335,6 +335,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                   'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.predicted_values': ( 'figure_data.html#predicted_values',
                                                                                    'tsexplain/figure_data.py'),
+                                       'tsexplain.figure_data.present_view': ('figure_data.html#present_view', 'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.register_views': ( 'figure_data.html#register_views',
                                                                                  'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.renderer_view': ( 'figure_data.html#renderer_view',

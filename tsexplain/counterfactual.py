@@ -23,7 +23,7 @@ from .core import Standardize, Normalize
 from .faithfulness import choose_method
 from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
-from .figure_data import renderer_view
+from .figure_data import present_view
 
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
@@ -97,8 +97,8 @@ def dtw_distances(x: Tensor, y: Tensor, window: int = None, max_cells: int = 2 *
         if window < abs(L - M): raise ValueError(f"window={window} cannot align series of lengths {L} and {M}: give at least {abs(L - M)}")
         band = (torch.arange(L, device=x.device)[:, None] - torch.arange(M, device=x.device)[None]).abs() > window
     per = max(1, max_cells // ((L + 1) * (M + 1) * C))                             # pairs per pass, memory bounded
-    qs = max(1, min(B, per // max(N, 1) or 1))
-    ns = max(1, min(N, per // qs))
+    qs = min(B, max(1, per // max(N, 1)))                                           # queries per block, then candidates
+    ns = min(N, max(1, per // qs))
     for a in range(0, B, qs):
         for b in range(0, N, ns):
             xq, yc = x[a:a + qs], y[b:b + ns]
@@ -269,11 +269,10 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     flat = maps.abs().expand(B, C, L)                                             # where the model is sensitive, either way
     time_first = C > 1 if time_first is None else time_first
     smooth = (max(1, L // 20) if C > 1 else 1) if smooth is None else smooth
-    if time_first:                                  # several channels: the same stretches of time on every channel
-        flat = flat.sum(1, keepdim=True).expand(B, C, L)
-    if smooth and smooth > 1:                       # stretches, not scattered cells: the map averaged over `smooth` steps
-        flat = F.avg_pool1d(flat.reshape(B * C, 1, L), smooth, stride=1, padding=smooth // 2, count_include_pad=False)[..., :L].reshape(B, C, L)
-    flat = flat.flatten(1)
+    if time_first: flat = flat.sum(1, keepdim=True)  # several channels: the same stretches of time on every channel
+    if smooth > 1:                                   # stretches, not scattered cells: the map averaged over `smooth` steps
+        flat = F.avg_pool1d(flat, smooth, stride=1, padding=smooth // 2, count_include_pad=False)[..., :L]
+    flat = flat.expand(B, C, L).flatten(1)
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
     t, out = target.to(x.device), x.clone()
@@ -384,7 +383,7 @@ def _runs(mask: np.ndarray) -> list:
     return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
 
 def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True) -> tuple[list, str]:
-    "What a counterfactual figure draws, for either renderer: one panel per series (its title, whether valid, the original and the counterfactual (C, L) in the user's units when known, the changed cells and their stretches per channel, the map (K, L) or None), and the figure's title"
+    "What a counterfactual figure draws, for either renderer: one panel per series (its title, whether valid, the original and the counterfactual (C, L) in the user's units when known, the changed cells, where the counterfactual line is drawn (the changed cells and their neighbours) and the changed stretches per channel, the map (K, L) or None), and the figure's title"
     idxs = list(range(min(len(cf), max_n))) if idxs is None else [int(i) for i in listify(idxs)]
     name = lambda k: str(vocab[int(k)]) if vocab is not None else str(int(k))
     xs, xo = (cf.units, _units_of_original(cf)) if units and cf.units is not None else (cf.x, cf.original)
@@ -394,7 +393,8 @@ def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int
         before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
         changed = cf.changed[i].numpy() & ok                                      # an invalid change is never drawn as one
         panels.append(dict(index=i, valid=ok, original=xo[i].numpy(), counterfactual=xs[i].numpy(), changed=changed,
-                           runs=[_runs(ch) for ch in changed], map=None if cf.maps is None else cf.maps[i].numpy(),
+                           drawn=[_grow(ch) for ch in changed], runs=[_runs(ch) for ch in changed],
+                           map=None if cf.maps is None else cf.maps[i].numpy(),
                            title=(f"#{i}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
                                   f"#{i}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
     return panels, f"What would change the prediction: {cf.method.replace('_', ' ')} ({cf.n_valid} of {len(cf)} valid)"
@@ -404,7 +404,7 @@ def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int 
     "Each series beside its counterfactual, one axis per channel: the original (black), the counterfactual (red) where changed (shaded), both predictions with their probabilities, and the map that chose where to change underneath; a series without a valid counterfactual is said so, never drawn as one; `interactive`: the same as a plotly page (hover for both values at each step)"
     panels, title = counterfactual_panels(cf, idxs, vocab, max_n, units)
     if interactive:
-        return renderer_view('plotly', 'present')(renderer_view('plotly', 'counterfactuals')(panels, title), savefig, show)
+        return present_view('plotly', 'counterfactuals', panels, title, savefig=savefig, show=show)
     C, L = cf.x.shape[1:]
     with_map = cf.maps is not None
     rows = C + with_map
@@ -416,7 +416,7 @@ def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int 
             ax = axs[c, j]
             ax.plot(t, p['original'][c], color='k', lw=1.3, label='original')
             if p['changed'][c].any():
-                ax.plot(t, np.where(_grow(p['changed'][c]), p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')
+                ax.plot(t, np.where(p['drawn'][c], p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')
                 for a, b in p['runs'][c]: ax.axvspan(a - 0.5, b - 0.5, color='tab:red', alpha=0.12, lw=0)
             ax.set_ylabel(f'ch {c}' if C > 1 else 'value', fontsize=8); ax.tick_params(labelsize=7)
         axs[0, j].set_title(p['title'], fontsize=9, color='black' if p['valid'] else 'firebrick')

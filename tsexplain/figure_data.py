@@ -22,7 +22,7 @@ from .core import TensorTS
 __all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'value_titles',
            'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options', 'map_evidence',
            'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'learner_vocab', 'missing_mask',
-           'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view']
+           'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view', 'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -197,10 +197,14 @@ def register_views(renderer: str, **views):
 
 def renderer_view(renderer: str, name: str):
     "The function drawing view `name` with `renderer`, its module imported on first use (a matplotlib figure never imports plotly)"
-    for module in RENDERERS.get(renderer, ()) if name not in _views.get(renderer, {}) else ():
-        importlib.import_module(module)
+    if name not in _views.get(renderer, {}):
+        for module in RENDERERS.get(renderer, ()): importlib.import_module(module)
     try: return _views[renderer][name]
     except KeyError:
         raise ValueError(f"No {renderer!r} view named {name!r}; renderers: {sorted(RENDERERS)}; "
                          f"views of {renderer!r}: {sorted(_views.get(renderer, {}))}") from None
+
+def present_view(renderer: str, name: str, *args, savefig=None, show: bool = True, **kwargs):
+    "Draw view `name` with `renderer` from `args`/`kwargs`, then present it: written to `savefig` when given, shown (or its file named) when `show`"
+    return renderer_view(renderer, 'present')(renderer_view(renderer, name)(*args, **kwargs), savefig, show)
 

@@ -206,20 +206,19 @@ def counterfactual_view(panels: list, title: str = '', height: int = None):
                         subplot_titles=[plot_text(p['title']).replace('\n', '<br>') for p in panels] + [''] * (cols * (rows - 1)))
     t = np.arange(L)
     lim = max((float(np.abs(p['map']).max()) for p in panels if p['map'] is not None), default=1.) or 1.
+    in_legend = set()
+    def first_of(name) -> bool:                                       # one legend entry per kind of line
+        new = name not in in_legend; in_legend.add(name); return new
     for j, p in enumerate(panels):
         for c in range(C):
-            ch = p['changed'][c]
-            grown = ch.copy(); grown[1:] |= ch[:-1]; grown[:-1] |= ch[1:]            # joined to the series around the change
-            cfv = np.where(grown, p['counterfactual'][c], np.nan)
-            first = j == 0 and c == 0
-            hover = np.stack([p['counterfactual'][c], ch], 1)
             fig.add_trace(go.Scatter(x=t, y=p['original'][c], mode='lines', line=dict(color='black', width=1.3), name='original',
-                                     legendgroup='original', showlegend=first, customdata=hover,
+                                     legendgroup='original', showlegend=first_of('original'), customdata=p['counterfactual'][c],
                                      hovertemplate=f'ch {c} · step %{{x}}<br>original %{{y:.4g}}<br>counterfactual '
-                                                   '%{customdata[0]:.4g}<extra></extra>'), row=c + 1, col=j + 1)
-            if ch.any():
-                fig.add_trace(go.Scatter(x=t, y=cfv, mode='lines', line=dict(color='#d62728', width=2), name='counterfactual',
-                                         legendgroup='cf', showlegend=first or (c == 0 and not any(q['changed'].any() for q in panels[:j])),
+                                                   '%{customdata:.4g}<extra></extra>'), row=c + 1, col=j + 1)
+            if p['changed'][c].any():
+                fig.add_trace(go.Scatter(x=t, y=np.where(p['drawn'][c], p['counterfactual'][c], np.nan), mode='lines',
+                                         line=dict(color='#d62728', width=2), name='counterfactual', legendgroup='cf',
+                                         showlegend=first_of('counterfactual'),
                                          hovertemplate=f'ch {c} · step %{{x}}<br>counterfactual %{{y:.4g}}<extra></extra>'), row=c + 1, col=j + 1)
             for a, b in p['runs'][c]:
                 fig.add_vrect(x0=a - 0.5, x1=b - 0.5, fillcolor='#d62728', opacity=0.12, line_width=0, row=c + 1, col=j + 1)

@@ -231,9 +231,9 @@ def show_class_maps(x, model, layer=None, vocab=None, cmap='RdBu_r', figsize=Non
     evidence = [faithfulness(model, x.to(model_device(model)), maps[:, k:k + 1].to(model_device(model)), target=k) for k in range(K)]
     names = [str(vocab[k]) if vocab is not None else f'class {k}' for k in range(K)]
     if interactive:
-        interactive_maps, present = renderer_view('plotly', 'maps'), renderer_view('plotly', 'present')
         titled = [f'{n} ({probs[k]:.2f})' for k, n in enumerate(names)]
-        return present(interactive_maps(x, {t: maps[:, k:k + 1] for k, t in enumerate(titled)}, dict(zip(titled, evidence))), savefig, show)
+        return present_view('plotly', 'maps', x, {t: maps[:, k:k + 1] for k, t in enumerate(titled)}, dict(zip(titled, evidence)),
+                            savefig=savefig, show=show)
     top = 3 if C == 1 else min(0.45 * C + 1, 6)          # several channels: one band each, not curves piled in one panel
     fig, axs = new_figure(1 + K, 1, figsize=figsize or (9, top + 0.8 + 0.7 * K), sharex=True,
                           gridspec_kw=dict(height_ratios=[top] + [1] * K))
@@ -348,8 +348,7 @@ def show_recording(rec, seconds=None, vocab=None, channel: int = 0, cmap='Spectr
                    max_windows: int = 60, interactive: bool = False) -> Figure:
     "The recording (one channel) coloured by its map with each window's class; an overview when over `max_windows` are in view; `interactive`: every channel in a page that redraws on zoom (`recording_view`)"
     if interactive:
-        recording_view, present = renderer_view('plotly', 'recording'), renderer_view('plotly', 'present')
-        return present(recording_view(rec, vocab=vocab, seconds=seconds), savefig, show)
+        return present_view('plotly', 'recording', rec, vocab=vocab, seconds=seconds, savefig=savefig, show=show)
     t, sig, maps = rec.time, rec.signal, rec.maps
     lo, hi = seconds if seconds is not None else (t[0], t[-1])
     win = rec.window_starts[1] - rec.window_starts[0] if len(rec.window_starts) > 1 else hi - lo
@@ -427,8 +426,7 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
              (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
     what = f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}'
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
-        horizon_view, present = renderer_view('plotly', 'horizon'), renderer_view('plotly', 'present')
-        return present(horizon_view(x, heat, titles, what), savefig, show)
+        return present_view('plotly', 'horizon', x, heat, titles, what, savefig=savefig, show=show)
     fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
     for i in range(B):
         top, bottom = axs[0, i], axs[1, i]
