@@ -12,6 +12,7 @@ TimeForwardTunnel); the learned masks (ours and tint's ExtremalMask with return_
 Scores: AUPRC, tint's AUP and AUR (|map| scaled to [0, 1] per series), seconds per series.
 
     python bench/hmm_benchmark.py --quick          # about 5 minutes on 2 cores; with tint installed, its columns too
+    python bench/hmm_benchmark.py --n-test 48 --only extremal   # the learned masks alone, both replacement networks
     python bench/hmm_benchmark.py --n-test 48      # time-interpret's sizes (800 training series, 50 epochs, masks 300 epochs), 48 test series: about 20 minutes
 """
 import argparse, sys, time, warnings
@@ -86,7 +87,7 @@ def tint_methods(epochs: int):
     # tint's TemporalIntegratedGradients through TimeForwardTunnel did not finish 16 series in 10 minutes here (ours: 45 s)
     return {'tint ExtremalMask (every step)': tint_extremal}
 
-def run(quick: bool, n_test: int = None):
+def run(quick: bool, n_test: int = None, only: str = None):
     n_train, n_test_, epochs = (300, 16, 20) if quick else (800, 100, 50)
     n_test = n_test or n_test_
     X, Y, _ = hmm_series(n_train, seed=0)
@@ -102,8 +103,13 @@ def run(quick: bool, n_test: int = None):
     methods['extremal_mask (every step)'] = lambda model, x: extremal_mask(model, x, n_epochs=mask_epochs, progress=False)
     methods["extremal_mask (every step, loss='mse', lr=0.01: tint's settings)"] = lambda model, x: extremal_mask(
         model, x, n_epochs=mask_epochs, loss='mse', lr=0.01, progress=False)
+    methods["extremal_mask (every step, replacement='gru': tint's network, hidden 3)"] = lambda model, x: extremal_mask(
+        model, x, n_epochs=mask_epochs, replacement='gru', hidden=3, progress=False)
+    methods["extremal_mask (every step, replacement='gru', hidden 3, loss='mse', lr=0.01: tint's setup)"] = lambda model, x: extremal_mask(
+        model, x, n_epochs=mask_epochs, replacement='gru', hidden=3, loss='mse', lr=0.01, progress=False)
     methods['dyna_mask (every step)'] = lambda model, x: dyna_mask(model, x, n_epochs=mask_epochs, progress=False)
     methods.update(tint_methods(mask_epochs))
+    if only: methods = {k: f for k, f in methods.items() if only in k}
     print('| method | AUPRC | AUP | AUR | s / series |\n|---|---|---|---|---|', flush=True)
     for label, f in methods.items():
         t0 = time.perf_counter()
@@ -116,8 +122,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true', help='300 training series, 20 epochs, 16 test series, masks 100 epochs')
     p.add_argument('--n-test', type=int, default=None, help='how many test series to explain (default 16 quick, 100 full)')
+    p.add_argument('--only', default=None, help="run only the methods whose row label holds this text (e.g. extremal_mask)")
     a = p.parse_args()
     torch.set_num_threads(2)
-    run(a.quick, a.n_test)
+    run(a.quick, a.n_test, a.only)
 
 if __name__ == '__main__': sys.exit(main())

@@ -12,6 +12,7 @@ covers more of the truth (AUR) than all of ours, a second table compares recall 
 among the cells its mask keeps (>= 0.5 after scaling to [0, 1]) against the share among as many of our maps' top cells.
 
     python bench/xai_benchmark.py --quick        # about 10 minutes on 2 cores, 20 with time-interpret's columns
+    python bench/xai_benchmark.py --only 'type 2' --seeds 0 1 2    # the joint motif's rows as mean ± sd over 3 trainings
 """
 import argparse, sys, time, warnings
 import numpy as np
@@ -107,7 +108,8 @@ def tint_method(which: str, epochs: int = 300):
 
 OURS = ('grad_cam', 'channel_cam', 'occlusion', 'hierarchical_occlusion', 'saliency', 'input_x_grad', 'integrated_gradients', 'extremal_mask', 'dyna_mask')
 
-def run(quick: bool, only: str = None):
+def run(quick: bool, only: str = None, seed: int = 0, methods_only: str = None):
+    "Rows of scores (one per set and method) and recall-at-area rows, with every model trained from `seed`"
     n = 240 if quick else 1000
     sets = [(k, 'CNN', *make_box_dataset(k, n)) for k in (['Middle', 'RareTime', 'RareFeatures'] if quick else
                                                ['Middle', 'SmallMiddle', 'MovingMiddle', 'RareFeatures', 'RareTime'])]
@@ -121,7 +123,7 @@ def run(quick: bool, only: str = None):
     for name, arch, X, y, mask in sets:
         if only and only.lower() not in f'{name} {arch}'.lower(): continue
         # the LSTM learns slowly (Ismail et al. train theirs long too): 30 epochs; a model that guesses gets no scores
-        learn = train(X, y, arch, epochs=30 if arch == 'LSTM' else 20 if arch == 'InceptionTime' or not quick else 8)
+        learn = train(X, y, arch, epochs=30 if arch == 'LSTM' else 20 if arch == 'InceptionTime' or not quick else 8, seed=seed)
         with learn.no_bar(): acc = float(learn.validate()[1])
         if acc < 0.7:
             rows.append(dict(set=name, model=arch, acc=acc, method='(the model guesses: its maps are not scored)', AUPRC=np.nan, AUP=np.nan,
@@ -134,6 +136,7 @@ def run(quick: bool, only: str = None):
         methods["extremal_mask(loss='mse', lr=0.01)"] = lambda model, x, target=None, layer=None: extremal_mask(model, x, loss='mse', lr=0.01)
         peer_methods = peers()
         methods.update(peer_methods)
+        if methods_only: methods = {k: f for k, f in methods.items() if any(m.strip() == k for m in methods_only.split(','))}
         default = learner_method(learn)
         set_maps, set_aur = {}, {}
         for label, f in methods.items():
@@ -156,13 +159,31 @@ def run(quick: bool, only: str = None):
                               recall=recall_at_area(set_maps[peer], mk, share), ours=best, our_recall=ours[best]))
     return rows, areas
 
+def print_over_seeds(runs: list, seeds: list):
+    "One row per (set, model, method): the mean ± sd of each score over the runs of the training seeds"
+    print(f'Mean ± sd over {len(runs)} training seeds ({", ".join(map(str, seeds))}) of each model (the data are the same):')
+    print('| set | model (acc.) | method | AUPRC | AUP | AUR | deletion × random | s / series |\n|---|---|---|---|---|---|---|---|')
+    groups = {}
+    for rows in runs:
+        for r in rows: groups.setdefault((r['set'], r['model'], r['method'].replace(' (default)', '')), []).append(r)
+    ms = lambda rs, k: f"{np.mean([r[k] for r in rs]):.3f} ± {np.std([r[k] for r in rs], ddof=1) if len(rs) > 1 else 0:.3f}"
+    for (name, arch, method), rs in groups.items():
+        chosen = sum(r['method'].endswith('(default)') for r in rs)
+        label = method + (f' (default in {chosen} of {len(rs)})' if chosen else '')
+        print(f"| {name} | {arch} ({ms(rs, 'acc')}) | {label} | {ms(rs, 'AUPRC')} | {ms(rs, 'AUP')} | {ms(rs, 'AUR')} | "
+              f"{ms(rs, 'deletion')} | {np.mean([r['s_per_series'] for r in rs]):.4f} |")
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--quick', action='store_true')
     p.add_argument('--only', default=None, help="only the sets whose name or model contains this (e.g. 'LSTM', 'type 2')")
+    p.add_argument('--seeds', type=int, nargs='+', default=[0],
+                   help='training seeds of the models: with several, each row is the mean ± sd over them (e.g. --seeds 0 1 2)')
+    p.add_argument('--methods', default=None, help="only these methods, comma-separated (e.g. 'grad_cam,channel_cam,occlusion')")
     a = p.parse_args()
     torch.set_num_threads(2)
-    rows, areas = run(a.quick, a.only)
+    if len(a.seeds) > 1: return print_over_seeds([run(a.quick, a.only, seed, a.methods)[0] for seed in a.seeds], a.seeds)
+    rows, areas = run(a.quick, a.only, a.seeds[0], a.methods)
     print('| set | model (acc.) | method | AUPRC | AUP | AUR | deletion × random | s / series |\n|---|---|---|---|---|---|---|---|')
     for r in rows:
         print(f"| {r['set']} | {r['model']} ({r['acc']:.2f}) | {r['method']} | {r['AUPRC']:.3f} | {r['AUP']:.3f} | {r['AUR']:.3f} | "

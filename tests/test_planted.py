@@ -63,7 +63,7 @@ class CountSeries(torch.nn.Module):
 
 @pytest.mark.parametrize('seed', [0, 1])
 def test_fast_type2_method(seed):
-    "Type 2 (dCAM's joint motif): hierarchical occlusion finds both motifs (PR-AUC >= 0.8) with a fifth of occlusion's forward passes"
+    "Type 2 (dCAM's joint motif): hierarchical occlusion finds both motifs (PR-AUC >= 0.88) with at most 0.15 of occlusion's forward passes (measured 0.133-0.135, PR-AUC 0.91-0.94 on seeds 0-2)"
     from sklearn.metrics import average_precision_score
     from tsexplain.evaluate import make_planted_dataset
     from tsexplain.perturbation import hierarchical_occlusion
@@ -73,4 +73,4 @@ def test_fast_type2_method(seed):
     model.n = 0; fast = hierarchical_occlusion(model, x, target=t); n_fast = model.n
     model.n = 0; slow = occlusion(model, x, target=t); n_slow = model.n
     ap = lambda m: average_precision_score(truth.ravel(), m.abs().numpy().ravel())
-    assert ap(fast) >= 0.8 and n_fast <= n_slow / 5, (ap(fast), ap(slow), n_fast, n_slow)
+    assert ap(fast) >= 0.88 and n_fast <= 0.15 * n_slow, (ap(fast), ap(slow), n_fast, n_slow)

@@ -23,6 +23,19 @@ def cli(*args, torchrun=None, **kw):
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
     return subprocess.run(pre + ['-m', 'tsexplain.cli', 'explain', *map(str, args)], capture_output=True, text=True, env=env, timeout=600, **kw)
 
+def cli_here(capsys, *args):
+    "The same command run in this process (no interpreter, torch and fastai to start: seconds instead of ~10 s a launch): exit status and output"
+    from types import SimpleNamespace
+    from tsexplain.cli import main
+    capsys.readouterr()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                     # as the launched command (OMP_NUM_THREADS=1): the same bits as its stores
+    try: code = main(['explain', *map(str, args)])
+    except SystemExit as e: code = e.code
+    finally: torch.set_num_threads(threads)
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
 def read(store):
     g = zarr.open_group(str(store), mode='r')
     return {k: g[k][:] for k in ('maps', 'probs', 'preds', 'explained', 'done')}, dict(g.attrs)
@@ -40,8 +53,8 @@ def test_store_equals_learn_explain(run_dir, tmp_path):
     assert ds['maps'].dims == ('series', 'map_channel', 'time') and ds.attrs['model_fingerprint'] == attrs['model_fingerprint']
     with pytest.raises(ValueError, match='refusing to mix'): explain_to_zarr(learn, run_dir/'series.npy', out, method='saliency', chunk=64)
 
-def test_kill_and_resume_gives_the_uninterrupted_store(run_dir, tmp_path):
-    ref = cli(run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'ref.zarr', '--chunk', 16, '--method', 'integrated_gradients')
+def test_kill_and_resume_gives_the_uninterrupted_store(run_dir, tmp_path, capsys):
+    ref = cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'ref.zarr', '--chunk', 16, '--method', 'integrated_gradients')
     assert ref.returncode == 0, ref.stderr[-2000:]
     out = tmp_path/'killed.zarr'
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
@@ -56,13 +69,13 @@ def test_kill_and_resume_gives_the_uninterrupted_store(run_dir, tmp_path):
     p.send_signal(signal.SIGKILL); p.wait()
     done = zarr.open_group(str(out), mode='r')['done'][:]
     assert 0 < done.sum() < len(done), 'the kill came too late to test resuming'
-    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', out, '--chunk', 16, '--method', 'integrated_gradients')
+    r = cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', out, '--chunk', 16, '--method', 'integrated_gradients')
     assert r.returncode == 0, r.stderr[-2000:]
     (a, _), (b, _) = read(out), read(tmp_path/'ref.zarr')
     for k in a: np.testing.assert_array_equal(a[k], b[k])
 
-def test_two_processes_equal_one(run_dir, tmp_path):
-    one = cli(run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'one.zarr', '--chunk', 16)     # 10 chunks for 2 ranks
+def test_two_processes_equal_one(run_dir, tmp_path, capsys):
+    one = cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'one.zarr', '--chunk', 16)     # 10 chunks for 2 ranks
     two = cli(run_dir, '--data', run_dir/'small.npy', '--out', tmp_path/'two.zarr', '--chunk', 16, torchrun=2)
     assert one.returncode == 0 and two.returncode == 0, (one.stderr[-1500:], two.stderr[-1500:])
     (a, attrs_a), (b, attrs_b) = read(tmp_path/'one.zarr'), read(tmp_path/'two.zarr')
@@ -107,27 +120,27 @@ def test_a_folder_of_archive_files(run_dir, tmp_path):
 
 # --- nothing lost, nothing mixed ---------------------------------------------------------------------------------------------
 
-def test_out_that_is_not_a_store_is_refused_and_kept(run_dir, tmp_path):
+def test_out_that_is_not_a_store_is_refused_and_kept(run_dir, tmp_path, capsys):
     "A folder of the user's files, a file, a truncated .npy, infinities, complex numbers: exit 2, a clear message, nothing touched"
     folder = tmp_path/'results'; folder.mkdir(); (folder/'thesis.tex').write_text('years of work')
-    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', folder)
+    r = cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', folder)
     assert r.returncode == 2 and 'not a tsexplain maps store' in r.stderr and (folder/'thesis.tex').read_text() == 'years of work'
     assert sorted(p.name for p in folder.iterdir()) == ['thesis.tex']
     afile = tmp_path/'maps.zarr'; afile.write_text('x')
-    r = cli(run_dir, '--data', run_dir/'small.npy', '--out', afile)
+    r = cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', afile)
     assert r.returncode == 2 and 'is an existing file' in r.stderr and 'Traceback' not in r.stderr
     cut = tmp_path/'cut.npy'; cut.write_bytes((run_dir/'small.npy').read_bytes()[:5000])
-    r = cli(run_dir, '--data', cut, '--out', tmp_path/'a.zarr')
+    r = cli_here(capsys, run_dir, '--data', cut, '--out', tmp_path/'a.zarr')
     assert r.returncode == 2 and 'cut.npy is cut' in r.stderr and not (tmp_path/'a.zarr').exists()
     X = np.load(run_dir/'small.npy'); X[37, 0, 5] = np.inf
     np.save(tmp_path/'inf.npy', X)
-    r = cli(run_dir, '--data', tmp_path/'inf.npy', '--out', tmp_path/'b.zarr', '--chunk', 16)
+    r = cli_here(capsys, run_dir, '--data', tmp_path/'inf.npy', '--out', tmp_path/'b.zarr', '--chunk', 16)
     assert r.returncode == 2 and 'series 37 of the data holds an infinite value' in r.stderr
     np.save(tmp_path/'complex.npy', np.load(run_dir/'small.npy').astype(np.complex64))
-    r = cli(run_dir, '--data', tmp_path/'complex.npy', '--out', tmp_path/'c.zarr')
+    r = cli_here(capsys, run_dir, '--data', tmp_path/'complex.npy', '--out', tmp_path/'c.zarr')
     assert r.returncode == 2 and 'complex numbers' in r.stderr and not (tmp_path/'c.zarr').exists()
     empty = tmp_path/'empty.zarr'; empty.mkdir()                            # an empty folder is fine: it becomes the store
-    assert cli(run_dir, '--data', run_dir/'small.npy', '--out', empty, '--chunk', 64, '--method', 'grad_cam').returncode == 0 and is_maps_store(empty)
+    assert cli_here(capsys, run_dir, '--data', run_dir/'small.npy', '--out', empty, '--chunk', 64, '--method', 'grad_cam').returncode == 0 and is_maps_store(empty)
 
 def test_a_changed_input_is_not_mixed_into_a_finished_store(run_dir, tmp_path):
     learn = load_ts_model(run_dir/'model.safetensors')

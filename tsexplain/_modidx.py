@@ -153,6 +153,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                 'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._best_starts': ( 'counterfactual.html#_best_starts',
                                                                                      'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._best_stretch': ( 'counterfactual.html#_best_stretch',
+                                                                                      'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._flat': ('counterfactual.html#_flat', 'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._grow': ('counterfactual.html#_grow', 'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._learner_counterfactual': ( 'counterfactual.html#_learner_counterfactual',

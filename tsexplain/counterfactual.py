@@ -257,7 +257,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
-                          time_first: bool = None, batch_size: int = None,
+                          time_first: bool = None, one_stretch: bool = False, batch_size: int = None,
                           progress=None) -> Counterfactuals:
     "Wachter et al.'s optimisation made sparse and contiguous for series: a change on the `area` of cells the map ranks highest for the wanted class only (the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: stretches of time rather than scattered cells; default: both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
     t0 = time.perf_counter()
@@ -278,8 +278,10 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     t, out = target.to(x.device), x.clone()
     todo, a = torch.arange(B), area
     while len(todo):                            # series that did not flip try again with twice the area, up to every cell
-        k = max(1, int(round(a * flat.shape[1])))
-        allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
+        if one_stretch: allowed = _best_stretch(flat.view(B, C, L).sum(1), max(1, int(round(a * L))))[:, None].expand(B, C, L)
+        else:
+            k = max(1, int(round(a * flat.shape[1])))
+            allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
         for s, e in chunk_ranges(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
             i = todo[s:e].to(x.device)
             change = _optimise_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin)
@@ -288,6 +290,13 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
         todo, a = todo[~flipped], min(1., a * 2)
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before)
+
+def _best_stretch(profile: Tensor, w: int) -> Tensor:
+    "The `w` consecutive steps (B, L) bool of each series' largest sum of `profile` (B, L)"
+    L = profile.shape[-1]
+    start = F.avg_pool1d(profile[:, None], min(w, L), stride=1)[:, 0].argmax(1)          # (B,)
+    steps = torch.arange(L, device=profile.device)
+    return (steps >= start[:, None]) & (steps < start[:, None] + w)
 
 def _optimise_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, margin) -> Tensor:
     "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small (L1) and contiguous (total variation), within [lo, hi]"

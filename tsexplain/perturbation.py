@@ -17,7 +17,7 @@ from .faithfulness import *
 from .attribution import series_only, sharpen_by_input_grads, step_logits
 
 # %% auto #0
-__all__ = ['tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
+__all__ = ['REPLACEMENTS', 'tsr', 'hierarchical_occlusion', 'dyna_mask', 'extremal_mask']
 
 # %% ../nbs/05a_perturbation.ipynb #108bfa25
 def _masked_copies(x: Tensor, b: Tensor, starts: Tensor, window: int, chans: Tensor = None, baseline: float = 0.) -> Tensor:
@@ -117,7 +117,7 @@ def hierarchical_occlusion(model, x, target=None, layer=None, window: int = None
         level = 0
         while len(b):
             drops = _cell_drops(model, x, base, score, t, b, c, s, e, batch_size, sal, progress, f'hierarchical_occlusion level {level}')
-            split = _above(drops, b, B, threshold) & (e - s > min_window)
+            split = _above(drops, b, B, threshold) & ((e - s) // 2 >= min_window)   # no half shorter than min_window
             b, c, s, e = b[split], c[split], s[split], e[split]
             half = (e - s + 1) // 2
             b, c, s, e = b.repeat(2), c.repeat(2), torch.cat([s, s + half]), torch.cat([s + half, e])
@@ -134,13 +134,23 @@ def _gaussian_blur(x: Tensor, sigma: Tensor, radius: int) -> Tensor:
     w = torch.exp(-offsets ** 2 / (2 * sigma[..., None] ** 2))
     return (windows * w).sum(-1) / w.sum(-1)
 
+REPLACEMENTS = ('conv', 'gru')
+
 class _Replacement(nn.Module):
-    "ExtremalMask's perturbation network: what replaces the masked cells, from the series itself (B, C, L) -> (B, C, L)"
-    def __init__(self, C: int, hidden: int = 32, kernel: int = 5):
+    """ExtremalMask's perturbation network: what replaces the masked cells, from the series itself (B, C, L) -> (B, C, L):
+    a two-layer temporal convolution (`kind='conv'`) or a bidirectional GRU read along time and a linear layer per step
+    (`kind='gru'`, time-interpret's network)"""
+    def __init__(self, C: int, hidden: int = 32, kernel: int = 5, kind: str = 'conv'):
         super().__init__()
-        self.net = nn.Sequential(nn.Conv1d(C, hidden, kernel, padding=kernel // 2), nn.GELU(),
-                                 nn.Conv1d(hidden, C, kernel, padding=kernel // 2))
-    def forward(self, x): return self.net(x)
+        self.kind = kind
+        if kind == 'gru':
+            self.rnn, self.head = nn.GRU(C, hidden, batch_first=True, bidirectional=True), nn.Linear(2 * hidden, C)
+        else: self.net = nn.Sequential(nn.Conv1d(C, hidden, kernel, padding=kernel // 2), nn.GELU(),
+                                       nn.Conv1d(hidden, C, kernel, padding=kernel // 2))
+    def forward(self, x):
+        if self.kind == 'conv': return self.net(x)
+        h, _ = self.rnn(x.transpose(1, 2))                         # (B, L, 2 hidden)
+        return self.head(h).transpose(1, 2)
 
 def _step_targets(logits: Tensor, target) -> Tensor:
     "The class to keep at every step (B, L) of step-wise logits (B, L, K): the predicted one, or `target` as an int, (B,) or (B, L)"
@@ -207,10 +217,12 @@ def dyna_mask(model, x, target=None, layer=None, area: float = 0.1, sigma_max: f
 @register_method('channel')
 def extremal_mask(model, x, target=None, layer=None, lambda_1: float = 1., lambda_2: float = 1., hidden: int = 32,
                   n_epochs: int = 300, lr: float = 0.1, batch_size: int = None, progress=None, seed: int = 0,
-                  loss: str = 'ce') -> Tensor:
-    "ExtremalMask: masks (B, C, L) with the masked cells replaced by a learned perturbation NN(x), as small as keeps the prediction"
+                  loss: str = 'ce', replacement: str = 'conv') -> Tensor:
+    """ExtremalMask: masks (B, C, L) with the masked cells replaced by a learned perturbation NN(x), as small as keeps the prediction;
+    NN a temporal convolution (`replacement='conv'`) or time-interpret's bidirectional GRU (`'gru'`), `hidden` units wide"""
+    if replacement not in REPLACEMENTS: raise ValueError(f"replacement is the network that fills masked cells, one of {REPLACEMENTS}; got {replacement!r}")
     C = check_input(model, x).shape[1]
     def perturb(xb, m, nn_): return m * xb + (1 - m) * nn_(xb)
     def penalty(m, xb, nn_): return lambda_1 * m.abs().mean() + lambda_2 * nn_(xb).abs().mean()
-    return _fit_masks(model, x, target, perturb, penalty, (lambda: _Replacement(C, hidden),), n_epochs, lr, batch_size,
+    return _fit_masks(model, x, target, perturb, penalty, (lambda: _Replacement(C, hidden, kind=replacement),), n_epochs, lr, batch_size,
                       progress, seed, 'ExtremalMask', loss)
