@@ -257,9 +257,9 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
-                          time_first: bool = None, one_stretch: bool = False, batch_size: int = None,
+                          time_first: bool = None, one_stretch: bool = True, batch_size: int = None,
                           progress=None) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on the `area` of cells the map ranks highest for the wanted class only (the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: stretches of time rather than scattered cells; default: both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
     t0 = time.perf_counter()
     if not 0 < area <= 1: raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area}")
     x, train_x, target, src, _, before = _setup(model, x, train_x, train_y, target, batch_size)
