@@ -91,6 +91,19 @@ def test_bad_options(tmp_path):
     r = run('--help')
     assert '(default: None)' not in r.stdout and 'any case' in r.stdout
 
+def test_explain_refuses_a_wrong_out_before_importing_torch(tmp_path):
+    "`tsexplain explain` checks --out before torch and fastai are imported: the user's folder is refused at once, untouched"
+    run_dir = tmp_path/'run'; run_dir.mkdir()
+    (run_dir/'model.json').write_text('{}'); (run_dir/'model.safetensors').write_bytes(b'')
+    mine = tmp_path/'results'; mine.mkdir(); (mine/'thesis.tex').write_text('years of work')
+    code = ("import sys\nfrom tsexplain.cli import main\ntry: main(sys.argv[1:])\nexcept SystemExit as e: print('exit', e.code)\n"
+            "print(sorted(m for m in ('torch', 'fastai') if m in sys.modules))")
+    r = subprocess.run([sys.executable, '-c', code, 'explain', str(run_dir), '--data', 'ECG200', '--out', str(mine)],
+                       capture_output=True, text=True, timeout=60)
+    assert 'exit 2' in r.stdout and '[]' in r.stdout, (r.stdout, r.stderr)
+    assert 'not a tsexplain maps store' in r.stderr and (mine/'thesis.tex').read_text() == 'years of work'
+    assert sorted(p.name for p in mine.iterdir()) == ['thesis.tex']
+
 def test_help_imports_no_torch():
     "Options are parsed before torch and fastai are imported: --help and argument errors are instant"
     code = "import sys; from tsexplain.cli import build_parser; build_parser().format_help(); print(sorted(m for m in ('torch', 'fastai', 'scipy') if m in sys.modules))"

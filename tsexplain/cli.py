@@ -125,6 +125,9 @@ def explain_main(argv) -> int:
     if args.chunk < 1 or args.bs < 1: parser.error("--chunk and --bs must be at least 1")
     model_file = Path(args.model)/'model.safetensors' if Path(args.model).is_dir() else Path(args.model)
     if not model_file.with_suffix('.json').exists(): parser.error(f"{args.model}: no model saved by save_ts_model there (model.safetensors + model.json)")
+    from tsexplain.datasets import check_store_path
+    try: check_store_path(args.out)                  # before torch is imported: a wrong --out is an instant error
+    except ValueError as e: parser.error(f"--out {e}")
     import torch, torch.distributed as dist
     gpu = torch.cuda.is_available() and not args.cpu
     if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():

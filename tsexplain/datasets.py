@@ -22,8 +22,8 @@ def fastai_path(folder: str) -> Path:
 __all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', 'FORECASTING', 'CLASS_NAMES', 'ARCHIVE_URL',
            'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'fastai_path', 'get_UCR_univariate_list',
            'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path',
-           'dataset_name', 'UnsafeArchiveError', 'replace_file', 'remove_stale', 'safe_extract', 'download_file',
-           'untar_ts']
+           'dataset_name', 'UnsafeArchiveError', 'replace_file', 'remove_stale', 'safe_extract', 'is_maps_store',
+           'check_store_path', 'download_file', 'untar_ts']
 
 # %% ../nbs/00_datasets.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -259,6 +259,21 @@ def safe_extract(archive, dest, max_bytes: int = None, max_ratio: float = None, 
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+# %% ../nbs/00_datasets.ipynb #b8d4f2a1
+def is_maps_store(out: Path) -> bool:
+    "Whether `out` is a Zarr store that tsexplain made (its attributes name a model fingerprint; it has a done flag per chunk)"
+    out = Path(out)
+    if not (out/'zarr.json').is_file() or not (out/'done').is_dir(): return False
+    try: return 'model_fingerprint' in json.loads((out/'zarr.json').read_text()).get('attributes', {})
+    except (OSError, ValueError, AttributeError): return False
+
+def check_store_path(out: Path):
+    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store: nothing of the user's is overwritten"
+    out = Path(out)
+    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is an existing file: give the path of a Zarr store to write (a folder, e.g. maps.zarr)")
+    if out.is_dir() and any(out.iterdir()) and not is_maps_store(out):
+        raise ValueError(f"{out} holds files that are not a tsexplain maps store: nothing was changed; choose a new or empty folder")
 
 # %% ../nbs/00_datasets.ipynb #e930557f
 _CHUNK = 1 << 16

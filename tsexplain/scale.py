@@ -16,15 +16,15 @@ from fastcore.basics import patch, ifnone
 from fastai.learner import Learner
 from .hooks import *
 from .targets import *
-from .datasets import replace_file
+from .datasets import replace_file, is_maps_store, check_store_path
 from .faithfulness import faithfulness, weights_fingerprint
 from .attribution import maps_and_logits, prediction_record, learner_inputs, learner_method, default_method, dl_batch
 
 
 # %% auto #0
-__all__ = ['NpzStream', 'job_meta', 'is_maps_store', 'check_store_path', 'store_lock', 'create_maps_store', 'input_digest',
-           'verify_chunk_input', 'check_maps_store', 'write_chunk', 'NpyReader', 'FolderSeries', 'open_series',
-           'data_fingerprint', 'dist_info', 'explain_to_zarr']
+__all__ = ['NpzStream', 'job_meta', 'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input', 'check_maps_store',
+           'write_chunk', 'NpyReader', 'FolderSeries', 'open_series', 'data_fingerprint', 'dist_info',
+           'explain_to_zarr']
 
 # %% ../nbs/11_scale.ipynb #ce395575
 class NpzStream:
@@ -73,20 +73,6 @@ def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: st
                 target=None if target is None else json.loads(json.dumps(np.asarray(target).tolist())),
                 model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint, chunk=int(chunk),
                 n_series=int(n_series), classes=[str(v) for v in classes], tsexplain_version=_version('tsexplain'))
-
-def is_maps_store(out: Path) -> bool:
-    "Whether `out` is a Zarr store that tsexplain made (its attributes name a model fingerprint; it has a done flag per chunk)"
-    out = Path(out)
-    if not (out/'zarr.json').is_file() or not (out/'done').is_dir(): return False
-    try: return 'model_fingerprint' in json.loads((out/'zarr.json').read_text()).get('attributes', {})
-    except (OSError, ValueError, AttributeError): return False
-
-def check_store_path(out: Path):
-    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store: nothing of the user's is overwritten"
-    out = Path(out)
-    if out.exists() and not out.is_dir(): raise ValueError(f"{out} is an existing file: give the path of a Zarr store to write (a folder, e.g. maps.zarr)")
-    if out.is_dir() and any(out.iterdir()) and not is_maps_store(out):
-        raise ValueError(f"{out} holds files that are not a tsexplain maps store: nothing was changed; choose a new or empty folder")
 
 @contextmanager
 def store_lock(out: Path):
