@@ -273,12 +273,13 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     if smooth > 1:                                   # stretches, not scattered cells: the map averaged over `smooth` steps
         flat = F.avg_pool1d(flat, smooth, stride=1, padding=smooth // 2, count_include_pad=False)[..., :L]
     flat = flat.expand(B, C, L).flatten(1)
+    profile = flat.view(B, C, L).sum(1)             # (B, L): where along time the map is largest, for `one_stretch`
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
     t, out = target.to(x.device), x.clone()
     todo, a = torch.arange(B), area
     while len(todo):                            # series that did not flip try again with twice the area, up to every cell
-        if one_stretch: allowed = _best_stretch(flat.view(B, C, L).sum(1), max(1, int(round(a * L))))[:, None].expand(B, C, L)
+        if one_stretch: allowed = _best_stretch(profile, max(1, int(round(a * L))))[:, None].expand(B, C, L)
         else:
             k = max(1, int(round(a * flat.shape[1])))
             allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
