@@ -29,14 +29,22 @@ from tsexplain import interactive_pages as _interactive_pages
 from tsexplain.interactive_pages import *
 from tsexplain import counterfactual as _counterfactual
 from tsexplain.counterfactual import *
+from tsexplain import importance as _importance, motifs as _motifs, prototypes as _prototypes
+from tsexplain.importance import *
+from tsexplain.motifs import *
+from tsexplain.prototypes import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
 _modules = (_data, _core, _models, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
-            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual)
+            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual, _importance, _motifs, _prototypes)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})
 try: __version__ = _version('tsexplain')
 except _NotFound: __version__ = 'unknown'
-```"""
+```
+
+Modules:
+
+- `tsexplain.motifs`: For each class, the subsequences the maps rank first in its correctly predicted series, z-normalised and clustered; a medoid per cluster with its spread, prevalence and positions — and its **evidence measured on the model**: removing its occurrences lowers the class's probability by so much against random windows of the same size, and pasting it into series of other classes moves them toward the class."""

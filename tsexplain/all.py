@@ -36,11 +36,15 @@ from . import interactive_pages as _interactive_pages
 from .interactive_pages import *
 from . import counterfactual as _counterfactual
 from .counterfactual import *
+from . import importance as _importance, motifs as _motifs, prototypes as _prototypes
+from .importance import *
+from .motifs import *
+from .prototypes import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
 _modules = (_data, _core, _models, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
-            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual)
+            _evaluate, _scale, _interactive, _interactive_pages, _counterfactual, _importance, _motifs, _prototypes)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})
