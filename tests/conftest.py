@@ -31,7 +31,7 @@ def cache_files(home):
 QUICK_SKIPS_FILES = {'test_docs.py', 'test_cli.py', 'test_scale.py', 'test_tsai.py', 'test_reloaded.py', 'test_packaging.py',
                      'test_download_safety.py', 'test_masks.py', 'test_planted.py', 'test_interactive.py', 'test_transformers.py',
                      'test_readers_fuzz.py'}
-QUICK_SKIPS_FIXTURES = {'regressor', 'sigmoid_learners'}
+QUICK_SKIPS_FIXTURES = {'regressor', 'sigmoid_learners', 'planted_learner'}
 QUICK_SKIPS_TESTS = {
     'test_any_model.py::test_shap_from_the_learner_methods', 'test_engine.py::test_integrated_gradients_completeness',
     'test_faithfulness.py::test_default_is_the_most_faithful_and_cached', 'test_interop.py::test_padding_is_not_coloured_by_the_map',

@@ -80,9 +80,10 @@ def metric_of(values: Tensor, metric: str, dim: int = -2) -> Tensor:
     m = values.mean(dim)
     return m.sqrt() if metric == 'rmse' else m
 
-def _check_metric(metric, task: dict) -> str:
+def _check_metric(metric, task: dict, by: str = 'channel') -> str:
+    "The metric asked for, checked against the task; by default the RMSE of a regressor, the accuracy of a classifier (its loss by step: one step alone rarely changes a prediction)"
     regression = is_regression(task)
-    metric = metric or ('rmse' if regression else 'accuracy')
+    metric = metric or ('rmse' if regression else 'loss' if by == 'step' else 'accuracy')
     if metric not in IMPORTANCE_METRICS:
         raise ValueError(f"metric must be one of {list(IMPORTANCE_METRICS)}; got {metric!r}")
     if (IMPORTANCE_METRICS[metric] == 'regression') != regression:
@@ -206,7 +207,7 @@ def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_
         raise ValueError(f"n_repeats must be a whole number of at least 2 (the interval comes from the repeats); got {n_repeats!r}")
     if not 0 < level < 1: raise ValueError(f"level must be between 0 and 1 (0.95 for a 95 % interval); got {level!r}")
     task = model_task(model)
-    metric = _check_metric(metric, task)
+    metric = _check_metric(metric, task, by)
     out = model_outputs(model, x, batch_size)
     yv = _labels(y, out, task).to(out.device)
     x = x.to(out.device)

@@ -36,8 +36,8 @@ class Motif:
     "A shape the model looks for in one class: the medoid of the subsequences its maps rank first in the class's correctly predicted series, with its evidence"
     cls: str                  # the class (a regressor: 'high' or 'low', the highest or lowest predicted tenth)
     channel: int
-    shape: np.ndarray         # (length,) the medoid occurrence, in the user's units when known
-    band: np.ndarray          # (2, length) 10th and 90th percentiles of the clustered occurrences, at the medoid's level and spread
+    shape: np.ndarray         # (length,) the mean of its aligned occurrences (z-normalised), at the medoid's level and spread, in the user's units when known
+    band: np.ndarray          # (2, length) 10th and 90th percentiles of the aligned occurrences, at the same level and spread
     length: int
     prevalence: float         # share of the class's series holding it (z-normalised distance within the cluster's cut)
     other_prevalence: float   # the same share among the other classes' series
@@ -47,7 +47,7 @@ class Motif:
     paste_gain: float         # mean rise of the class's probability when the medoid is pasted into the other classes' series
     flipped: float            # share of those series then predicted as the class (NaN for a regressor)
     n_members: int            # occurrences clustered into it
-    centroid: np.ndarray = None   # (length,) the mean of the aligned occurrences, at the medoid's level and spread (less noisy than one occurrence)
+    medoid: np.ndarray = None     # (length,) the one occurrence nearest all the others, as it is in its series (noisier than `shape`)
     scale: float = 1.         # what the drops are measured in: 1 for probabilities, the spread of ŷ for a regressor
     @property
     def supported(self) -> bool:
@@ -170,12 +170,13 @@ def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tens
     the same for `n_random` random windows of the same length and channel in the same series, mean rise of the score when
     `values` are pasted into the other series at the occurrences' median start, share of those then predicted as the class)"""
     L = x.shape[-1]
-    hm = torch.tensor([int(i) for i in g['members'] if int(i) in pos_of], dtype=torch.long)
+    holding = [k for k, i in enumerate(g['members'].tolist()) if i in pos_of]
+    hm = g['members'][holding]
     hp = torch.tensor([pos_of[int(i)] for i in hm], dtype=torch.long)
     tg = torch.full((len(hm),), g['target'], dtype=torch.long)
     score = lambda xs, t: _scores_of(model, xs, t, task, g['sign'], batch_size)
     cc = torch.full((len(hm),), c, dtype=torch.long, device=x.device)
-    s0 = score(x[hm], tg)
+    s0 = g['member_scores'][holding]
     s1 = score(_removed(x[hm], cc, hp.to(x.device), m), tg)
     rs = torch.randint(0, L - m + 1, (len(hm) * n_random,), generator=gen)
     sr = score(_removed(x[hm].repeat(n_random, 1, 1), cc.repeat(n_random), rs.to(x.device), m), tg.repeat(n_random))
@@ -184,7 +185,7 @@ def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tens
     if not len(others): return drop, random_drop, float('nan'), float('nan')
     start = int(np.median(hp.numpy())) if len(hp) else default_start
     to = torch.full((len(others),), g['target'], dtype=torch.long)
-    before = model_outputs(model, x[others], batch_size).cpu()
+    before = g['others_outputs']
     after = model_outputs(model, _pasted(x[others], c, start, values), batch_size).cpu()
     gain = float((g['sign'] * (target_probs(after, to, task) - target_probs(before, to, task))).mean())
     if is_regression(task): return drop, random_drop, gain, float('nan')
@@ -234,6 +235,8 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
             if verbose: print(f"motifs: class {g['name']} skipped: none of its {len(g['own'])} series is predicted correctly")
             continue
         target = torch.full((len(I),), g['target'], dtype=torch.long)
+        g['member_scores'] = g['sign'] * target_probs(out[I], target, task)               # shared by the group's motifs
+        g['others_outputs'] = out[g['others']]
         maps = g['sign'] * compute_maps(model, x[I], method, target=g['target']).float().cpu()   # (B, K, L)
         if maps.ndim != 3 or maps.shape[-1] != L:
             raise ValueError(f"{method_name(method)} gives maps of shape {tuple(maps.shape)}, not aligned with the {L} steps: choose another method")
@@ -270,7 +273,7 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
             k_med = _medoid(Dm)
             med = int(mem[k_med])
             shape_z, b_med, s_med = W[med, h], int(b_of[med]), int(starts[med])
-            # each member at its shift best aligned with the medoid: the band and the centroid
+            # each member at its shift best aligned with the medoid: the band and the mean shape
             dz = (W[mem] - shape_z).pow(2).sum(-1).sqrt().masked_fill(~valid[mem], float('inf'))    # (M, 2h+1)
             aligned = W[mem][torch.arange(len(mem)), dz.argmin(1)]                                  # (M, m)
             own, others = g['own'], g['others']
@@ -282,13 +285,13 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
             other_prev = float((_best_match(xc[others, c], shape_z)[0] <= radius).float().mean()) if len(others) else float('nan')
             drop, random_drop, gain, flipped = motif_evidence(model, x, g, c, dict(positions), x[I[b_med], c, s_med:s_med + m],
                                                               s_med, m, n_random, gen, task, batch_size)
-            shape = units[I[b_med], c, s_med:s_med + m].numpy()
-            mu, sd = shape.mean(), shape.std()
+            medoid = units[I[b_med], c, s_med:s_med + m].numpy()
+            mu, sd = medoid.mean(), medoid.std()
             band = np.percentile(aligned.numpy() * sd + mu, [10, 90], axis=0)
-            centroid = aligned.mean(0).numpy()
-            centroid = (centroid - centroid.mean()) / (centroid.std() + 1e-12) * sd + mu
+            mean = aligned.mean(0).numpy()
+            shape = (mean - mean.mean()) / (mean.std() + 1e-12) * sd + mu
             group_found.append(Motif(g['name'], int(c), shape, band, m, prevalence, other_prev, positions, drop, random_drop,
-                                     gain, flipped, len(mem), centroid, scale))
+                                     gain, flipped, len(mem), medoid, scale))
         found += sorted(group_found, key=lambda mo: -mo.evidence)
     labels = (torch.as_tensor(yv) if yv is not None else
               torch.full((N,), -1, dtype=torch.long).index_fill(0, groups[0]['members'], 1).index_fill(0, groups[1]['members'], 0))
@@ -350,7 +353,7 @@ def show_motifs(mo: Motifs, n_context: int = 3, figsize=None, savefig=None, show
             col = f'C{r % 10}'
             t = np.arange(m.length)
             top.fill_between(t, m.band[0], m.band[1], color=col, alpha=0.25, lw=0, label='10–90 % of occurrences')
-            top.plot(t, m.shape, color=col, lw=2, label='medoid')
+            top.plot(t, m.shape, color=col, lw=2, label='mean of occurrences')
             top.legend(fontsize=6, loc='best'); top.tick_params(labelsize=7)
             weak = not m.supported
             flip = '' if np.isnan(m.flipped) else f' · pasted: {m.flipped:.0%} flip'
