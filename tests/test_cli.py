@@ -32,6 +32,7 @@ def test_report_opens_in_a_browser(one_epoch, tmp_path):
     assert 'saved report' in r.stdout and report.exists()
     dom = render(report.as_uri(), screenshot=tmp_path/'report.png')
     assert '<title>tsexplain report: ECG200</title>' in dom and 'Test accuracy' in dom and 'Explained series' in dom and 'What would change the prediction' in dom
+    assert 'What the model learned' in dom and 'Motifs of each class' in dom and 'Prototypes and criticisms' in dom
     assert dom.count('<img') >= 8 and 'data:image/png;base64,' in dom       # figures embedded: no server, no other files
     assert dom.count('<tr') >= 101 + 5                                      # every test series and the header; the methods scored
     assert 'tsx-explore' in dom and 'js-plotly-plot' in dom and not re.search(r'<script[^>]+src=', report.read_text())   # the explorer, offline

@@ -639,6 +639,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'tsexplain.report._counterfactual_section': ( 'report.html#_counterfactual_section',
                                                                                 'tsexplain/report.py'),
                                   'tsexplain.report._explorer': ('report.html#_explorer', 'tsexplain/report.py'),
+                                  'tsexplain.report._learned_section': ('report.html#_learned_section', 'tsexplain/report.py'),
                                   'tsexplain.report._method_choice': ('report.html#_method_choice', 'tsexplain/report.py'),
                                   'tsexplain.report._predicted_vs_true': ('report.html#_predicted_vs_true', 'tsexplain/report.py'),
                                   'tsexplain.report._regression_picks': ('report.html#_regression_picks', 'tsexplain/report.py'),

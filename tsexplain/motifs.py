@@ -273,23 +273,36 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
             k_med = _medoid(Dm)
             med = int(mem[k_med])
             shape_z, b_med, s_med = W[med, h], int(b_of[med]), int(starts[med])
-            # each member at its shift best aligned with the medoid: the band and the mean shape
-            dz = (W[mem] - shape_z).pow(2).sum(-1).sqrt().masked_fill(~valid[mem], float('inf'))    # (M, 2h+1)
-            aligned = W[mem][torch.arange(len(mem)), dz.argmin(1)]                                  # (M, m)
+            # each member at its shift best aligned with the medoid, then twice with the members' mean (less noisy than
+            # one occurrence): the band and the mean shape
+            template = shape_z
+            for _ in range(3):
+                dz = (W[mem] - template).pow(2).sum(-1).sqrt().masked_fill(~valid[mem], float('inf'))  # (M, 2h+1)
+                aligned = W[mem][torch.arange(len(mem)), dz.argmin(1)]                                 # (M, m)
+                near = dz.min(1).values <= dz.min(1).values.quantile(0.8)       # the mean of the nearest 80 %: a
+                template = znorm(aligned[near].mean(0))                         # stray partial occurrence does not blur it
+            dz = (W[mem] - template).pow(2).sum(-1).sqrt().masked_fill(~valid[mem], float('inf'))     # reach, from the mean shape
             own, others = g['own'], g['others']
-            d_own, p_own = _best_match(xc[own, c], shape_z)
             radius = min(cut, float(dz.min(1).values.max()) + 1e-6)   # as far as the clustered occurrences reach, never past the cut
-            holds = d_own <= radius
+            # the occurrences wherever they are in the class's series (no limit on the shift), twice: the shape and its band
+            # are those of the nearest 80 % of them, z-normalised (at the medoid's level and spread when drawn)
+            for _ in range(2):
+                d_own, p_own = _best_match(xc[own, c], template)
+                holds = d_own <= radius
+                positions = [(int(own[i]), int(p_own[i])) for i in holds.nonzero()[:, 0]]
+                if not positions: break
+                occ = znorm(torch.stack([xc[i, c, p:p + m] for i, p in positions]))
+                dist = (occ - template).pow(2).sum(-1)
+                aligned = occ[dist <= dist.quantile(0.8)]
+                template = znorm(aligned.mean(0))
             prevalence = float(holds.float().mean())
-            positions = [(int(own[i]), int(p_own[i])) for i in holds.nonzero()[:, 0]]
-            other_prev = float((_best_match(xc[others, c], shape_z)[0] <= radius).float().mean()) if len(others) else float('nan')
+            other_prev = float((_best_match(xc[others, c], template)[0] <= radius).float().mean()) if len(others) else float('nan')
             drop, random_drop, gain, flipped = motif_evidence(model, x, g, c, dict(positions), x[I[b_med], c, s_med:s_med + m],
                                                               s_med, m, n_random, gen, task, batch_size)
             medoid = units[I[b_med], c, s_med:s_med + m].numpy()
             mu, sd = medoid.mean(), medoid.std()
             band = np.percentile(aligned.numpy() * sd + mu, [10, 90], axis=0)
-            mean = aligned.mean(0).numpy()
-            shape = (mean - mean.mean()) / (mean.std() + 1e-12) * sd + mu
+            shape = template.numpy() * sd + mu
             group_found.append(Motif(g['name'], int(c), shape, band, m, prevalence, other_prev, positions, drop, random_drop,
                                      gain, flipped, len(mem), medoid, scale))
         found += sorted(group_found, key=lambda mo: -mo.evidence)
