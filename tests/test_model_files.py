@@ -125,3 +125,26 @@ def test_special_and_oversized_files_are_refused_at_once(saved, tmp_path, kind):
     t0 = time.time()
     with pytest.raises(ModelFileError, match='not a regular file|bytes, over'): load_ts_model(wf)
     assert time.time() - t0 < 5
+
+
+def test_a_failed_save_keeps_the_earlier_model(tmp_path):
+    "Whatever stops a save stops it before a byte is written: the model already at that path stays whole and loadable"
+    X = np.random.default_rng(0).normal(size=(24, 1, 30)).astype(np.float32)
+    dls = TSDataLoaders.from_arrays(X, (X[:, 0, :5].mean(1) > 0).astype(int), bs=8)
+    f = save_ts_model(ts_learner(dls, FCN, seed=0), tmp_path/'m')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    plain = DataLoaders.from_dsets([(torch.zeros(1, 30), 0)] * 4, [(torch.zeros(1, 30), 0)] * 2, bs=2)   # no vocab to record
+    with pytest.raises(AttributeError): save_ts_model(Learner(plain, FCN(1, 2), loss_func=CrossEntropyLossFlat()), f)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before          # no temporaries left, nothing replaced
+    assert not load_ts_model(f).model.training
+
+
+def test_a_hand_built_regression_learner_saves_as_regression(tmp_path):
+    "The task is read from the learner (its loss and DataLoaders), not only from a model ts_learner built; a training set smaller than a batch still records the length"
+    X = np.random.default_rng(1).normal(size=(5, 2, 40)).astype(np.float32)
+    dls = TSDataLoaders.from_arrays(X, X[:, 0].mean(1), X, X[:, 0].mean(1), bs=16)
+    model = FCN(2, 1)
+    f = save_ts_model(Learner(dls, model, loss_func=MSELossFlat()), tmp_path/'r')
+    back = load_ts_model(f)
+    assert back.ts_meta['task']['task'] == 'regression' and back.ts_meta['seq_len'] == 40 and back.ts_meta['vocab'] == []
+    assert not back.model.training                               # returned in eval mode: a direct call keeps BatchNorm statistics

@@ -190,3 +190,18 @@ def test_reloaded_tsai_regressor_with_its_own_loss_is_refused_until_declared(tmp
     with pytest.raises(ValueError, match="declare_output\\(learn.model, 'regression'\\)"): back.cam(X[:2], method='input_x_grad')
     declare_output(back.model, 'regression')
     torch.testing.assert_close(back.cam(X[:2], method='input_x_grad'), live, atol=1e-5, rtol=1e-4)
+
+
+def test_a_forecasters_store_takes_its_target(tmp_path):
+    "explain_to_zarr on a 3-step forecaster: target=2 (step 3) and target=(step, channel) reach the first series' trial run too"
+    series = np.random.default_rng(0).normal(size=80).astype(np.float32).cumsum()
+    dls = TSDataLoaders.from_series(series, lookback=24, horizon=3, bs=4)
+    X = np.stack([series[i:i + 24] for i in range(12)])[:, None]
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    with pytest.raises(ValueError, match='target=k'): explain_to_zarr(learn, X, tmp_path/'none.zarr', method='saliency', progress=False)
+    import zarr
+    for target, name in ((2, 'two.zarr'), ((2, 0), 'pair.zarr')):
+        g = zarr.open_group(str(explain_to_zarr(learn, X, tmp_path/name, method='saliency', target=target, chunk=5, progress=False)), mode='r')
+        assert (g['explained'][:] == 2).all() and g['maps'].shape == (12, 1, 24)
+    two, pair = (zarr.open_group(str(tmp_path/n), mode='r')['maps'][:] for n in ('two.zarr', 'pair.zarr'))
+    np.testing.assert_array_equal(two, pair)                 # step 3 of channel 0 either way

@@ -5,6 +5,7 @@ attention weights and SHAP values; `learn.cam` for series of a Learner (`learn.e
 
 # %% ../nbs/05_attribution.ipynb #b957eb17
 from __future__ import annotations
+import math
 from collections import namedtuple
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,7 +128,7 @@ def _window_counts(L: int, starts: Tensor, window: int) -> Tensor:
     "How many windows cover each time step (L,)"
     edges = torch.zeros(L + 1, device=starts.device)
     edges.index_add_(0, starts, torch.ones_like(starts, dtype=edges.dtype))
-    edges.index_add_(0, starts + window, -torch.ones_like(starts, dtype=edges.dtype))
+    edges.index_add_(0, (starts + window).clamp_max(L), -torch.ones_like(starts, dtype=edges.dtype))
     return edges.cumsum(0)[:L]
 
 @register_method('channel')
@@ -144,7 +145,9 @@ def occlusion(model, x, target=None, layer=None, window: int = None, stride: int
         logits = check_logits(model(x))
         t = resolve_targets(logits, target)
         score = target_scores(logits, t)
-        starts = torch.arange(0, L - window + 1, stride, device=x.device)
+        # captum's placement: every `stride` steps until the last steps are covered (a last window that would pass the end is
+        # cut there), so no step is left out when the windows do not tile the series
+        starts = torch.arange(math.ceil((L - window) / stride) + 1, device=x.device) * stride
         base, P = make_baseline(x, baseline), len(starts) * (C if per_channel else 1)
         total = torch.zeros(B, C, L, device=x.device)
         for s, e in chunk_ranges(B * P, batch_size, progress, 'occlusion'):    # masks made per chunk: memory bounded by batch_size

@@ -239,33 +239,43 @@ def _arch_name(model) -> str:
                                       "hparams saved), or save its state_dict with safetensors yourself")
     return name
 
-def _write_atomic(fname: Path, write):
-    tmp = fname.with_name(fname.name + '.tmp')
-    try: write(tmp); replace_file(tmp, fname)
-    finally:
-        if tmp.exists(): tmp.unlink()
+def _saved_task(learn: Learner) -> dict:
+    "What the saved model predicts: told by the learner (its loss and DataLoaders), else by the model's declaration or `ts_task`"
+    from tsexplain.targets import learner_task, model_task
+    rec = learner_task(learn) or model_task(learn.model)
+    return dict(task=rec['task'], horizon=rec.get('horizon') if rec['task'] == 'regression' else None)
 
-def _is_regression_model(model) -> bool: return (getattr(model, 'ts_task', None) or {}).get('task') == 'regression'
+def _seq_len(learn: Learner):
+    "The series length of the learner's training items (the first one: a training set smaller than a batch has no batch), else `learn.seq_len`"
+    ds = getattr(learn.dls, 'train_ds', None)
+    if ds is not None and len(ds): return int(np.shape(ds[0][0])[-1])
+    return getattr(learn, 'seq_len', None)
 
 def save_ts_model(learn: Learner, fname) -> Path:
-    "Weights to `fname` (.safetensors) and what rebuilds the learner to `fname` with .json: no pickle. Returns the weights' path"
-    from safetensors.torch import save_file
+    "Weights to `fname` (.safetensors) and what rebuilds the learner to `fname` with .json: no pickle. Everything is computed before a byte is written, and both files go to temporaries first: a model already at `fname` is kept whole when saving fails. Returns the weights' path"
+    from safetensors.torch import save as save_bytes
     from importlib.metadata import version
     fname = Path(fname).with_suffix('.safetensors')
-    fname.parent.mkdir(parents=True, exist_ok=True)
     model, dls = learn.model, learn.dls
     arch = _arch_name(model)
     hparams = dict(getattr(model, 'hparams', None) or dict(c_in=model.c_in, c_out=model.c_out))
+    task = _saved_task(learn)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    _write_atomic(fname, lambda p: save_file(state, str(p), metadata={'format': MODEL_FORMAT}))
-    xb = dls.one_batch()[0] if len(dls.train_ds) else None
+    blob = save_bytes(state, metadata={'format': MODEL_FORMAT})
     meta = dict(format=MODEL_FORMAT, tsexplain_version=version('tsexplain'), arch=arch, hparams=hparams,
-                c_in=int(hparams.get('c_in', model.c_in)), c_out=int(hparams.get('c_out', model.c_out)),
-                seq_len=int(xb.shape[-1]) if xb is not None else getattr(learn, 'seq_len', None),
-                vocab=[] if _is_regression_model(model) else [str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
-                task=dict(getattr(model, 'ts_task', None) or dict(task='classification', horizon=None)),
-                weights_sha256=hashlib.sha256(fname.read_bytes()).hexdigest())
-    _write_atomic(fname.with_suffix('.json'), lambda p: p.write_text(json.dumps(meta, indent=1)))
+                c_in=int(hparams.get('c_in', model.c_in)), c_out=int(hparams.get('c_out', model.c_out)), seq_len=_seq_len(learn),
+                vocab=[] if task['task'] == 'regression' else [str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
+                task=task, weights_sha256=hashlib.sha256(blob).hexdigest())
+    text = json.dumps(meta, indent=1)
+    fname.parent.mkdir(parents=True, exist_ok=True)
+    jname = fname.with_suffix('.json')
+    tmp_w, tmp_j = fname.with_name(fname.name + '.tmp'), jname.with_name(jname.name + '.tmp')
+    try:
+        tmp_w.write_bytes(blob); tmp_j.write_text(text)
+        replace_file(tmp_w, fname); replace_file(tmp_j, jname)     # the .json last: it is what says the weights are whole
+    finally:
+        for t in (tmp_w, tmp_j):
+            if t.exists(): t.unlink()
     return fname
 
 def _lazy_learner_method(name: str, module: str):
@@ -442,6 +452,7 @@ def load_ts_model(fname, device=None) -> Learner:
         learn = Learner(dls, model, loss_func=BCEWithLogitsLossFlat() if single else CrossEntropyLossFlat(),
                         metrics=binary_accuracy if single else accuracy)
     learn.ts_meta = meta
+    model.eval()                                # ready to explain: a direct call must not update BatchNorm statistics
     if device is not None:
         learn.model.to(device); learn.dls.device = torch.device(device)
     return learn

@@ -9,6 +9,7 @@ import csv, io, re
 from pathlib import Path
 import warnings
 import numpy as np
+from fastcore.basics import listify
 from .datasets import untar_ts, bundled_path, FORECASTING
 
 # %% auto #0
@@ -271,18 +272,67 @@ def dataset_files(dsname: str, path=None, ext: str = None) -> tuple[Path, Path]:
     raise FileNotFoundError(f"No {dsname}_TRAIN / {dsname}_TEST files in {path}")
 
 # %% ../nbs/00a_readers.ipynb #354db661
-def read_forecast_series(name_or_path) -> tuple[np.ndarray, np.ndarray]:
-    "A bundled series to forecast (`FORECASTING`: 'Airline', 'solar') or a two-column csv file (time, value): values float32 (T,), time stamps str (T,)"
+def _is_number(tok: str) -> bool: return tok.strip(_WS) in MISSING or bool(_NUMBER.fullmatch(tok.strip(_WS)))
+
+def _check_stamps(stamps: list, linenos: list, where: _Lines):
+    "Refuse repeated time stamps, and stamps out of order when they read as dates or numbers (naming the lines)"
+    seen = {}
+    for s, n in zip(stamps, linenos):
+        if s in seen: raise where.error(n, f"time stamp {s[:40]!r} already on line {seen[s]}: one value per time step (aggregate or drop the repeats)")
+        seen[s] = n
+    import pandas as pd, warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        t = pd.to_numeric(pd.Series(stamps), errors='coerce')
+        if t.isna().any(): t = pd.to_datetime(pd.Series(stamps), errors='coerce', utc=True)
+    if t.isna().any() or len(t) < 2: return                   # stamps that are neither dates nor numbers: their order is the file's
+    back = np.flatnonzero(np.diff(t.to_numpy()).astype(float) < 0) if t.dtype.kind != 'M' else np.flatnonzero(t.diff().dt.total_seconds().to_numpy()[1:] < 0)
+    if len(back): raise where.error(linenos[back[0] + 1], f"time stamp {stamps[back[0] + 1][:40]!r} comes before the one above it: sort the file by time")
+
+def read_forecast_series(name_or_path, columns=None, time=None) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled series to forecast (`FORECASTING`: 'Airline', 'solar') or a csv file of rows (time, value, ...): values float32
+    (T,) for one value column or (C, T) for several (`columns`: names or positions to keep, in that order; an unnamed column,
+    a row index, is left out), time stamps str (T,). The first line is read as column names when its value fields are not
+    numbers (a file without a header keeps its first value); `time`: the time column (default: the first whose first value is
+    not a number, else the first). Repeated or out-of-order time stamps are refused with their line"""
     p = Path(name_or_path)
     if str(name_or_path) in FORECASTING: p = bundled_path('forecasting')/f'{name_or_path}.csv'
     if p.suffix.lower() != '.csv' or not p.is_file():
         raise FileNotFoundError(f"No series {str(name_or_path)!r}: name one of {FORECASTING} or a .csv file of (time, value) rows")
-    where, stamps, values = _Lines(p), [], []
+    where = _Lines(p)
     lines, complete = _read_lines(p)
-    for lineno, l in enumerate(lines[1:], 2):              # the first line names the columns
-        if not l.strip(_WS): continue
-        toks = l.strip(_WS).split(',')
-        if len(toks) != 2: raise where.error(lineno, f"expected 2 fields (time, value), got {len(toks)}{_cut(lineno == len(lines), complete)}")
-        stamps.append(toks[0].strip(_WS)); values.append(_to_float(toks[1], where, lineno))
+    rows = [(n, [t.strip(_WS) for t in l.strip(_WS).split(',')]) for n, l in enumerate(lines, 1) if l.strip(_WS)]
+    if not rows: raise ValueError(f"{p}: the file holds no values")
+    first_data = rows[1][1] if len(rows) > 1 and not all(map(_is_number, rows[0][1][1:])) else rows[0][1]
+    width = len(rows[0][1])
+    if width < 2: raise where.error(rows[0][0], "expected at least 2 fields (time, value)")
+    if time is None: tc = next((i for i, v in enumerate(first_data) if not _is_number(v)), 0)
+    elif isinstance(time, str):
+        if time not in rows[0][1]: raise ValueError(f"{p}: no column named {time!r}; the columns are {rows[0][1]}")
+        tc = rows[0][1].index(time)
+    else: tc = int(time)
+    has_header = not all(_is_number(v) for i, v in enumerate(rows[0][1]) if i != tc)
+    names = rows[0][1] if has_header else [str(i) for i in range(width)]
+    data = rows[1:] if has_header else rows
+    candidates = [i for i in range(width) if i != tc and names[i] != '']
+    if columns is None: keep = candidates
+    else:
+        keep = []
+        for c in listify(columns):
+            if isinstance(c, str):
+                if c not in names or names.index(c) == tc:
+                    raise ValueError(f"{p}: no value column named {c!r}; the value columns are {[names[i] for i in candidates]}")
+                keep.append(names.index(c))
+            elif isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c < width and c != tc: keep.append(int(c))
+            else: raise ValueError(f"{p}: columns holds {c!r}, which is neither a value column's name nor its position (0 to {width - 1}, not the time column {tc})")
+        if len(set(keep)) != len(keep): raise ValueError(f"{p}: columns names a column twice: {columns!r}")
+    if not keep: raise ValueError(f"{p}: no value column beside the time column")
+    stamps, values, linenos = [], [], []
+    for lineno, toks in data:
+        if len(toks) != width:
+            raise where.error(lineno, f"expected {width} fields ({', '.join(names)}), got {len(toks)}{_cut(lineno == len(lines), complete)}")
+        stamps.append(toks[tc]); values.append([_to_float(toks[i], where, lineno) for i in keep]); linenos.append(lineno)
     if not values: raise ValueError(f"{p}: the file holds no values")
-    return np.array(values, dtype=np.float32), np.array(stamps, dtype=str)
+    _check_stamps(stamps, linenos, where)
+    v = np.array(values, dtype=np.float32).T
+    return (v[0] if len(keep) == 1 else v), np.array(stamps, dtype=str)

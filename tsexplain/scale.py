@@ -23,7 +23,7 @@ from .attribution import maps_and_logits, prediction_record, learner_inputs, lea
 
 # %% auto #0
 __all__ = ['NpzStream', 'job_meta', 'store_lock', 'create_maps_store', 'input_digest', 'verify_chunk_input', 'check_maps_store',
-           'write_chunk', 'NpyReader', 'FolderSeries', 'open_series', 'data_fingerprint', 'dist_info',
+           'write_chunk', 'NpyReader', 'FolderSeries', 'open_series', 'data_fingerprint', 'dist_info', 'target_slice',
            'explain_to_zarr']
 
 # %% ../nbs/11_scale.ipynb #ce395575
@@ -309,6 +309,12 @@ def _barrier():
     if dist.is_available() and dist.is_initialized(): dist.barrier()
 
 # %% ../nbs/11_scale.ipynb #61667b19
+def target_slice(target, a: int, b: int):
+    "The target of series a..b-1: one for all (None, an int, a forecaster's (step, channel) tuple) as it is; one per series sliced"
+    if target is None or np.ndim(target) == 0: return target
+    if isinstance(target, tuple) and len(target) == 2 and all(isinstance(v, (int, np.integer)) for v in target): return target
+    return np.asarray(target)[a:b]
+
 def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 256, target=None, layer=None, labels=None,
                     progress: bool = True, autocast=None, **kwargs) -> Path:
     "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable (finished chunks are verified against the input), locked against a second job, and shared by ranks"
@@ -336,7 +342,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
         if rank == 0:
             if is_maps_store(out): check_maps_store(out, meta)
             else:
-                probe, logits = explain(X[:1], None if target is None or np.ndim(target) == 0 else np.asarray(target)[:1], 0)
+                probe, logits = explain(X[:1], target_slice(target, 0, 1), 0)
                 create_maps_store(out, meta, N, chunk, probe.shape[1], L, logits.shape[1], labels is not None,
                                   logits.shape[1] if is_regression(task) else None)
         _barrier()                                    # every rank opens the store rank 0 made or checked
@@ -351,7 +357,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
             s, e = c * chunk, min((c + 1) * chunk, N)
             maps, recs, raws = [], [], []
             for a, b, xraw in pieces(s, e):
-                t = target if target is None or np.ndim(target) == 0 else np.asarray(target)[a:b]
+                t = target_slice(target, a, b)
                 m, lg = explain(xraw, t, a)
                 maps.append(m.cpu().numpy()); recs.append(prediction_record(lg, t, task)); raws.append(xraw)
             write_chunk(g, s, np.concatenate(maps), {k: np.concatenate([r[k] for r in recs]) for k in recs[0]},
