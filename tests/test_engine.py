@@ -66,7 +66,7 @@ def test_batched_equals_per_sample(method):
     torch.testing.assert_close(batched, single, atol=rel * max(1., single.abs().max().item()), rtol=0)
 
 def test_single_logit_model_explains_predicted_class():
-    m = FCN(2, 1).eval()
+    m = declare_output(FCN(2, 1).eval(), 'logits')           # a bare single output is never guessed: said to be a logit
     x = torch.randn(6, 2, 40)
     logit = m(x)[:, 0].detach()
     pred = (logit > 0).long()

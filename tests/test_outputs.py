@@ -18,7 +18,7 @@ class SigmoidInForward(nn.Module):
 
 @pytest.mark.parametrize('method', ['grad_cam', 'saliency', 'integrated_gradients', 'occlusion'])
 def test_sigmoid_output_explained_as_its_logit(method):
-    logit = body(1).eval()
+    logit = declare_output(body(1).eval(), 'logits')               # a bare single output: said to be a logit
     prob = nn.Sequential(*logit, nn.Sigmoid()).eval()                 # the same weights, a probability out
     x = torch.randn(16, 2, 40) * torch.linspace(0.2, 3, 16).view(-1, 1, 1)
     with torch.no_grad():
@@ -64,7 +64,7 @@ def test_a_softmax_registered_last_but_used_inside_is_not_read_as_the_output():
 @pytest.mark.parametrize('method', ['grad_cam', 'channel_cam', 'occlusion', 'integrated_gradients'])
 def test_saturated_probabilities_are_explained_from_the_logit_behind_them(method):
     "A probability that rounds to 1.0 in float32 (logit > ~17) cannot be inverted: the final Sigmoid's own input is used"
-    logit = body(1).eval()
+    logit = declare_output(body(1).eval(), 'logits')               # a bare single output: said to be a logit
     x = torch.randn(8, 2, 40)
     with torch.no_grad():
         logit[-1].bias -= logit(x).median()
@@ -140,3 +140,13 @@ def test_several_sigmoid_columns_keep_their_logits():
     x = torch.randn(6, 2, 40) * 3
     torch.testing.assert_close(saliency(prob, x, target=1), saliency(net, x, target=1), atol=1e-5, rtol=1e-4)
     declare_output(prob, None)
+
+
+def test_an_undeclared_single_output_is_never_guessed():
+    "One number per series that leaves [0, 1]: a logit or a regressor's value. Read as a logit, every series with ŷ < 0 got the map of -ŷ; now refused until said"
+    reg = nn.Sequential(nn.Flatten(), nn.Linear(40, 1)).eval()
+    x = torch.randn(12, 1, 40)
+    with torch.no_grad(): reg[1].weight *= 5; assert (reg(x) < 0).any() and (reg(x) > 1).any()
+    with pytest.raises(ValueError, match="declare_output\\(model, 'regression'\\)"): input_x_grad(reg, x)
+    declare_output(reg, 'regression')
+    torch.testing.assert_close(input_x_grad(reg, x)[:, 0], x[:, 0] * reg[1].weight.detach())     # x · dŷ/dx: never flipped

@@ -205,3 +205,12 @@ def test_a_forecasters_store_takes_its_target(tmp_path):
         assert (g['explained'][:] == 2).all() and g['maps'].shape == (12, 1, 24)
     two, pair = (zarr.open_group(str(tmp_path/n), mode='r')['maps'][:] for n in ('two.zarr', 'pair.zarr'))
     np.testing.assert_array_equal(two, pair)                 # step 3 of channel 0 either way
+
+
+def test_evaluate_cams_of_a_regressor_measures_how_far_y_moves(regressor):
+    "Never ŷ integrated as a probability (ratios of -6.57 and -1e11 before): the ratio random / map of |ŷ moved| is positive, the planted map beats random"
+    learn = regressor[0] if isinstance(regressor, tuple) else regressor
+    df = learn.evaluate_cams(methods=('saliency', 'occlusion'), n=32)
+    assert df.attrs['regression'] and (df['deletion_ratio'] > 0).all() and (df['deletion_ratio'] < 1).all(), df
+    assert 'insertion_auc' not in df and set(df.attrs['deletion_curves']) == set(df.index)
+    assert len(show_evaluation(df, show=False).axes) == 2

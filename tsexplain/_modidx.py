@@ -257,6 +257,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'tsexplain.evaluate._maps_and_truth': ('evaluate.html#_maps_and_truth', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._motif': ('evaluate.html#_motif', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._param_layers': ('evaluate.html#_param_layers', 'tsexplain/evaluate.py'),
+                                    'tsexplain.evaluate._regression_row': ('evaluate.html#_regression_row', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate._reinit': ('evaluate.html#_reinit', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate.average_precision': ('evaluate.html#average_precision', 'tsexplain/evaluate.py'),
                                     'tsexplain.evaluate.localization_scores': ( 'evaluate.html#localization_scores',

@@ -193,24 +193,43 @@ def make_box_dataset(kind: str = 'Middle', n: int = 1000, features: int = 10, le
 
 
 # %% ../nbs/07_evaluate.ipynb #a9429852
+def _regression_row(model, x, maps, target, steps: int, baseline, seed: int) -> tuple[dict, tuple]:
+    "A regressor's evidence, as its figures give it: how far ŷ moves from its own value as the top-|map| cells are removed against a random order (the ratio random / map: lower is better), and both mean curves"
+    with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
+    fr = np.linspace(0, 1, steps + 1)
+    bs = auto_batch_size(model, x)
+    moved = lambda c: (c - c[:, :1]).abs()
+    cur = moved(removal_curves(model, x, maps.abs(), t, fr, baseline, False, False, seed, bs, False)[0])
+    rnd = moved(removal_curves(model, x, maps.abs(), t, fr, baseline, False, True, seed, bs, False)[0])
+    a, r = torch.trapezoid(cur, dx=1 / steps, dim=1).mean().item(), torch.trapezoid(rnd, dx=1 / steps, dim=1).mean().item()
+    return (dict(moved_auc=a, moved_random=r, deletion_ratio=r / max(a, 1e-12)),
+            (cur.mean(0).cpu().numpy(), rnd.mean(0).cpu().numpy()))
+
 @patch
 def evaluate_cams(self: Learner, methods=None,
                   dl=None, n: int = 128, steps: int = 20, baseline='zero', mask=None, randomization: bool = False,
-                  seed: int = 0, method_kwargs: dict = None) -> pd.DataFrame:
-    "Faithfulness (deletion, insertion, top-k), localisation (with `mask`) and sanity (with `randomization`) of each method"
+                  seed: int = 0, method_kwargs: dict = None, target=None) -> pd.DataFrame:
+    "Faithfulness (deletion, insertion, top-k), localisation (with `mask`) and sanity (with `randomization`) of each method; a regressor (output `target`): how far ŷ moves as the top cells are removed against a random order (`deletion_ratio` random / map, lower is better), never ŷ integrated as a probability"
     if methods is None:                                # the methods that apply to this model
         methods = (('attention_relevance', 'attention_rollout', 'occlusion', 'integrated_gradients')
                    if default_method(self.model) == 'attention_relevance' else
                    ('cam', 'grad_cam', 'score_cam', 'occlusion', 'integrated_gradients', 'channel_cam'))
     x, _ = dl_batch(ifnone(dl, self.dls.valid), n=n)
+    declare_learner(self)
+    regression = is_regression(model_task(self.model))
     rows, curves = [], {}
     for name in methods:
         f, kw = get_method(learner_method(self, name)), (method_kwargs or {}).get(name, {})
         t0 = time.perf_counter()
-        try: maps = f(self.model, x, **kw)
+        try: maps = f(self.model, x, target=target, **kw)
         except ValueError as e:
             warn(f"{name}: {e}"); continue
         secs = time.perf_counter() - t0
+        if regression:
+            row, curves[method_label(f)] = _regression_row(self.model, x, maps, target, steps, baseline, seed)
+            rows.append(dict(method=method_label(f), **row, seconds=secs,
+                             **(localization_scores(maps.cpu(), torch.as_tensor(np.asarray(mask))[:len(x)]) if mask is not None else {})))
+            continue
         d = deletion_auc(self.model, x, maps, steps=steps, baseline=baseline, seed=seed, progress=False)
         i = insertion_auc(self.model, x, maps, steps=steps, baseline=baseline, seed=seed, progress=False)
         tk = topk_masking(self.model, x, maps, fractions=(0.1,), baseline=baseline, seed=seed)
@@ -224,6 +243,7 @@ def evaluate_cams(self: Learner, methods=None,
         curves[row['method']] = (d.curve.mean(0).numpy(), d.random_curve.mean(0).numpy())
     df = pd.DataFrame(rows).set_index('method')
     df.attrs['deletion_curves'] = curves
+    df.attrs['regression'] = regression
     return df
 
 def show_evaluation(df: pd.DataFrame, figsize=(12, 4), savefig=None, show: bool = True):
@@ -233,12 +253,13 @@ def show_evaluation(df: pd.DataFrame, figsize=(12, 4), savefig=None, show: bool 
     ax = axs[0, 0]
     ax.barh(df.index, df.deletion_ratio, color=['tab:green' if r < 1 else 'tab:red' for r in df.deletion_ratio])
     ax.axvline(1, color='k', lw=1, ls='--'); ax.invert_yaxis()
-    ax.set_xlabel('deletion AUC / random-order AUC (lower is better)')
+    regression = df.attrs.get('regression', False)
+    ax.set_xlabel('random order\'s |ŷ moved| / the map\'s (lower is better)' if regression else 'deletion AUC / random-order AUC (lower is better)')
     ax = axs[0, 1]
     for i, (name, (cur, rnd)) in enumerate(df.attrs.get('deletion_curves', {}).items()):
         frac = np.linspace(0, 1, len(cur))
         ax.plot(frac, cur, color=f'C{i}', label=name)
         ax.plot(frac, rnd, color=f'C{i}', ls=':', lw=1)
-    ax.set_xlabel('fraction removed, most important first (dotted: random order)'); ax.set_ylabel('target probability')
+    ax.set_xlabel('fraction removed, most important first (dotted: random order)'); ax.set_ylabel('|ŷ moved|' if regression else 'target probability')
     ax.legend(fontsize=8)
     return finish_figure(fig, savefig, show)

@@ -219,12 +219,13 @@ def output_kind(model: nn.Module, scores: Tensor) -> str:
     # the last registered module is only a hint (a Softmax used inside attention may be registered last): values must agree
     if _final_activation(model) is not None and in_unit: kind = 'probs'
     elif s.shape[1] > 1: kind = 'probs' if in_unit and torch.allclose(s.sum(1), torch.ones(len(s), device=s.device), atol=1e-4) else 'logits'
-    elif not in_unit: kind = 'logits'
-    else:                                      # a sigmoid's output or logits that happen to lie in [0, 1]: never guessed
+    else:                                      # one number per series: a logit, a probability or a predicted value; never guessed
         few = " (too few to tell from their values)" if len(s) < 4 else ''
-        raise ValueError(f"The model's single output lies in [0, 1] for the {len(s)} series it was run on{few}, so it may be a "
-                         "probability (a sigmoid in forward) or a logit: say which with declare_output(model, 'probs') or "
-                         "declare_output(model, 'logits'); a regressor's predicted value: declare_output(model, 'regression'). "
+        what = (f"lies in [0, 1] for the {len(s)} series it was run on{few}, so it may be a probability (a sigmoid in forward) or a logit"
+                if in_unit else "leaves [0, 1], so it is a logit or a predicted value (a regressor), and a regressor read as a logit "
+                                "would get the map of -ŷ wherever ŷ < 0")
+        raise ValueError(f"The model's single output {what}: say which with declare_output(model, 'logits'), "
+                         "declare_output(model, 'probs') or declare_output(model, 'regression'). "
                          "A learner whose loss says it (BCEWithLogits, BCE, MSE) needs nothing")
     _detected[model] = kind
     return kind
