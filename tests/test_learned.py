@@ -91,3 +91,28 @@ def test_planted_motifs_channels_and_nothing_changed(planted_learner):
     for fig in (learn.show_motifs(length=20, show=False), learn.show_importance(show=False),
                 learn.show_importance(by='window', window=10, show=False), learn.show_prototypes(n=2, show=False)):
         assert len(fig.axes) > 1
+
+
+class BumpStrength(nn.Module):
+    "A regressor: ŷ = the best correlation of channel 0 with a bump (a filter and a max over time)"
+    def __init__(self, shape):
+        super().__init__()
+        w = torch.as_tensor((shape - shape.mean()) / shape.std(), dtype=torch.float32)
+        self.conv = nn.Conv1d(1, 1, len(w), bias=False); self.conv.weight.data[:] = w
+    def forward(self, x): return self.conv(x[:, :1]).amax(-1) / 10
+
+
+def test_regressor_motifs_of_the_highest_and_lowest_predictions():
+    _, _, truth = make_motif_dataset(n=200, channels=2, length=60, n_classes=1, window=12, decoy=False, seed=3)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2, 60)).astype(np.float32)
+    for i, (s, a) in enumerate(zip(truth['starts'], rng.uniform(0, 5, 200))): X[i, 0, s:s + 12] += a * truth['shapes'][0]   # the bump in channel 0, of every strength
+    model = declare_task(BumpStrength(truth['shapes'][0]), 'regression')
+    mo = motifs(model, X, n=1, length=12, method='saliency')
+    eq([m.cls for m in mo], ['high', 'low'])
+    high = mo.of('high')[0]
+    eq(high.channel, 0)
+    assert best_aligned_corr(high.shape, truth['shapes'][0]) > 0.95 and high.supported
+    assert np.isnan(high.flipped) and high.paste_gain > 0            # pasted into the lowest tenth, it raises their ŷ
+    fails(lambda: motifs(model, X, n=1, output=3), contains='output must be')
+    fails(lambda: importance(model, X, model(torch.as_tensor(X)).detach(), classes=True), contains='classes=')

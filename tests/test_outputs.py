@@ -150,3 +150,33 @@ def test_an_undeclared_single_output_is_never_guessed():
     with pytest.raises(ValueError, match="declare_output\\(model, 'regression'\\)"): input_x_grad(reg, x)
     declare_output(reg, 'regression')
     torch.testing.assert_close(input_x_grad(reg, x)[:, 0], x[:, 0] * reg[1].weight.detach())     # x · dŷ/dx: never flipped
+
+
+class _InForward(nn.Module):
+    "torch.sigmoid or torch.softmax applied inside forward (no module says it)"
+    def __init__(self, net, how): super().__init__(); self.net, self.how = net, how
+    def forward(self, x): return torch.sigmoid(self.net(x)) if self.how == 'sigmoid' else torch.softmax(self.net(x), dim=1)
+
+
+@pytest.mark.parametrize('how,k', [('sigmoid', 1), ('softmax', 3), ('sigmoid', 2)])
+def test_confident_probabilities_made_in_forward_keep_their_maps(how, k):
+    "Probabilities saturated at 0 or 1 in float32 have lost their logit (every such series got an all-zero map): the logit is read from the call's input; two sigmoid columns are two logits, not softmax rows"
+    net = body(k).eval()
+    x = torch.randn(16, 2, 40)
+    with torch.no_grad():
+        net[-1].bias -= net(x).median()
+        s = (200 if how == 'sigmoid' else 40) / net(x).abs().max(); net[-1].weight *= s; net[-1].bias *= s
+    m = _InForward(net, how).eval()
+    if k == 1: declare_output(m, 'probs')                            # one column in [0, 1]: said, never guessed
+    declare_output(net, 'logits')
+    with torch.no_grad(): p = m(x)
+    assert ((p == 0) | (p == 1)).any()                                 # saturated
+    got, want = saliency(m, x), saliency(net, x)
+    if how == 'softmax':                                               # log p of the class: log_softmax of the logits
+        with torch.enable_grad():
+            xx = x.clone().requires_grad_(True)
+            t = net(x).argmax(1)
+            net(xx).log_softmax(1).gather(1, t[:, None]).sum().backward()
+        want = xx.grad.abs()
+    assert (got.flatten(1).abs().sum(1) > 0).all()
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-3)

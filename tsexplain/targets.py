@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from torch import nn, Tensor
+from torch.overrides import TorchFunctionMode
 
 # %% auto #0
 __all__ = ['TASKS', 'OUTPUTS', 'declare_task', 'model_task', 'current_task', 'is_regression', 'n_classes', 'resolve_targets',
@@ -255,19 +256,38 @@ def _to_logits_hook(model, inp, out):
     try: scores = check_logits(out)
     except ValueError: return None                     # not a classifier's output: the caller says what is wrong
     kind = output_kind(model, scores)
-    if kind == 'logits': return None
+    called = _called_activation.pop(model, None)
+    made = called is not None and called[0] is scores           # torch.sigmoid / torch.softmax in forward made these scores
+    said = model in _declared or getattr(model, 'ts_output', None) in ('logits', 'probs')
+    if kind == 'logits' and (said or not made): return None   # values detected as logits but made by a sigmoid: its input is the logit
     # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1.
     # Softmax rows are explained as log p however they were made (an nn.Softmax module or torch.softmax in forward: one
     # model, one map); the module's input z gives log p = log_softmax(z) exactly
     if before is not None and before[0] is scores:
         z, module = before[1], before[2]           # a sigmoid's input is its logit (one column or several labels)
         lg = z.log_softmax(1) if isinstance(module, nn.Softmax) and scores.shape[1] > 1 and module.dim in (1, -1, None) else z
+    elif made:                                      # torch.sigmoid / torch.softmax called in forward: the same, from its input
+        z, name, dim = called[1], called[2], called[3]
+        lg = z.log_softmax(1) if name == 'softmax' and scores.shape[1] > 1 and dim in (1, -1, None) else z
     else: lg = as_logits(scores, kind)
     if isinstance(out, Tensor): return lg
     if isinstance(out, dict): return {**out, **{k: lg for k, v in out.items() if v is scores}}
     return type(out)(lg if v is scores else v for v in out)
 
 _probe = threading.local()
+_called_activation = weakref.WeakKeyDictionary()      # model -> (output, input, 'sigmoid' or 'softmax', dim) of the last such call
+
+class _ActivationCalls(TorchFunctionMode):
+    "Records the last torch.sigmoid / torch.softmax (function or method) called while a model is explained: when it made the model's output, its input is the exact logit (a probability saturated at 0 or 1 in float32 has lost it)"
+    def __init__(self, model): super().__init__(); self.model = weakref.ref(model)
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = getattr(func, '__name__', '')
+        if name in ('sigmoid', 'softmax') and args and isinstance(args[0], Tensor) and isinstance(out, Tensor) and out.ndim == 2:
+            model = self.model()
+            if model is not None: _called_activation[model] = (out, args[0], name, kwargs.get('dim', args[1] if len(args) > 1 else None))
+        return out
 
 @contextmanager
 def probing(model: nn.Module):
@@ -290,6 +310,8 @@ def explaining(model: nn.Module):
         final = _final_activation(model) if outer else None
         keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0], m)))
                 if final is not None else None)
+        calls = _ActivationCalls(model) if outer and final is None else None
+        if calls is not None: calls.__enter__()
         _active[model] = _active.get(model, 0) + 1
         stack = _explained.__dict__.setdefault('stack', [])
         stack.append(task)
@@ -302,7 +324,8 @@ def explaining(model: nn.Module):
             _active[model] -= 1
             if hook is not None: hook.remove()
             if keep is not None: keep.remove()
-            _pre_activation.pop(model, None)
+            if calls is not None: calls.__exit__(None, None, None)
+            _pre_activation.pop(model, None); _called_activation.pop(model, None)
             for m, mode in modes: m.training = mode
             for p, rg, g in params:
                 p.requires_grad_(rg)
