@@ -63,10 +63,13 @@ def motifs_and_channels(seeds):
         x, yv = learner_data(learn)
         x, yv = x[:150], yv[:150]
         method = learner_method(learn, None, x)
-        t0 = time.perf_counter(); compute_maps(learn.model, x, method); t_maps = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        mo = motifs(learn.model, x, yv, n=3, length=20, method=method, unscale=None, verbose=False)
-        t_motifs = time.perf_counter() - t0
+        def best_of(f, k=3):                                  # the fastest of k runs: these machines are shared and noisy
+            times = []
+            for _ in range(k):
+                t0 = time.perf_counter(); out = f(); times.append(time.perf_counter() - t0)
+            return out, min(times)
+        _, t_maps = best_of(lambda: compute_maps(learn.model, x, method))
+        mo, t_motifs = best_of(lambda: motifs(learn.model, x, yv, n=3, length=20, method=method, unscale=None, verbose=False))
         for k in range(3):
             ms = mo.of(str(k))
             if not ms: rows.append(dict(seed=seed, cls=k, found=False)); continue
@@ -150,7 +153,7 @@ def main():
         print(f"| {r['seed']} | {r['acc']:.2f} | {r['cls']} | {r['channel_ok']} | {r['r_medoid']:.3f} | {r['r_mean']:.3f} | {r['rdst']:.3f} | {r['prevalence']:.2f} | "
               f"{r['decoy_first']} | {r['evidence']:.2f} | {r['method']} |")
     per_seed = {r['seed']: r for r in rows if r['found']}
-    print('\n| seed | informative channels first | their intervals clear of the rest | rank agreement (maps) | motifs / default maps time |')
+    print('\n| seed | informative channels first | their intervals clear of the rest | rank agreement (maps) | motifs / default maps time (fastest of 3) |')
     print('|---|---|---|---|---|')
     for s, r in per_seed.items(): print(f"| {s} | {r['channels_first']} | {r['intervals_clear']} | {r['rho']:.2f} | {r['cost']:.1f}× |")
     print('\n## Step importance (motifs at steps 40-59)\n')

@@ -114,3 +114,24 @@ def test_interactive_figure_draws_the_same_panels():
     assert len(shaded) == sum(len(r) for p in panels for r in p['runs']) > 0
     for p in panels: assert all(20 <= a and b <= 30 for r in p['runs'] for a, b in r)     # only the window the model reads
     assert title.endswith(f'({cf.n_valid} of {len(cf)} valid)')
+
+
+def test_a_target_must_be_another_class_by_index():
+    "A target the series already is was reported valid ('1 (1.00) → 1 (1.00)'); a float 1.7 became class 1: both refused"
+    train_x, train_y, x = window_data()                            # every x predicted class 0
+    with pytest.raises(ValueError, match='already predicted as the class wanted'):
+        counterfactual(ReadsOneWindow(), x, train_x, train_y, target=0)
+    for bad in (1.7, True, 'abnormal'):
+        with pytest.raises(ValueError, match='class index'): counterfactual(ReadsOneWindow(), x, train_x, train_y, target=bad)
+    assert counterfactual(ReadsOneWindow(), x, train_x, train_y, target=1, map_method='occlusion').valid.all()
+
+
+def test_learner_targets_by_class_name():
+    X, y = window_data()[0].numpy(), np.where(window_data()[1].numpy() == 1, 'b_high', 'a_low')   # vocab order = the model's classes
+    dls = TSDataLoaders.from_arrays(X, y, bs=16, normalize=None)
+    learn = Learner(dls, ReadsOneWindow(), loss_func=CrossEntropyLossFlat())
+    eq_vocab = list(map(str, dls.vocab)); assert eq_vocab == ['a_low', 'b_high']
+    lows = [i for i in range(len(dls.valid_ds)) if int(dls.valid_ds[i][1]) == 0][:2]
+    cf = learn.counterfactual(lows, target='b_high', map_method='occlusion', verbose=False)
+    assert (cf.target == 1).all() and cf.valid.all()
+    with pytest.raises(ValueError, match="'medium' is not a class"): learn.counterfactual(lows, target='medium', verbose=False)

@@ -55,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = TRAIN_DEFAULTS
     width = max(map(len, METHOD_SUMMARIES))
     p = argparse.ArgumentParser(prog='tsexplain', formatter_class=_HelpFormatter,
-        description="Train a deep time-series classifier on a UCR/UEA dataset's official TRAIN/TEST split, print its test "
-                    "accuracy, and save the model, the maps of the test set, figures and report.html under --out. The model "
+        description="Train a deep time-series model on a dataset's official TRAIN/TEST split — a classifier on a UCR/UEA set (test "
+                    "accuracy, confusion matrix), a regressor on a TSER set such as Covid3Month (test RMSE, MAE and R² beside the "
+                    "mean predictor) — print its test score, and save the model, the maps of the test set, figures and report.html "
+                    "under --out. The model "
                     "is saved twice: model.safetensors + model.json (no pickle; tsexplain.load_ts_model) and learner.pkl "
                     "(a pickle: open it with fastai's load_learner only if you trust where it came from).",
         epilog="methods (--method):\n" + '\n'.join(f"  {k:<{width}}  {v}" for k, v in METHOD_SUMMARIES.items()) +

@@ -81,10 +81,17 @@ def wanted_classes(probs: Tensor, target=None) -> Tensor:
     if target is None:
         other = probs.clone(); other[torch.arange(B), probs.argmax(1)] = -1
         return other.argmax(1)
-    t = torch.as_tensor(target).long().flatten().to(probs.device)
+    a = np.asarray(target.cpu() if isinstance(target, Tensor) else target)
+    if a.dtype.kind not in 'iu':                 # 1.7 is not class 1, True is not class 1, 'abnormal' needs the learner's classes
+        raise ValueError(f"target must be a class index (an int, or one per series); got {target!r}"
+                         + ("; class names are taken by learn.counterfactual, which knows the classes" if a.dtype.kind in 'USO' else ''))
+    t = torch.as_tensor(a).long().flatten().to(probs.device)
     t = t.expand(B).clone() if t.numel() == 1 else t
     if len(t) != B: raise ValueError(f"target has {len(t)} entries for {B} series: give one class, or one per series")
     if ((t < 0) | (t >= K)).any(): raise ValueError(f"target {t.tolist()[:10]} out of range: the model has {K} classes")
+    same = (t == probs.argmax(1)).nonzero()[:, 0].tolist()
+    if same: raise ValueError(f"series {same[:10]} {'is' if len(same) == 1 else 'are'} already predicted as the class wanted "
+                              f"({t[same[0]].item()}): a counterfactual changes the prediction to another class (target=None: the most probable other one)")
     return t
 
 def dtw_distances(x: Tensor, y: Tensor, window: int = None, max_cells: int = 2 ** 24) -> Tensor:
@@ -465,6 +472,12 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
                    verbose: bool = True, **kwargs) -> Counterfactuals:
     "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series, from the learner's training series; prints how many are valid"
     x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None)
+    names = [str(v) for v in getattr(self.dls, 'vocab', None) or []]
+    if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
+        unknown = [v for v in listify(target) if isinstance(v, str) and v not in names]
+        if unknown: raise ValueError(f"target {unknown[0]!r} is not a class of this learner; its classes are {names}")
+        target = [names.index(v) if isinstance(v, str) else v for v in listify(target)]
+        target = target[0] if len(target) == 1 else target
     train_x, train_y = dl_batch(self.dls.train)
     cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
     unscale = _unscaler(self)

@@ -77,7 +77,7 @@ def _training_curve(learn):
     axs[0, 0].plot(hist['batch_losses'], lw=1)
     axs[0, 0].set_xlabel('batch'); axs[0, 0].set_ylabel('training loss')
     ep = hist['epochs']
-    for col in ep.columns: axs[0, 1].plot(np.arange(1, len(ep) + 1), ep[col], label=col)
+    for col in ep.columns: axs[0, 1].plot(np.arange(1, len(ep) + 1), ep[col], label=col.lstrip('_'))   # fastai's '_rmse': matplotlib hides labels starting with '_' 
     axs[0, 1].set_xlabel('epoch'); axs[0, 1].legend(fontsize=8)
     return fig
 

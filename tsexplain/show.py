@@ -14,6 +14,7 @@ import matplotlib
 import matplotlib.patheffects
 import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
+from matplotlib.ticker import MaxNLocator
 from matplotlib.figure import Figure
 from fastcore.basics import noop, listify
 from fastcore.meta import delegates
@@ -437,6 +438,7 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
         art = bottom.imshow(heat[i], aspect='auto', cmap=cmap, vmin=-lim, vmax=lim, interpolation='nearest',
                             extent=(-0.5, L - 0.5, H + 0.5, 0.5))
         bottom.set_xlabel('input time step', fontsize=8); bottom.set_ylabel('forecast step', fontsize=8)
+        bottom.yaxis.set_major_locator(MaxNLocator(integer=True))                 # steps 1, 2, 3 — never 0.5, 1.5
         bottom.tick_params(labelsize=7)
     fig.colorbar(art, ax=axs[1].tolist(), fraction=0.03, pad=0.02, label='map of ŷ (step)')
     fig.suptitle(what, fontsize=11, color='firebrick' if flagged else 'black')
