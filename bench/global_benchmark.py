@@ -141,9 +141,18 @@ def against_tsai(epochs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--only', default='motifs,steps,lags,tsai', help='the sections to run, comma-separated')
     args = ap.parse_args()
+    only = set(args.only.split(','))
     torch.set_num_threads(2)
     seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    if 'motifs' in only: motifs_table(seeds)
+    if 'steps' in only: steps_table(seeds)
+    if 'lags' in only: lags_table(seeds)
+    if 'tsai' in only: tsai_table(args.quick)
+
+
+def motifs_table(seeds):
     print(f'## Motifs and channel importance (planted, FCN 10 epochs, {len(seeds)} seeds, 150 validation series)\n')
     rows = motifs_and_channels(seeds)
     print('| seed | accuracy | class | motif\'s channel right | r (medoid: one occurrence) | r (shape: mean of occurrences) | r of aeon RDST\'s top shapelet | prevalence (truth 1.0) | decoy first | evidence | maps |')
@@ -156,17 +165,26 @@ def main():
     print('\n| seed | informative channels first | their intervals clear of the rest | rank agreement (maps) | motifs / default maps time (fastest of 3) |')
     print('|---|---|---|---|---|')
     for s, r in per_seed.items(): print(f"| {s} | {r['channels_first']} | {r['intervals_clear']} | {r['rho']:.2f} | {r['cost']:.1f}× |")
+
+
+def steps_table(seeds):
     print('\n## Step importance (motifs at steps 40-59)\n')
     print('| seed | PR-AUC permutation | PR-AUC map share | map method |\n|---|---|---|---|')
     for s in seeds[:2]:
         a, b, m = step_importance(s)
         print(f'| {s} | {a:.3f} | {b:.3f} | {m} |')
+
+
+def lags_table(seeds):
     print('\n## Lags (step h reads lag 3h + 2; a linear forecaster)\n')
     print('| seed | hit rate maps | hit rate permutation | rank agreement |\n|---|---|---|---|')
     for s in seeds[:2]:
         a, b, rho = lags(s)
         print(f'| {s} | {a:.2f} | {b:.2f} | {rho:.2f} |')
-    res = against_tsai(10 if args.quick else 25)
+
+
+def tsai_table(quick):
+    res = against_tsai(10 if quick else 25)
     if res is not None:
         their, ours, tt, to, ttp, top, perm = res
         print(f'\n## Against tsai (InceptionTimePlus, BasicMotions test set, accuracy {perm["base_accuracy"].iloc[0]:.3f})\n')

@@ -21,7 +21,7 @@ class Links(HTMLParser):
         if tag == 'img' and a.get('src'): self.imgs.append(a['src'])
 
 @pytest.mark.parametrize('page,title', [('index', 'tsexplain'), ('tutorial_ecg200', 'Tutorial: CAM and Grad-CAM on ECG200'),
-                                        ('show', 'Showing maps')])
+                                        ('show', 'Showing maps'), ('tutorial_learned', 'Tutorial: what has the model learned?')])
 def test_page_shows_title_navigation_and_a_figure(site, page, title):
     shot = site/f'screenshot_{page}.png'
     dom = render((site/f'{page}.html').as_uri(), screenshot=shot, size=(1280, 1800))

@@ -214,3 +214,30 @@ def test_evaluate_cams_of_a_regressor_measures_how_far_y_moves(regressor):
     assert df.attrs['regression'] and (df['deletion_ratio'] > 0).all() and (df['deletion_ratio'] < 1).all(), df
     assert 'insertion_auc' not in df and set(df.attrs['deletion_curves']) == set(df.index)
     assert len(show_evaluation(df, show=False).axes) == 2
+
+
+def test_forecasters_know_the_newest_step_and_beat_naive(tmp_path):
+    "from_series DataLoaders get CNNWithLags (a CNN plus a linear map of every lag): channel 0 is channel 1 twelve steps later, so forecast step h reads channel 1 at lag 13 - h. It beats the naive forecast, its maps equal captum's and peak at the planted lags, and it saves and reloads"
+    from captum.attr import IntegratedGradients
+    rng = np.random.default_rng(0)
+    driver = rng.normal(size=1000).astype(np.float32)
+    target = np.r_[np.zeros(12, np.float32), driver[:-12]] + 0.1 * rng.normal(size=1000).astype(np.float32)
+    dls = TSDataLoaders.from_series(np.stack([target, driver]), lookback=24, horizon=2, target_channels=[0], bs=64)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+    assert isinstance(learn.model, CNNWithLags) and learn.model.hparams['seq_len'] == 24
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(15, 3e-3)
+    preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
+    xv = np.stack([target[i:i + 24] for i in dls.forecast['valid_starts']])
+    naive = float(np.sqrt(((xv[:, -1:] - targs.numpy()) ** 2).mean()))
+    assert float(((preds - targs) ** 2).mean().sqrt()) < 0.5 * naive
+    x = dl_batch(dls.valid, n=4)[0]
+    m = learn.model.eval()
+    torch.testing.assert_close(integrated_gradients(m, x, target=1), IntegratedGradients(m).attribute(x, target=1, n_steps=50, method='gausslegendre'),
+                               atol=1e-6, rtol=1e-4)
+    li = learn.lag_importance(method='saliency', n_repeats=2)
+    assert li.peak_lags('maps')[:, 1].tolist() == [12, 11] and li.peak_lags('permutation')[:, 1].tolist() == [12, 11]
+    back = load_ts_model(save_ts_model(learn, tmp_path/'fc'))
+    torch.testing.assert_close(back.model(x), m(x))
+    with pytest.raises(ValueError, match='reads 24 steps'): m(torch.zeros(1, 2, 30))
+    with pytest.raises(ValueError, match='lags=False'): ts_learner(dls, CNNLSTMAttention)
+    assert not isinstance(ts_learner(dls, FCN, lags=False).model, CNNWithLags)

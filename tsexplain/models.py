@@ -18,8 +18,8 @@ from .core import *
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'HPARAMS', 'MAX_JSON_BYTES', 'MAX_WEIGHTS_BYTES', 'GAP1d', 'conv_bn_relu', 'InceptionModule',
            'InceptionBlock', 'InceptionTime', 'FCN', 'ResBlock', 'ResNet', 'CNNLSTMAttention', 'binary_accuracy',
-           'NaNLossGuard', 'start_at_targets', 'ts_learner', 'get_arch', 'train_ts', 'EpochLines', 'training_history',
-           'save_ts_model', 'ModelFileError', 'read_model_json', 'load_ts_model']
+           'NaNLossGuard', 'start_at_targets', 'ts_learner', 'CNNWithLags', 'ridge_loo', 'get_arch', 'train_ts',
+           'EpochLines', 'training_history', 'save_ts_model', 'ModelFileError', 'read_model_json', 'load_ts_model']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -142,8 +142,13 @@ def _training_targets(dls) -> Tensor:
     ys = [torch.as_tensor(dls.train_ds[i][1], dtype=torch.float32).reshape(-1) for i in range(len(dls.train_ds))]
     return torch.stack(ys) if ys else torch.zeros(0, dls.c)
 
-def start_at_targets(model: nn.Module, y: Tensor) -> nn.Module:
-    "Start a regression model's last Linear layer at the targets' scale: bias the mean of each output, weights times its spread (N, n_out)"
+def _training_inputs(dls) -> Tensor:
+    "The training windows (N, C, L) as the model sees them (through the DataLoaders' batch transforms), in order"
+    return torch.cat([b[0].as_subclass(Tensor).float().cpu() for b in dls.train.new(shuffle=False, drop_last=False)])
+
+def start_at_targets(model: nn.Module, y: Tensor, x: Tensor = None) -> nn.Module:
+    "Start a regression model's last Linear layer at the targets' scale: bias the mean of each output, weights times its spread (N, n_out); a model with its own `start_at` (CNNWithLags: from the training windows `x` too) starts itself"
+    if hasattr(model, 'start_at') and len(y) >= 2: model.start_at(y, x); return model
     last = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not last or last[-1].out_features != y.shape[1] or len(y) < 2: return model
     with torch.no_grad():
@@ -152,20 +157,31 @@ def start_at_targets(model: nn.Module, y: Tensor) -> nn.Module:
     return model
 
 @delegates(Learner.__init__, but=['dls', 'model'])
+def _lagged(arch, model_kwargs, c_in: int, c_out: int, seq_len: int) -> nn.Module:
+    "`CNNWithLags` around `arch` (FCN, ResNet or InceptionTime, with `model_kwargs`), or a clear refusal"
+    name = arch if isinstance(arch, str) else next((k for k, v in ARCHS.items() if v is arch), None)
+    if name not in CNNWithLags.CNNS:
+        raise ValueError(f"lags=True builds CNNWithLags around FCN, ResNet or InceptionTime; got {getattr(arch, '__name__', arch)}: "
+                         "pass lags=False to use it as it is (a forecast from global pooling alone barely knows which step is the newest)")
+    return CNNWithLags(c_in, c_out, seq_len, cnn=name, **(model_kwargs or {}))
+
 def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = None, metrics=None, single_logit: bool = False,
-               **kwargs) -> Learner:
-    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE; regression DataLoaders: one output per target, MSE, RMSE and MAE, the head started at the targets' scale"
+               lags: bool = None, **kwargs) -> Learner:
+    "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE; regression DataLoaders: one output per target, MSE, RMSE and MAE, the head started at the targets' scale. `lags` (default: for forecasting DataLoaders, `from_series`): `CNNWithLags`, the CNN plus a linear map of every input step, so the forecast knows which step is the newest"
     if seed is not None: set_seed(seed, reproducible=True)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
     regression = getattr(dls, 'task', None) == 'regression'
     if single_logit and regression: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
     if single_logit and dls.c != 2: raise ValueError(f"single_logit=True is for two classes; these DataLoaders have {dls.c}")
     c_out = 1 if single_logit else dls.c
-    model = arch(c_in, c_out, **(model_kwargs or {}))
+    lags = getattr(dls, 'forecast', None) is not None if lags is None else lags
+    if lags and not regression: raise ValueError("lags=True adds a linear path on the lags for regression and forecasting; these DataLoaders hold classes")
+    model = (_lagged(arch, model_kwargs, c_in, c_out, int(np.shape(dls.train_ds[0][0])[-1])) if lags else
+             arch(c_in, c_out, **(model_kwargs or {})))
     if not hasattr(model, 'hparams'): model.hparams = dict(c_in=c_in, c_out=c_out, **(model_kwargs or {}))  # rebuilds it: save_ts_model
     if regression:                             # what the engine explains: numbers, from a head started at their scale
         model.ts_task = dict(task='regression', horizon=getattr(dls, 'horizon', None))
-        start_at_targets(model, _training_targets(dls))
+        start_at_targets(model, _training_targets(dls), _training_inputs(dls) if isinstance(model, CNNWithLags) else None)
         loss, metric = MSELossFlat(), [rmse, mae]
     else:
         model.ts_output = 'logits'             # our architectures end in a linear layer: logits, never probabilities
@@ -175,6 +191,50 @@ def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = N
 
 # %% ../nbs/02_models.ipynb #906f982c
 ARCHS = {'InceptionTime': InceptionTime, 'FCN': FCN, 'ResNet': ResNet, 'CNNLSTMAttention': CNNLSTMAttention}
+
+class CNNWithLags(nn.Module):
+    "A forecaster that knows which input step is the newest: a CNN (`cnn`: FCN, ResNet or InceptionTime, with `cnn_kwargs`; global pooling finds a shape wherever it is) plus a linear map of every input step (one weight per channel and lag: DLinear's linear path), summed. (B, c_in, seq_len) -> (B, c_out)"
+    CNNS = ('FCN', 'ResNet', 'InceptionTime')
+    def __init__(self, c_in: int, c_out: int, seq_len: int, cnn: str = 'FCN', **cnn_kwargs):
+        super().__init__()
+        if cnn not in self.CNNS: raise ValueError(f"cnn must be one of {self.CNNS}; got {cnn!r}")
+        self.cnn = ARCHS[cnn](c_in, c_out, **cnn_kwargs)
+        self.lags = nn.Linear(c_in * seq_len, c_out)
+        # both paths start silent (the forecast is the bias) and work in units of the targets' spread, `scale`: trained from
+        # there, a lag's weight is a correlation-sized number, which Adam's steps reach (in raw units they could not)
+        with torch.no_grad(): self.lags.weight.zero_(); self.cnn[-1].weight.zero_()
+        self.register_buffer('scale', torch.ones(c_out))
+        self.c_in, self.c_out, self.seq_len = c_in, c_out, seq_len
+        self.hparams = dict(c_in=c_in, c_out=c_out, seq_len=seq_len, cnn=cnn, **cnn_kwargs)
+    def forward(self, x):
+        if x.shape[-1] != self.seq_len:
+            raise ValueError(f"CNNWithLags reads {self.seq_len} steps (one weight per lag); got series of {x.shape[-1]} steps: "
+                             f"cut windows of the lookback it was built for")
+        return (self.cnn(x) + self.lags(x.flatten(1))) * self.scale
+
+    def start_at(self, y: Tensor, x: Tensor = None):
+        "Start at the training targets y (N, c_out), in units of their spread: the lags path at the ridge regression of y on the model-ready training windows x (N, c_in, seq_len) (its penalty chosen by leave-one-out error), else at their mean; the CNN at zero, to learn what the lags miss"
+        with torch.no_grad():
+            self.scale.copy_(y.std(0).clamp_min(1e-8)); self.cnn[-1].bias.zero_()
+            yz = (y - y.mean(0)) / self.scale
+            if x is None or len(x) < 3: self.lags.bias.copy_(y.mean(0) / self.scale); return
+            xf = x.flatten(1).double(); xm = xf.mean(0)
+            w = ridge_loo(xf - xm, yz.double())                                       # (c_in * seq_len, c_out)
+            self.lags.weight.copy_(w.T.float()); self.lags.bias.copy_((y.mean(0) / self.scale) - (xm @ w).float())
+
+ARCHS['CNNWithLags'] = CNNWithLags
+
+def ridge_loo(x: Tensor, y: Tensor, penalties=None) -> Tensor:
+    "Ridge regression weights (D, K) of centred y (N, K) on centred x (N, D), the penalty (default: 10⁻³..10⁴ × N) chosen by the closed-form leave-one-out error (one SVD)"
+    U, s, Vh = torch.linalg.svd(x, full_matrices=False)
+    best, best_err = None, float('inf')
+    for lam in (penalties if penalties is not None else [10.0 ** k * len(x) for k in range(-3, 5)]):
+        d = s ** 2 / (s ** 2 + lam)                                                   # shrinkage of each direction
+        fitted = U @ (d[:, None] * (U.T @ y))
+        h = (U ** 2 * d).sum(1, keepdim=True)                                         # leverage of each window
+        err = (((y - fitted) / (1 - h).clamp_min(1e-8)) ** 2).mean().item()
+        if err < best_err: best, best_err = lam, err
+    return Vh.T @ ((s / (s ** 2 + best))[:, None] * (U.T @ y))
 
 def get_arch(arch):
     "A model class from its name ('InceptionTime', 'FCN', 'ResNet', any case) or the class itself"
@@ -301,11 +361,16 @@ HPARAMS = {'InceptionTime': dict(nf=(int, 1, 1024), depth=(int, 1, 64), ks=(int,
            'FCN': dict(layers=('ints', 1, 4096), kss=('ints', 1, 4096)),
            'ResNet': dict(nf=(int, 1, 1024)),
            'CNNLSTMAttention': dict(cnn_channels=(int, 1, 1024), lstm_hidden=(int, 1, 4096), lstm_layers=(int, 1, 16),
-                                    heads=(int, 1, 64), dropout=(float, 0, 1), ks=(int, 1, 4096))}
+                                    heads=(int, 1, 64), dropout=(float, 0, 1), ks=(int, 1, 4096)),
+           'CNNWithLags': dict(seq_len=(int, 1, 1_000_000), cnn=('choice', CNNWithLags.CNNS, None))}
+HPARAMS['CNNWithLags'].update({k: v for c in CNNWithLags.CNNS for k, v in HPARAMS[c].items()})   # and its CNN's
 _SIZES = dict(c_in=(int, 1, 100_000), c_out=(int, 1, 100_000))
 
 def _check_value(v, spec, where: str):
     kind, lo, hi = spec
+    if kind == 'choice':
+        if v not in lo: raise ModelFileError(f"{where} must be one of {list(lo)}, got {v!r:.80}")
+        return
     if kind == 'ints':
         if not isinstance(v, list) or not 1 <= len(v) <= 64: raise ModelFileError(f"{where} must be a list of 1 to 64 whole numbers, got {v!r:.80}")
         for x in v: _check_value(x, (int, lo, hi), where)

@@ -60,7 +60,7 @@ class Motif:
 
 @dataclass
 class Motifs:
-    "Each class's motifs ordered by evidence, the series they were found in (for drawing them in context) and what was skipped"
+    "Each class's motifs (those the evidence supports first, each by evidence), the series they were found in (for drawing them in context) and what was skipped"
     motifs: list
     series: Tensor            # (N, C, L) the series searched, in the user's units when known
     labels: Tensor            # (N,) class indices (a regressor: 1 high, 0 low, -1 neither)
@@ -165,10 +165,11 @@ def _pasted(x: Tensor, channel: int, start: int, values: Tensor) -> Tensor:
     return xp
 
 def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tensor, default_start: int, m: int, n_random: int,
-                   gen, task: dict, batch_size: int = None) -> tuple[float, float, float, float]:
+                   gen, task: dict, batch_size: int = None, max_paste: int = 64) -> tuple[float, float, float, float]:
     """A motif's evidence on the model: (mean fall of the group's score when its occurrences in the group's series are removed,
     the same for `n_random` random windows of the same length and channel in the same series, mean rise of the score when
-    `values` are pasted into the other series at the occurrences' median start, share of those then predicted as the class)"""
+    `values` are pasted into (up to `max_paste`, spread over) the other series at the occurrences' median start, share of those
+    then predicted as the class)"""
     L = x.shape[-1]
     holding = [k for k, i in enumerate(g['members'].tolist()) if i in pos_of]
     hm = g['members'][holding]
@@ -181,11 +182,12 @@ def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tens
     rs = torch.randint(0, L - m + 1, (len(hm) * n_random,), generator=gen)
     sr = score(_removed(x[hm].repeat(n_random, 1, 1), cc.repeat(n_random), rs.to(x.device), m), tg.repeat(n_random))
     drop, random_drop = float((s0 - s1).mean()), float((s0.repeat(n_random) - sr).mean())
-    others = g['others']
+    pick = spread_indices(len(g['others']), max_paste) if len(g['others']) else torch.zeros(0, dtype=torch.long)
+    others = g['others'][pick]
     if not len(others): return drop, random_drop, float('nan'), float('nan')
     start = int(np.median(hp.numpy())) if len(hp) else default_start
     to = torch.full((len(others),), g['target'], dtype=torch.long)
-    before = g['others_outputs']
+    before = g['others_outputs'][pick]
     after = model_outputs(model, _pasted(x[others], c, start, values), batch_size).cpu()
     gain = float((g['sign'] * (target_probs(after, to, task) - target_probs(before, to, task))).mean())
     if is_regression(task): return drop, random_drop, gain, float('nan')
@@ -194,15 +196,16 @@ def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tens
     return drop, random_drop, gain, flipped
 
 def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric: str = 'euclidean', min_corr: float = 0.5,
-           min_support: float = 0.2, n_random: int = 3, align: bool = True, vocab=None, unscale=None, output: int = 0, batch_size: int = None,
-           seed: int = 0, verbose: bool = True) -> Motifs:
+           min_support: float = 0.2, n_random: int = 2, max_paste: int = 64, align: bool = True, vocab=None, unscale=None,
+           output: int = 0, batch_size: int = None, seed: int = 0, verbose: bool = True) -> Motifs:
     """Up to `n` motifs per class of series `x` (N, C, L) with true classes `y`: in each correctly predicted series of the class,
     the `n` non-overlapping windows of `length` steps its map for the class (`method`, default the most faithful) ranks first;
-    these subsequences z-normalised and clustered (average linkage, `metric` 'euclidean' or 'dtw', cut where the correlation
-    falls below `min_corr`); each cluster held by at least `min_support` of the class's series gives a motif (its medoid), with
-    its prevalence, positions and evidence (removal against `n_random` random windows of the same size; pasting into the
-    other classes' series). Ordered by evidence within each class. A regressor: the highest vs lowest predicted tenth of
-    `output`. `unscale`: model-ready series -> the user's units, for the shapes drawn"""
+    these subsequences z-normalised, compared at their best shift (`align`) and clustered (average linkage, `metric`
+    'euclidean' or 'dtw', cut where the correlation falls below `min_corr`); each cluster held by at least `min_support` of
+    the class's series gives a motif: the mean of its occurrences (found again anywhere in the class's series), its medoid,
+    prevalence, positions and evidence (removal against `n_random` random windows of the same size; pasting into up to
+    `max_paste` of the other classes' series). Ordered by evidence within each class. A regressor: the highest vs lowest
+    predicted tenth of `output`. `unscale`: model-ready series -> the user's units, for the shapes drawn"""
     x = as_series(x)
     N, C, L = x.shape
     n = _check_count(n, 'n')
@@ -298,14 +301,14 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
             prevalence = float(holds.float().mean())
             other_prev = float((_best_match(xc[others, c], template)[0] <= radius).float().mean()) if len(others) else float('nan')
             drop, random_drop, gain, flipped = motif_evidence(model, x, g, c, dict(positions), x[I[b_med], c, s_med:s_med + m],
-                                                              s_med, m, n_random, gen, task, batch_size)
+                                                              s_med, m, n_random, gen, task, batch_size, max_paste)
             medoid = units[I[b_med], c, s_med:s_med + m].numpy()
             mu, sd = medoid.mean(), medoid.std()
             band = np.percentile(aligned.numpy() * sd + mu, [10, 90], axis=0)
             shape = template.numpy() * sd + mu
             group_found.append(Motif(g['name'], int(c), shape, band, m, prevalence, other_prev, positions, drop, random_drop,
                                      gain, flipped, len(mem), medoid, scale))
-        found += sorted(group_found, key=lambda mo: -mo.evidence)
+        found += sorted(group_found, key=lambda mo: (not mo.supported, -mo.evidence))      # supported first, by evidence
     labels = (torch.as_tensor(yv) if yv is not None else
               torch.full((N,), -1, dtype=torch.long).index_fill(0, groups[0]['members'], 1).index_fill(0, groups[1]['members'], 0))
     return Motifs(found, units, labels, method_name(method) if not isinstance(method, str) else method, m, skipped)
@@ -371,7 +374,7 @@ def show_motifs(mo: Motifs, n_context: int = 3, figsize=None, savefig=None, show
             weak = not m.supported
             flip = '' if np.isnan(m.flipped) else f' · pasted: {m.flipped:.0%} flip'
             top.set_title(f"{'' if cls in ('high', 'low') else 'class '}{cls} · channel {m.channel} · in {m.prevalence:.0%} of its series ({m.other_prevalence:.0%} of others)\n"
-                          f"removed: −{m.drop:.2f} vs −{m.random_drop:.2f} random{flip}", fontsize=8,
+                          f"removed: {-m.drop:+.2f} vs {-m.random_drop:+.2f} random{flip}", fontsize=8,
                           color='firebrick' if weak else 'black')
             for k, (i, p) in enumerate(m.positions[:n_context]):
                 s = mo.series[i, m.channel].numpy()
