@@ -126,7 +126,7 @@ def test_regression_run(tmp_path):
     "tsexplain Covid3Month: a regression run scored as numbers beside the mean predictor, its report in a browser, reloaded without pickle"
     import json
     from browser import render
-    from tsexplain.models import load_ts_model
+    from tsexplain.model_files import load_ts_model
     out = tmp_path/'cov'
     r = run('Covid3Month', '--arch', 'FCN', '--epochs', '2', '--out', str(out))
     assert r.returncode == 0, r.stderr

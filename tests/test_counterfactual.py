@@ -134,4 +134,4 @@ def test_learner_targets_by_class_name():
     lows = [i for i in range(len(dls.valid_ds)) if int(dls.valid_ds[i][1]) == 0][:2]
     cf = learn.counterfactual(lows, target='b_high', map_method='occlusion', verbose=False)
     assert (cf.target == 1).all() and cf.valid.all()
-    with pytest.raises(ValueError, match="'medium' is not a class"): learn.counterfactual(lows, target='medium', verbose=False)
+    with pytest.raises(ValueError, match="'medium' is not a class of this model"): learn.counterfactual(lows, target='medium', verbose=False)

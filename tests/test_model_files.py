@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from tsexplain.all import *
-from tsexplain.models import ModelFileError
+from tsexplain.model_files import ModelFileError
 
 @pytest.fixture(scope='module')
 def saved(tmp_path_factory):

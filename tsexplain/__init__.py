@@ -5,6 +5,8 @@ from tsexplain import attribution as _attribution, show as _show
 from tsexplain.data import *
 from tsexplain.core import *
 from tsexplain.models import *
+from tsexplain import model_files as _model_files
+from tsexplain.model_files import *
 from tsexplain import targets as _targets
 from tsexplain.targets import *
 from tsexplain.hooks import *
@@ -36,7 +38,7 @@ from tsexplain.prototypes import *
 import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
-_modules = (_data, _core, _models, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
+_modules = (_data, _core, _models, _model_files, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
             _evaluate, _scale, _interactive, _interactive_pages, _counterfactual, _importance, _motifs, _prototypes)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \

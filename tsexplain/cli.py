@@ -135,7 +135,7 @@ def explain_main(argv) -> int:
     if int(os.environ.get('WORLD_SIZE', 1)) > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if gpu else 'gloo')
     device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if gpu else 'cpu')
-    from tsexplain.models import load_ts_model
+    from tsexplain.model_files import load_ts_model
     from tsexplain.scale import explain_to_zarr, dist_info
     from tsexplain.data import dataset_files, dataset_name
     data = args.data
@@ -201,7 +201,8 @@ def main(argv=None) -> int:
             print(f"tsexplain: error: {e}", file=sys.stderr)
             return 1
         import torch, matplotlib.pyplot as plt
-        from tsexplain.models import train_ts, save_ts_model
+        from tsexplain.models import train_ts
+        from tsexplain.model_files import save_ts_model
         from tsexplain.report import export_learner, explain_test_set, write_report
         plt.switch_backend('Agg')                           # the command only writes figures to files
         device = torch.device('cpu') if args.cpu or not torch.cuda.is_available() else torch.device('cuda')

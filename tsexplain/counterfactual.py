@@ -23,7 +23,7 @@ from .core import Standardize, Normalize
 from .faithfulness import choose_method
 from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
-from .figure_data import present_view
+from .figure_data import present_view, class_index
 
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
@@ -472,11 +472,8 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
                    verbose: bool = True, **kwargs) -> Counterfactuals:
     "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series, from the learner's training series; prints how many are valid"
     x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None)
-    names = [str(v) for v in getattr(self.dls, 'vocab', None) or []]
     if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
-        unknown = [v for v in listify(target) if isinstance(v, str) and v not in names]
-        if unknown: raise ValueError(f"target {unknown[0]!r} is not a class of this learner; its classes are {names}")
-        target = [names.index(v) if isinstance(v, str) else v for v in listify(target)]
+        target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
         target = target[0] if len(target) == 1 else target
     train_x, train_y = dl_batch(self.dls.train)
     cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)

@@ -29,7 +29,8 @@ from . import importance as _importance, motifs as _motifs, prototypes as _proto
 from .importance import *
 from .motifs import *
 from .prototypes import *
-from .models import save_ts_model, load_ts_model, binary_accuracy, ModelFileError
+from .models import binary_accuracy
+from .model_files import save_ts_model, load_ts_model, ModelFileError
 _modules = (_targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show, _evaluate,
             _scale, _counterfactual, _importance, _motifs, _prototypes)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']

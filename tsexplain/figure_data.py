@@ -21,8 +21,8 @@ from .core import TensorTS
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'value_titles',
            'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options', 'map_evidence',
-           'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'learner_vocab', 'missing_mask',
-           'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view', 'present_view']
+           'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index', 'learner_vocab',
+           'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view', 'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -163,6 +163,13 @@ def one_series(x) -> Tensor:
     if x.ndim != 3: raise ValueError(f"this view draws a series (1, C, L); got shape {tuple(x.shape)}: for images use show_cam")
     if len(x) != 1: raise ValueError(f"this view draws one series; got a batch of {len(x)}: pass x[i:i+1]")
     return x
+
+def class_index(c, vocab, what: str = 'target') -> int:
+    "A class given by its index or by its name in `vocab`, as an index; an unknown name refused, naming `what` and the classes"
+    if isinstance(c, (int, np.integer)) and not isinstance(c, bool): return int(c)
+    names = [str(v) for v in vocab] if vocab is not None else []
+    if isinstance(c, str) and c in names: return names.index(c)
+    raise ValueError(f"{what}: {c!r} is not a class of this model; its classes are " + (f"{names} (or their indices)" if names else "indices 0, 1, …"))
 
 def learner_vocab(dls):
     "The class names of a learner's DataLoaders, or None (plain DataLoaders without a Categorize transform, regression)"

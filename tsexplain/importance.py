@@ -21,7 +21,7 @@ from .targets import *
 from .cam import chunk_ranges
 from .faithfulness import spread_indices
 from .attribution import learner_method, default_method
-from .figure_data import compute_maps, forecast_horizon, method_name, learner_vocab
+from .figure_data import compute_maps, forecast_horizon, method_name, learner_vocab, class_index
 from .show import new_figure, finish_figure
 from .counterfactual import _unscaler
 
@@ -165,19 +165,12 @@ def _class_subsets(y: Tensor, classes, task: dict, vocab=None) -> list[tuple[str
     if is_regression(task):
         raise ValueError("classes= asks for one importance per class, and this model is a regressor: leave classes=None")
     present = sorted(set(y.tolist()))
-    want = present if classes is True else [_class_index(c, vocab, 'classes') for c in listify(classes)]
+    want = present if classes is True else [class_index(c, vocab, 'classes') for c in listify(classes)]
     missing = [c for c in want if c not in present]
     if missing: raise ValueError(f"classes={classes!r}: no series of class {missing} in the data (classes present: {present})")
     return [(_class_name(k, vocab), (y == k).nonzero()[:, 0]) for k in want]
 
 def _class_name(k: int, vocab=None) -> str: return str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
-
-def _class_index(c, vocab, what: str) -> int:
-    "A class given by index or by name, as an index"
-    if isinstance(c, (int, np.integer)) and not isinstance(c, bool): return int(c)
-    names = [str(v) for v in vocab] if vocab is not None else []
-    if str(c) in names: return names.index(str(c))
-    raise ValueError(f"{what}: unknown class {c!r}; classes are " + (f"{names} (or their indices)" if names else "indices 0, 1, …"))
 
 def map_importance(model, x, by: str = 'channel', method=None, window: int = None, target=None, batch_size: int = None) -> np.ndarray:
     "Map-based importance: the mean over series of |map| in each channel, step or window, as shares summing to 1 (F,); `method`: a per-channel method for by='channel'"
