@@ -56,8 +56,9 @@ def baselines(dls, s, lookback, H, season):
 
 def model_rmse(dls, arch, lags, epochs, seed):
     learn = ts_learner(dls, arch, seed=seed, lags=lags)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
-    preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(epochs, 3e-3)
+        preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
     return float(((preds - targs) ** 2).mean().sqrt()), learn
 
 def planted(seed, epochs, L=36, H=3, T=1500):
@@ -69,7 +70,7 @@ def planted(seed, epochs, L=36, H=3, T=1500):
     out = {}
     for name, lags in (('CNN alone (FCN)', False), ('CNNWithLags (the default)', True)):
         _, learn = model_rmse(dls, FCN, lags, epochs, seed)
-        preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
+        with learn.no_bar(): preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
         r2 = 1 - ((preds - targs) ** 2).mean(0) / targs.var(0)
         x, y = learner_data(learn)
         li = lag_importance(learn.model, x, y, method='saliency', n_repeats=2)

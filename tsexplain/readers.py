@@ -311,7 +311,9 @@ def read_forecast_series(name_or_path, columns=None, time=None) -> tuple[np.ndar
         if time not in rows[0][1]: raise ValueError(f"{p}: no column named {time!r}; the columns are {rows[0][1]}")
         tc = rows[0][1].index(time)
     else: tc = int(time)
-    has_header = not all(_is_number(v) for i, v in enumerate(rows[0][1]) if i != tc)
+    # a header: value fields that are not numbers, or an empty time field above time stamps (pandas' ',0' for an unnamed index)
+    has_header = (not all(_is_number(v) for i, v in enumerate(rows[0][1]) if i != tc)
+                  or (rows[0][1][tc] == '' and len(rows) > 1 and rows[1][1][tc] != ''))
     names = rows[0][1] if has_header else [str(i) for i in range(width)]
     data = rows[1:] if has_header else rows
     candidates = [i for i in range(width) if i != tc and names[i] != '']
