@@ -247,9 +247,9 @@ def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_
         mm = map_method or ('integrated_gradients' if by == 'channel' and C > 1 else default_method(model, x[spread_indices(N, 16)], verbose=False))
         share = map_importance(model, x, by, mm, window, target=output)
         df['map_importance'] = np.tile(share, len(df) // F_)
-        overall = df.iloc[:F_]
+        mean_imp = df['importance'].to_numpy().reshape(-1, F_).mean(0)               # over the classes asked for
         from scipy.stats import spearmanr
-        rho = spearmanr(overall['importance'], overall['map_importance']).statistic if F_ > 2 else float('nan')
+        rho = (spearmanr(mean_imp, share).statistic if F_ > 2 and np.ptp(mean_imp) > 0 and np.ptp(share) > 0 else float('nan'))
         df.attrs.update(map_method=method_name(mm) if not isinstance(mm, str) else mm, rank_agreement=float(rho))
     return df
 
