@@ -172,11 +172,13 @@ def _class_subsets(y: Tensor, classes, task: dict, vocab=None) -> list[tuple[str
 
 def _class_name(k: int, vocab=None) -> str: return str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
 
-def map_importance(model, x, by: str = 'channel', method=None, window: int = None, target=None, batch_size: int = None) -> np.ndarray:
-    "Map-based importance: the mean over series of |map| in each channel, step or window, as shares summing to 1 (F,); `method`: a per-channel method for by='channel'"
+def map_importance(model, x, by: str = 'channel', method=None, window: int = None, target=None, batch_size: int = None,
+                   maps=None) -> np.ndarray:
+    "Map-based importance: the mean over series of |map| in each channel, step or window, as shares summing to 1 (F,); `method`: a per-channel method for by='channel'; `maps` (N, K, L): maps already computed"
     x = as_series(x)
     masks, _ = feature_masks(x.shape[1], x.shape[2], by, window)
-    maps = compute_maps(model, x, method or 'integrated_gradients', target=target).abs().float().cpu()   # (N, K, L)
+    maps = (compute_maps(model, x, method or 'integrated_gradients', target=target) if maps is None
+            else torch.as_tensor(np.asarray(maps))).abs().float().cpu()                                      # (N, K, L)
     if maps.shape[-1] != x.shape[-1]: raise ValueError(f"the maps of {method_name(method)} are not aligned with the series' steps")
     if maps.shape[1] == 1 and x.shape[1] > 1:
         if by == 'channel': raise ValueError(f"{method_name(method)} maps time, not channels: choose a per-channel method "
@@ -186,14 +188,15 @@ def map_importance(model, x, by: str = 'channel', method=None, window: int = Non
     return (per / per.sum().clamp_min(1e-12)).numpy()
 
 def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_repeats: int = 5, metric: str = None,
-               classes=None, window: int = None, output: int = None, names=None, baseline='mean', maps: bool = True,
+               classes=None, window: int = None, output: int = None, names=None, baseline='mean', maps=True,
                map_method=None, vocab=None, level: float = 0.95, batch_size: int = None, seed: int = 0, progress=None) -> pd.DataFrame:
     """How much the model's metric gets worse when each channel (`by='channel'`), step or window of steps is permuted across
     the series of `x` (N, C, L) (`method='permutation'`, `n_repeats` times) or replaced by `baseline` ('ablation': 'mean', the
     data set's mean series, 'zero', or a tensor (C, L)). One row per feature (per class with `classes=True` or a list):
     `importance` (the metric's loss: accuracy drop, loss rise, or RMSE rise of a regressor's `output`, all outputs pooled when
     None), `low`/`high` a `level` interval (t over the repeats for permutation; bootstrap over series for ablation), and the
-    map-based importance (`maps`: share of mean |map| of `map_method`) with their rank agreement in `df.attrs`"""
+    map-based importance (`maps`: share of mean |map| of `map_method`, or of maps (N, K, L) already computed) with their rank
+    agreement in `df.attrs`"""
     x = as_series(x)
     if method not in IMPORTANCE_METHODS: raise ValueError(f"method must be one of {IMPORTANCE_METHODS}; got {method!r}")
     if not isinstance(n_repeats, (int, np.integer)) or isinstance(n_repeats, bool) or n_repeats < (2 if method == 'permutation' else 1):
@@ -243,9 +246,9 @@ def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_
         df.insert(df.columns.get_loc('channel') + 1, 'name', [str(names[c]) for c in df['channel']])
     df.attrs.update(by=by, method=method, metric=metric, n_repeats=n_repeats if method == 'permutation' else 1, level=level,
                     n_series=N, output=output)
-    if maps:
+    if maps is not None and maps is not False:
         mm = map_method or ('integrated_gradients' if by == 'channel' and C > 1 else default_method(model, x[spread_indices(N, 16)], verbose=False))
-        share = map_importance(model, x, by, mm, window, target=output)
+        share = map_importance(model, x, by, mm, window, target=output, maps=None if maps is True else maps)
         df['map_importance'] = np.tile(share, len(df) // F_)
         mean_imp = df['importance'].to_numpy().reshape(-1, F_).mean(0)               # over the classes asked for
         from scipy.stats import spearmanr

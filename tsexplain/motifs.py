@@ -197,7 +197,7 @@ def motif_evidence(model, x: Tensor, g: dict, c: int, pos_of: dict, values: Tens
 
 def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric: str = 'euclidean', min_corr: float = 0.5,
            min_support: float = 0.2, n_random: int = 2, max_paste: int = 64, align: bool = True, vocab=None, unscale=None,
-           output: int = 0, batch_size: int = None, seed: int = 0, verbose: bool = True) -> Motifs:
+           output: int = 0, batch_size: int = None, seed: int = 0, verbose: bool = True, maps=None) -> Motifs:
     """Up to `n` motifs per class of series `x` (N, C, L) with true classes `y`: in each correctly predicted series of the class,
     the `n` non-overlapping windows of `length` steps its map for the class (`method`, default the most faithful) ranks first;
     these subsequences z-normalised, compared at their best shift (`align`) and clustered (average linkage, `metric`
@@ -205,7 +205,8 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
     the class's series gives a motif: the mean of its occurrences (found again anywhere in the class's series), its medoid,
     prevalence, positions and evidence (removal against `n_random` random windows of the same size; pasting into up to
     `max_paste` of the other classes' series). Ordered by evidence within each class. A regressor: the highest vs lowest
-    predicted tenth of `output`. `unscale`: model-ready series -> the user's units, for the shapes drawn"""
+    predicted tenth of `output`. `unscale`: model-ready series -> the user's units, for the shapes drawn. `maps`: maps (N, K, L) of
+    every series for its predicted class (or output) already computed (a report's): a correctly predicted series' class is its prediction"""
     x = as_series(x)
     N, C, L = x.shape
     n = _check_count(n, 'n')
@@ -240,14 +241,15 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
         target = torch.full((len(I),), g['target'], dtype=torch.long)
         g['member_scores'] = g['sign'] * target_probs(out[I], target, task)               # shared by the group's motifs
         g['others_outputs'] = out[g['others']]
-        maps = g['sign'] * compute_maps(model, x[I], method, target=g['target']).float().cpu()   # (B, K, L)
-        if maps.ndim != 3 or maps.shape[-1] != L:
-            raise ValueError(f"{method_name(method)} gives maps of shape {tuple(maps.shape)}, not aligned with the {L} steps: choose another method")
+        given = None if maps is None else torch.as_tensor(np.asarray(maps))[I.cpu()].float()
+        gm = g['sign'] * (given if given is not None else compute_maps(model, x[I], method, target=g['target']).float().cpu())   # (B, K, L)
+        if gm.ndim != 3 or gm.shape[-1] != L or len(gm) != len(I):
+            raise ValueError(f"the maps ({method_name(method)}) have shape {tuple(gm.shape)}, not one per series aligned with the {L} steps: choose another method")
         n_win = min(n, max(1, L // m))
-        rows, starts = _top_windows(maps, m, n_win)                                   # (B, n_win)
+        rows, starts = _top_windows(gm, m, n_win)                                   # (B, n_win)
         b_of = torch.arange(len(I))[:, None].expand(-1, n_win).reshape(-1)
         starts = starts.reshape(-1)
-        if maps.shape[1] == C: chans = rows.reshape(-1)
+        if gm.shape[1] == C: chans = rows.reshape(-1)
         elif C == 1: chans = torch.zeros_like(starts)
         else:                                  # a map of time only: the channel whose removal there costs the class most
             P = len(starts)

@@ -186,8 +186,8 @@ def _counterfactual_section(learn: Learner, X: np.ndarray, preds: np.ndarray, vo
             "<p>ood: the share flagged out of distribution by an isolation forest / LOF fitted on the training series; test_ood: the "
             "same share for the real test series, the bar a counterfactual should meet.</p>")
 
-def _learned_section(learn: Learner, X: np.ndarray, method) -> str:
-    "What the model learned over the test set: the importance of each channel (or window of steps), each class's motifs with their evidence, and its prototypes and criticisms"
+def _learned_section(learn: Learner, X: np.ndarray, method, maps: np.ndarray) -> str:
+    "What the model learned over the test set: the importance of each channel (or window of steps), each class's motifs with their evidence, and its prototypes and criticisms; `maps` (N, K, L): the report's maps of the test series (their predicted class), not computed again"
     from tsexplain.importance import importance, show_importance, learner_data
     from tsexplain.motifs import show_motifs
     from tsexplain.prototypes import show_prototypes, prototypes
@@ -196,13 +196,15 @@ def _learned_section(learn: Learner, X: np.ndarray, method) -> str:
     unscale = _unscaler(learn)
     by = 'channel' if x.shape[1] > 1 else 'window'
     vocab = [str(v) for v in learn.dls.vocab]
-    df = importance(learn.model, x, y, by=by, vocab=vocab, classes=True if by == 'window' else None)
+    per_channel = maps.shape[1] == x.shape[1]
+    df = importance(learn.model, x, y, by=by, vocab=vocab, classes=True if by == 'window' else None,
+                    maps=maps if by == 'window' or per_channel else True)
     fig = show_importance(df, unscale(x.cpu()) if unscale else x.cpu(), y, vocab=vocab, show=False)
     parts = ["<h2>What the model learned</h2><p>Over the whole test set: how much the accuracy falls when each "
              + ("channel" if by == 'channel' else "window of steps") + " is permuted across series (5 repeats, 95 % interval), "
              f"beside the share of mean |map| it holds (rank agreement ρ = {df.attrs.get('rank_agreement', float('nan')):.2f}).</p>",
              fig_to_img(fig, 'importance')]
-    mo = learn.motifs(n=2, method=method, verbose=False)
+    mo = learn.motifs(n=2, method=method, verbose=False, maps=maps)
     if len(mo):
         parts.append("<h3>Motifs of each class</h3><p>The stretches the maps rank first in each class's correctly predicted test "
                      "series, clustered: each with the share of the class's series holding it and its evidence (removing its "
@@ -266,7 +268,7 @@ def write_report(learn: Learner, out: Path, dsname: str, acc: float, method: str
                     fig_to_img(show_class_maps(x, learn.model, vocab=vocab, show=False), f'{what} {name} class maps')]
             parts.append(f"<h4>{what}: test series {int(i)}</h4><div class='row'>{''.join(imgs)}</div>")
     parts += ["<h2>Average map of each class</h2>", fig_to_img(_class_average_maps(X, maps, targets, vocab), 'class average maps')]
-    parts.append(_learned_section(learn, X, method))
+    parts.append(_learned_section(learn, X, method, maps))
     parts.append(_counterfactual_section(learn, X, preds, vocab, method))
     rows = ''.join(f"<tr><td>{i}</td><td>{html.escape(vocab[t])}</td><td>{html.escape(vocab[p])}</td><td>{probs[i, p]:.3f}</td>"
                    f"<td>{'✓' if t == p else '✗'}</td><td>{int(np.abs(maps[i]).reshape(-1, maps.shape[-1]).sum(0).argmax())}</td></tr>"
