@@ -230,3 +230,20 @@ def test_horizon_maps_interactive_in_chromium(tmp_path):
     assert 'Grad-CAM of each forecast step' in fig.layout.title.text
     dom = render((tmp_path/'h.html').as_uri(), size=(1000, 900))
     assert 'main-svg' in dom and dom.count('class="hm"') + dom.count('heatmaplayer') >= 1
+
+def test_a_regression_page_with_a_true_value_that_is_not_finite_still_draws(tmp_path):
+    "The token NaN is not JSON: the page was blank. Non-finite values travel as null and show as '—' and 'not finite'"
+    from browser import evaluate
+    dls = TSDataLoaders.from_dsname('Covid3Month', bs=32)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    view = learn.explore(methods='grad_cam', show=False, progress=False)
+    view.payload['rows'][0]['label'] = float('nan'); view.payload['rows'][0]['error'] = float('inf')
+    view.save(tmp_path/'nan.html')
+    assert 'NaN' not in (tmp_path/'nan.html').read_text().split('tsx-data-')[1][:200_000].split('</script>')[0]
+    r = evaluate((tmp_path/'nan.html').as_uri(), """(async () => {
+      const root = document.querySelector('.tsx-explore'), gd = root.querySelector('.js-plotly-plot');
+      const row = [...root.querySelectorAll('tbody tr')].find(tr => +tr.dataset.i === 0); row.click();
+      await new Promise(r => setTimeout(r, 200));
+      return {title: gd.layout.title.text, cells: [...row.children].map(td => td.textContent)}; })()""",
+                 settle="!!document.querySelector('.tsx-explore .js-plotly-plot')")
+    assert '(true not finite)' in r['title'] and '—' in r['cells'], r

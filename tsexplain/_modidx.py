@@ -473,6 +473,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'tsexplain/interactive_pages.py'),
                                              'tsexplain.interactive_pages._extremes': ( 'interactive_pages.html#_extremes',
                                                                                         'tsexplain/interactive_pages.py'),
+                                             'tsexplain.interactive_pages._finite': ( 'interactive_pages.html#_finite',
+                                                                                      'tsexplain/interactive_pages.py'),
                                              'tsexplain.interactive_pages._full_resolution': ( 'interactive_pages.html#_full_resolution',
                                                                                                'tsexplain/interactive_pages.py'),
                                              'tsexplain.interactive_pages._label_indices': ( 'interactive_pages.html#_label_indices',

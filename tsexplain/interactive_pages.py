@@ -6,7 +6,7 @@ Offline HTML like the [interactive views](06b_interactive.ipynb), whose writing 
 
 # %% ../nbs/06c_interactive_pages.ipynb #ip000003
 from __future__ import annotations
-import base64, json, uuid, warnings
+import base64, json, math, uuid, warnings
 from html import escape as html_escape
 from pathlib import Path
 import numpy as np
@@ -164,6 +164,13 @@ Plotly.newPlot(gd, [], P.layout, P.config).then(() => {
 """
 
 # %% ../nbs/06c_interactive_pages.ipynb #074f026a
+def _finite(v):
+    "The payload with every NaN or infinity as None (JSON null): the token NaN is not JSON, and JSON.parse of it left the page blank"
+    if isinstance(v, float) and not math.isfinite(v): return None
+    if isinstance(v, dict): return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_finite(x) for x in v]
+    return v
+
 class InteractivePage:
     "One offline page drawn by its own script: plotly.js, the data (`payload`) and the script, inline. `save(fname)`; in Jupyter it displays itself"
     script = ''                                              # JavaScript that reads __DATA__ (decoding with __DECODE__) and draws into __ROOT__
@@ -175,7 +182,7 @@ class InteractivePage:
         "The page (`full`) or a fragment to embed in another page (`plotlyjs=False`: a page that loads plotly.js once already)"
         import plotly.offline
         key = uuid.uuid4().hex[:10]
-        data = json.dumps(self.payload, separators=(',', ':')).replace('<', '\\u003c')   # no '</script>' or '<!--' can end the data
+        data = json.dumps(_finite(self.payload), separators=(',', ':'), allow_nan=False).replace('<', '\\u003c')   # no '</script>' or '<!--' can end the data
         js = self.script.replace('__DATA__', f'tsx-data-{key}').replace('__ROOT__', f'tsx-{key}').replace('__DECODE__', _DECODE_JS)
         lib = (f'<script type="text/javascript">window.PlotlyConfig = {{MathJaxConfig: "local"}};</script>'
                f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>') if plotlyjs else ''
@@ -294,7 +301,8 @@ function draw(i) {
                  hovertemplate: esc(P.channels[c]) + '<br>step %{x}<br>value %{y:.4g}<br>' + esc(m.name) + ': %{customdata:.3f}<extra></extra>'});
   }
   const r = P.rows[i], layout = JSON.parse(JSON.stringify(P.layout));
-  layout.title.text = P.regression ? '#' + r.index + ': ŷ = ' + r.pred.toPrecision(4) + (r.label !== undefined ? ' (true ' + r.label.toPrecision(4) + ')' : '')
+  const num = v => v === null ? 'not finite' : v.toPrecision(4);             // a NaN or infinite value arrives as null
+  layout.title.text = P.regression ? '#' + r.index + ': ŷ = ' + num(r.pred) + (r.label !== undefined ? ' (true ' + num(r.label) + ')' : '')
     : '#' + r.index + (r.label !== undefined ? ': ' + esc(r.label) + ' / ' : ': ') + esc(r.pred) + ' (' + r.conf.toFixed(2) + ')';
   layout.title.font = {color: (P.regression ? r.correct : r.label === undefined || r.label === r.pred) ? '#222' : 'firebrick'};
   Object.assign(layout.coloraxis, m.coloraxis);
@@ -305,7 +313,7 @@ function table() {
   const rows = order.filter(i => !only.checked || !P.rows[i].correct);
   tbody.replaceChildren(...rows.map(i => { const r = P.rows[i], tr = document.createElement('tr'); tr.dataset.i = i;
     tr.replaceChildren(...P.columns.map(c => { const td = document.createElement('td');      // data as text, never as markup
-      td.textContent = c.key === 'correct' ? (r.correct ? '✓' : '✗') : typeof r[c.key] === 'number' && c.key !== 'index'
+      td.textContent = c.key === 'correct' ? (r.correct ? '✓' : '✗') : r[c.key] === null ? '—' : typeof r[c.key] === 'number' && c.key !== 'index'
         ? (P.regression ? r[c.key].toPrecision(4) : r[c.key].toFixed(3)) : String(r[c.key]);
       return td; }));
     if (!r.correct) tr.classList.add('tsx-wrong'); if (i === current) tr.classList.add('tsx-on'); return tr; }));
