@@ -21,8 +21,9 @@ from .core import TensorTS
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'value_titles',
            'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options', 'map_evidence',
-           'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index', 'learner_vocab',
-           'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view', 'present_view']
+           'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index', 'class_name',
+           'learner_vocab', 'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view',
+           'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -170,6 +171,10 @@ def class_index(c, vocab, what: str = 'target') -> int:
     names = [str(v) for v in vocab] if vocab is not None else []
     if isinstance(c, str) and c in names: return names.index(c)
     raise ValueError(f"{what}: {c!r} is not a class of this model; its classes are " + (f"{names} (or their indices)" if names else "indices 0, 1, …"))
+
+def class_name(k: int, vocab=None) -> str:
+    "How class index `k` is named: its name in `vocab`, else the index"
+    return str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
 
 def learner_vocab(dls):
     "The class names of a learner's DataLoaders, or None (plain DataLoaders without a Categorize transform, regression)"

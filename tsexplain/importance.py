@@ -21,7 +21,7 @@ from .targets import *
 from .cam import chunk_ranges
 from .faithfulness import spread_indices
 from .attribution import learner_method, default_method
-from .figure_data import compute_maps, forecast_horizon, method_name, learner_vocab, class_index
+from .figure_data import compute_maps, forecast_horizon, method_name, learner_vocab, class_index, class_name
 from .show import new_figure, finish_figure
 from .counterfactual import _unscaler
 
@@ -168,9 +168,7 @@ def _class_subsets(y: Tensor, classes, task: dict, vocab=None) -> list[tuple[str
     want = present if classes is True else [class_index(c, vocab, 'classes') for c in listify(classes)]
     missing = [c for c in want if c not in present]
     if missing: raise ValueError(f"classes={classes!r}: no series of class {missing} in the data (classes present: {present})")
-    return [(_class_name(k, vocab), (y == k).nonzero()[:, 0]) for k in want]
-
-def _class_name(k: int, vocab=None) -> str: return str(vocab[k]) if vocab is not None and k < len(vocab) else str(k)
+    return [(class_name(k, vocab), (y == k).nonzero()[:, 0]) for k in want]
 
 def map_importance(model, x, by: str = 'channel', method=None, window: int = None, target=None, batch_size: int = None,
                    maps=None) -> np.ndarray:
@@ -199,8 +197,7 @@ def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_
     agreement in `df.attrs`"""
     x = as_series(x)
     if method not in IMPORTANCE_METHODS: raise ValueError(f"method must be one of {IMPORTANCE_METHODS}; got {method!r}")
-    if not isinstance(n_repeats, (int, np.integer)) or isinstance(n_repeats, bool) or n_repeats < (2 if method == 'permutation' else 1):
-        raise ValueError(f"n_repeats must be a whole number of at least 2 (the interval comes from the repeats); got {n_repeats!r}")
+    n_repeats = _check_count(n_repeats, 'n_repeats', 2 if method == 'permutation' else 1)   # permutation: the interval comes from the repeats
     if not 0 < level < 1: raise ValueError(f"level must be between 0 and 1 (0.95 for a 95 % interval); got {level!r}")
     task = model_task(model)
     metric = _check_metric(metric, task, by)
@@ -349,7 +346,7 @@ def show_importance(df: pd.DataFrame, x=None, y=None, vocab=None, figsize=None, 
             sel = x if k is None else x[yv == k]
             for c in range(min(x.shape[1], 3)):
                 top.plot(sel[:, c].mean(0).numpy(), color=colors[i % 10], lw=1.4, ls=['-', '--', ':'][c],
-                         label=('mean series' if k is None else f'class {_class_name(k, vocab)}') + (f' · ch {c}' if x.shape[1] > 1 else ''))
+                         label=('mean series' if k is None else f'class {class_name(k, vocab)}') + (f' · ch {c}' if x.shape[1] > 1 else ''))
         top.legend(fontsize=7, ncol=2); top.set_ylabel('mean series', fontsize=8); top.tick_params(labelsize=8)
         for i, g in enumerate(groups):
             t = df if g is None else df[df['class'] == g]

@@ -21,10 +21,10 @@ from .hooks import *
 from .targets import *
 from .faithfulness import interp_fill, spread_indices
 from .attribution import learner_method, default_method
-from .figure_data import compute_maps, method_name
+from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure
 from .counterfactual import _unscaler
-from .importance import as_series, model_outputs, _labels, _class_name, _check_count, learner_data, _vocab
+from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
 
 # %% auto #0
 __all__ = ['MOTIF_SHAPES', 'Motif', 'Motifs', 'znorm', 'motif_groups', 'motif_evidence', 'motifs', 'make_motif_dataset',
@@ -33,7 +33,7 @@ __all__ = ['MOTIF_SHAPES', 'Motif', 'Motifs', 'znorm', 'motif_groups', 'motif_ev
 # %% ../nbs/13a_motifs.ipynb #29042d7a
 @dataclass
 class Motif:
-    "A shape the model looks for in one class: the medoid of the subsequences its maps rank first in the class's correctly predicted series, with its evidence"
+    "A shape the model looks for in one class: the mean of the subsequences its maps rank first in the class's correctly predicted series (clustered, found again anywhere in the class's series), with its evidence"
     cls: str                  # the class (a regressor: 'high' or 'low', the highest or lowest predicted tenth)
     channel: int
     shape: np.ndarray         # (length,) the mean of its aligned occurrences (z-normalised), at the medoid's level and spread, in the user's units when known
@@ -92,13 +92,12 @@ def _top_windows(maps: Tensor, m: int, n: int) -> tuple[Tensor, Tensor]:
     sums = F.avg_pool1d(maps.float(), m, stride=1)                                   # (B, K, S)
     B, K, S = sums.shape
     rows, starts = torch.empty(B, n, dtype=torch.long), torch.empty(B, n, dtype=torch.long)
-    s_idx = torch.arange(S)
+    b = torch.arange(B)
     for k in range(n):
         best = sums.flatten(1).argmax(1)
         rows[:, k], starts[:, k] = best // S, best % S
-        near = (s_idx[None] - starts[:, k, None]).abs() < m                          # windows overlapping the one taken
-        sums[torch.arange(B)[:, None], rows[:, k, None], s_idx[None].expand(B, -1)] = torch.where(
-            near, torch.tensor(-float('inf')), sums[torch.arange(B)[:, None], rows[:, k, None], s_idx[None].expand(B, -1)])
+        near = (torch.arange(S)[None] - starts[:, k, None]).abs() < m               # windows overlapping the one taken
+        sums[b, rows[:, k]] = sums[b, rows[:, k]].masked_fill(near, -float('inf'))
     return rows, starts
 
 def _removed(x: Tensor, channels: Tensor, starts: Tensor, m: int) -> Tensor:
@@ -113,12 +112,6 @@ def _scores_of(model, x: Tensor, target: Tensor, task: dict, sign: float = 1., b
     "What a group's evidence follows for each series (P,): the class's probability, or ±ŷ of the output for a regressor"
     out = model_outputs(model, x, batch_size)
     return sign * target_probs(out, target.to(out.device), task)
-
-def _distance_matrix(z: Tensor, metric: str) -> Tensor:
-    "Pairwise distances (P, P) of z-normalised subsequences z (P, m): Euclidean, or DTW"
-    if metric == 'euclidean': return torch.cdist(z[None].double(), z[None].double())[0].float()
-    from tsexplain.counterfactual import dtw_distances
-    return dtw_distances(z[:, None], z[:, None])
 
 def _best_match(series: Tensor, shape_z: Tensor) -> tuple[Tensor, Tensor]:
     "For each series (N, L) of one channel: the smallest z-normalised Euclidean distance to the shape (m,) and where: (N,), (N,)"
@@ -138,7 +131,9 @@ def _aligned_distances(W: Tensor, valid: Tensor, metric: str = 'euclidean') -> T
     "Distances (P, P) between candidates' central windows W[:, h], each at the other's best shift (symmetric: the smaller way round); DTW between the central windows for metric='dtw'"
     P, S, m = W.shape
     core = W[:, S // 2]
-    if metric == 'dtw': return _distance_matrix(core, 'dtw')
+    if metric == 'dtw':
+        from tsexplain.counterfactual import dtw_distances
+        return dtw_distances(core[:, None], core[:, None])
     d = torch.cdist(core[None].double(), W.reshape(1, P * S, m).double())[0].view(P, P, S)
     d = d.masked_fill(~valid[None], float('inf')).min(2).values.float()
     return torch.minimum(d, d.T)
@@ -154,7 +149,7 @@ def motif_groups(out: Tensor, y: Tensor, task: dict, vocab=None, output: int = 0
         return [dict(name='high', label=1, members=high, own=high, others=low, target=output, sign=1.),
                 dict(name='low', label=0, members=low, own=low, others=high, target=output, sign=-1.)]
     pred = class_probs(out).argmax(1)
-    return [dict(name=_class_name(k, vocab), label=k, members=((y == k) & (pred == k)).nonzero()[:, 0],
+    return [dict(name=class_name(k, vocab), label=k, members=((y == k) & (pred == k)).nonzero()[:, 0],
                  own=(y == k).nonzero()[:, 0], others=(y != k).nonzero()[:, 0], target=k, sign=1.)
             for k in sorted(set(y.tolist()))]
 
@@ -348,16 +343,17 @@ def best_aligned_corr(a: np.ndarray, b: np.ndarray, max_shift: int = None) -> fl
     "The largest Pearson correlation of `a` and `b` (equal lengths) over shifts of up to `max_shift` steps (default a quarter), on the overlap"
     a, b = np.asarray(a, float), np.asarray(b, float)
     m = len(a)
+    h = m // 4 if max_shift is None else max_shift
     best = -1.
-    for s in range(-(max_shift if max_shift is not None else m // 4), (max_shift if max_shift is not None else m // 4) + 1):
+    for s in range(-h, h + 1):
         u, v = (a[s:], b[:m - s]) if s >= 0 else (a[:m + s], b[-s:])
         if len(u) > 2 and u.std() > 0 and v.std() > 0: best = max(best, float(np.corrcoef(u, v)[0, 1]))
     return best
 
 # %% ../nbs/13a_motifs.ipynb #f20f77d9
 def show_motifs(mo: Motifs, n_context: int = 3, figsize=None, savefig=None, show: bool = True) -> Figure:
-    """A gallery of `Motifs`: one row per class, its motifs ordered by evidence; each with its band (10th–90th percentile of its
-    occurrences) over the medoid, its evidence in the title (red when removing it costs no more than random windows), and under
+    """A gallery of `Motifs`: one row per class, its motifs ordered by evidence; each the mean of its occurrences over their band
+    (10th–90th percentile), its evidence in the title (red when removing it costs no more than random windows), and under
     it `n_context` occurrences in their series"""
     if not len(mo): raise ValueError("No motif to draw" + (f" ({'; '.join(mo.skipped)})" if mo.skipped else ''))
     classes = list(dict.fromkeys(m.cls for m in mo))

@@ -18,10 +18,10 @@ from .hooks import *
 from .targets import *
 from .faithfulness import spread_indices
 from .attribution import learner_method, default_method
-from .figure_data import compute_maps, method_name
+from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure, draw_colored_series
 from .counterfactual import _unscaler
-from .importance import as_series, model_outputs, _labels, _class_name, _check_count, learner_data, _vocab
+from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
 
 # %% auto #0
 __all__ = ['pooled_features', 'prototypes', 'show_prototypes']
@@ -37,14 +37,23 @@ def pooled_features(model, x, layer=None, batch_size: int = None) -> Tensor:
     mod = _last_linear(model) if layer is None else find_layer(model, layer, x[:1])
     if mod is None: raise ValueError("This model has no Linear layer whose input would be its pooled features: pass layer= (a layer "
                                      "whose output is (N, D) or (N, D, L), averaged over time)")
-    feats = []
+    feats, heads = [], []
     def grab(m, inp, out):
         t = inp[0] if layer is None else (out[0] if isinstance(out, (tuple, list)) else out)
         feats.append((t.mean(-1) if t.ndim == 3 else t.reshape(len(t), -1) if t.ndim > 2 else t).detach().float().cpu())
+        if layer is None: heads.append(out.detach().float().cpu())
     handle = mod.register_forward_hook(grab)
-    try: model_outputs(model, x, batch_size)
+    try: logits = model_outputs(model, x, batch_size).cpu()
     finally: handle.remove()
+    if layer is None and not _is_head(torch.cat(heads), logits):
+        raise ValueError(f"The last Linear layer of {type(model).__name__} does not make its output (something follows it, or it is "
+                         "not the head): pass layer= (the layer whose output, averaged over time, the head reads)")
     return torch.cat(feats)
+
+def _is_head(z: Tensor, logits: Tensor) -> bool:
+    "Whether the outputs z (N, K) of a Linear layer are the model's logits: as they are, or through the final softmax (log p) the engine reads"
+    return z.shape == logits.shape and (torch.allclose(z, logits, atol=1e-4, rtol=1e-4) or
+                                        torch.allclose(z.log_softmax(1), logits, atol=1e-4, rtol=1e-4))
 
 def _greedy_medoids(D: Tensor, k: int) -> list[int]:
     "k medoids chosen one at a time, each the point that most lowers the sum of distances to the nearest medoid chosen (PAM's BUILD step)"
@@ -75,20 +84,19 @@ def prototypes(model, x, y, n: int = 3, layer=None, vocab=None, batch_size: int 
         right = ((yv == k) & (pred == k)).nonzero()[:, 0]
         wrong = ((yv == k) & (pred != k)).nonzero()[:, 0]
         if not len(right):
-            warnings.warn(f"prototypes: class {_class_name(k, vocab)} has no correctly predicted series: no prototype for it")
+            warnings.warn(f"prototypes: class {class_name(k, vocab)} has no correctly predicted series: no prototype for it")
             continue
         D = torch.cdist(feats[right], feats[right])
         protos = right[_greedy_medoids(D, n)]
-        dist = lambda idx: torch.cdist(feats[idx], feats[protos]).min(1).values
-        d_right = dist(right)
-        for kind, idx, d in (('prototype', protos, torch.zeros(len(protos))),
-                             ('atypical', right[d_right.argsort(descending=True)[:n]], d_right.sort(descending=True).values[:n]),
-                             *((('misclassified', wrong[dist(wrong).argsort(descending=True)[:n]],
-                                 dist(wrong).sort(descending=True).values[:n]),) if len(wrong) else ())):
+        def farthest(idx):                              # series of `idx`, farthest from every prototype first, and how far (up to n)
+            d, order = torch.cdist(feats[idx], feats[protos]).min(1).values.sort(descending=True)
+            return idx[order[:n]], d[:n]
+        for kind, idx, d in (('prototype', protos, torch.zeros(len(protos))), ('atypical', *farthest(right)),
+                             *((('misclassified', *farthest(wrong)),) if len(wrong) else ())):
             if kind == 'atypical': keep = ~torch.isin(idx, protos); idx, d = idx[keep], d[keep]
             for i, dd in zip(idx.tolist(), d.tolist()):
-                rows.append(dict({'class': _class_name(k, vocab), 'label': k, 'kind': kind, 'index': i, 'distance': dd,
-                                  'predicted': _class_name(int(pred[i]), vocab), 'prob': float(probs[i, pred[i]])}))
+                rows.append(dict({'class': class_name(k, vocab), 'label': k, 'kind': kind, 'index': i, 'distance': dd,
+                                  'predicted': class_name(int(pred[i]), vocab), 'prob': float(probs[i, pred[i]])}))
     return pd.DataFrame(rows)
 
 # %% ../nbs/13b_prototypes.ipynb #3dfb8f96

@@ -394,7 +394,7 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
                         titles=titles if multi_fig or x.shape[1] > 1 else ' · '.join(titles), multi_fig=multi_fig, **kwargs)
     probs = predicted_probs(self.model, x).cpu()
     vocab = learner_vocab(self.dls)
-    name = lambda k: str(vocab[int(k)]) if vocab is not None and len(vocab) > int(k) else str(int(k))
+    name = lambda k: class_name(k, vocab)
     preds = probs.argmax(1).tolist()
     if y is not None:
         y = class_indices(y).cpu()

@@ -14,9 +14,10 @@ from torch import nn, Tensor
 from torch.overrides import TorchFunctionMode
 
 # %% auto #0
-__all__ = ['TASKS', 'OUTPUTS', 'declare_task', 'model_task', 'current_task', 'is_regression', 'n_classes', 'resolve_targets',
-           'target_scores', 'class_probs', 'target_probs', 'learner_task', 'declare_learner', 'model_lock',
-           'check_logits', 'declare_output', 'output_kind', 'output_decided', 'as_logits', 'probing', 'explaining']
+__all__ = ['TASKS', 'OUTPUTS', 'declare_task', 'model_task', 'current_task', 'is_regression', 'n_classes', 'is_step_channel',
+           'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task', 'declare_learner',
+           'model_lock', 'check_logits', 'declare_output', 'output_kind', 'output_decided', 'as_logits', 'probing',
+           'explaining']
 
 # %% ../nbs/02a_targets.ipynb #82c77d71
 TASKS = ('classification', 'regression')
@@ -60,11 +61,15 @@ def _target_array(target, B: int, what: str) -> Tensor:
 
 def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
+def is_step_channel(target) -> bool:
+    "Whether `target` is a forecaster's (step, channel): a tuple of two ints (a list or an array is one target per series)"
+    return isinstance(target, tuple) and len(target) == 2 and all(_is_int(v) for v in target)
+
 def _output_targets(logits: Tensor, target, task: dict) -> Tensor:
     "The output to explain for each series of a regression model: (B,) int64"
     B, K = logits.shape
     H = task.get('horizon')
-    pair = H is not None and isinstance(target, tuple) and len(target) == 2 and all(_is_int(v) for v in target)
+    pair = H is not None and is_step_channel(target)
     if target is None:
         if K > 1:
             raise ValueError(f"The model predicts {K} numbers per series (outputs or forecast steps): say which to explain with "
@@ -242,8 +247,6 @@ def as_logits(scores: Tensor, kind: str, eps: float = 1e-7) -> Tensor:
     p = scores.clamp(eps, 1 - eps)
     return p.log() if scores.shape[1] > 1 else p.log() - (1 - p).log()
 
-_pre_activation = weakref.WeakKeyDictionary()         # model -> (output, input, module) of its final Sigmoid/Softmax in the last forward
-
 def _final_activation(model: nn.Module):
     "The model's last leaf module when it is an nn.Sigmoid or nn.Softmax, else None"
     leaves = [m for m in model.modules() if not list(m.children())]
@@ -251,23 +254,18 @@ def _final_activation(model: nn.Module):
 
 def _to_logits_hook(model, inp, out):
     "Forward hook active while explaining: probability outputs become logits, so every method explains the same score"
-    before = _pre_activation.pop(model, None)
+    called = _called_activation.pop(model, None)
     if getattr(_probe, 'depth', 0): return None         # the engine's own probe (shapes, layers, memory): it decides nothing
     try: scores = check_logits(out)
     except ValueError: return None                     # not a classifier's output: the caller says what is wrong
     kind = output_kind(model, scores)
-    called = _called_activation.pop(model, None)
-    made = called is not None and called[0] is scores           # torch.sigmoid / torch.softmax in forward made these scores
+    # the sigmoid or softmax that made these scores (an nn.Sigmoid / nn.Softmax module, or torch.sigmoid / torch.softmax in
+    # forward: both are the same call), whose input is exact even where a probability rounds to 0 or 1
+    made = called is not None and called[0] is scores
     said = model in _declared or getattr(model, 'ts_output', None) in ('logits', 'probs')
     if kind == 'logits' and (said or not made): return None   # values detected as logits but made by a sigmoid: its input is the logit
-    # the final Sigmoid/Softmax's own input when it made these scores: exact even where a probability rounds to 0 or 1.
-    # Softmax rows are explained as log p however they were made (an nn.Softmax module or torch.softmax in forward: one
-    # model, one map); the module's input z gives log p = log_softmax(z) exactly
-    if before is not None and before[0] is scores:
-        z, module = before[1], before[2]           # a sigmoid's input is its logit (one column or several labels)
-        lg = z.log_softmax(1) if isinstance(module, nn.Softmax) and scores.shape[1] > 1 and module.dim in (1, -1, None) else z
-    elif made:                                      # torch.sigmoid / torch.softmax called in forward: the same, from its input
-        z, name, dim = called[1], called[2], called[3]
+    if made:                                   # a sigmoid's input is its logit (one column or several labels); softmax rows are
+        z, name, dim = called[1], called[2], called[3]     # explained as log p however they were made: log_softmax(z), exactly
         lg = z.log_softmax(1) if name == 'softmax' and scores.shape[1] > 1 and dim in (1, -1, None) else z
     else: lg = as_logits(scores, kind)
     if isinstance(out, Tensor): return lg
@@ -278,7 +276,7 @@ _probe = threading.local()
 _called_activation = weakref.WeakKeyDictionary()      # model -> (output, input, 'sigmoid' or 'softmax', dim) of the last such call
 
 class _ActivationCalls(TorchFunctionMode):
-    "Records the last torch.sigmoid / torch.softmax (function or method) called while a model is explained: when it made the model's output, its input is the exact logit (a probability saturated at 0 or 1 in float32 has lost it)"
+    "Records the last sigmoid / softmax called while a model is explained (an nn.Sigmoid / nn.Softmax module, torch.sigmoid, F.softmax, a tensor's .softmax: one call): when it made the model's output, its input is the exact logit (a probability saturated at 0 or 1 in float32 has lost it)"
     def __init__(self, model): super().__init__(); self.model = weakref.ref(model)
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -307,10 +305,7 @@ def explaining(model: nn.Module):
         modes = [(m, m.training) for m in model.modules()]
         params = [(p, p.requires_grad, p.grad) for p in model.parameters()]
         hook = model.register_forward_hook(_to_logits_hook) if outer else None
-        final = _final_activation(model) if outer else None
-        keep = (final.register_forward_hook(lambda m, i, o: _pre_activation.__setitem__(model, (o, i[0], m)))
-                if final is not None else None)
-        calls = _ActivationCalls(model) if outer and final is None else None
+        calls = _ActivationCalls(model) if outer else None
         if calls is not None: calls.__enter__()
         _active[model] = _active.get(model, 0) + 1
         stack = _explained.__dict__.setdefault('stack', [])
@@ -323,9 +318,8 @@ def explaining(model: nn.Module):
             stack.pop()
             _active[model] -= 1
             if hook is not None: hook.remove()
-            if keep is not None: keep.remove()
             if calls is not None: calls.__exit__(None, None, None)
-            _pre_activation.pop(model, None); _called_activation.pop(model, None)
+            _called_activation.pop(model, None)
             for m, mode in modes: m.training = mode
             for p, rg, g in params:
                 p.requires_grad_(rg)
