@@ -295,3 +295,20 @@ def test_saved_files_keep_their_mode_and_folders_are_refused(tmp_path):
     assert all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in (wf, wf.with_suffix('.json')))
     x = torch.randn(1, 1, 96)
     with pytest.raises(ValueError, match='is a folder'): show_cam(x, learn.model, func_cam='grad_cam', savefig=tmp_path, show=False)
+
+def test_split_or_doubled_sets_are_refused_not_guessed(server, fastai_home):
+    "TRAIN and TEST in different folders: never the TRAIN folder alone; two complete sets: ambiguous, refused and removed"
+    url, root = server
+    data = _series_bytes()
+    for d in ('split', 'twice'): (root/d).mkdir()
+    with zipfile.ZipFile(root/'split'/'Coffee.zip', 'w') as z:
+        z.writestr('train/Coffee_TRAIN.arff', data['Coffee_TRAIN.arff']); z.writestr('test/Coffee_TEST.arff', data['Coffee_TEST.arff'])
+    with pytest.raises(DatasetDownloadError, match='in different folders.*move them into one folder'): untar_ts(f'{url}/split/Coffee.zip')
+    assert cache_files(fastai_home) == []
+    with zipfile.ZipFile(root/'twice'/'Coffee.zip', 'w') as z:
+        for d in ('a', 'b'):
+            for name, b in data.items(): z.writestr(f'{d}/{name}', b)
+    with pytest.raises(DatasetDownloadError, match='2 complete Coffee sets.*ambiguous'): untar_ts(f'{url}/twice/Coffee.zip')
+    assert cache_files(fastai_home) == []
+    path = untar_ts(f'{url}/good/Coffee.zip')             # one folder with both: as before
+    assert (path/'Coffee_TRAIN.arff').exists() and (path/'Coffee_TEST.arff').exists()

@@ -69,3 +69,30 @@ def test_channels_last_series_get_the_fix_for_their_shape():
     torch.testing.assert_close(learn.cam(X[0].T, layout='NLC', method='grad_cam'), learn.cam(X[:1], method='grad_cam'))
     assert len(learn.show_cam(X[:2].transpose(0, 2, 1), layout='NLC', method='grad_cam', show=False).axes) > 1
     with pytest.raises(ValueError, match='layout must be'): learn.cam(X[:1], layout='CL')
+
+
+def test_layout_hints_never_loop():
+    "Every verb that names layout='NLC' in its hint takes it; with layout='NLC' on a channels-first array the hint says to drop it"
+    import warnings
+    from tsexplain.all import TSDataLoaders, ts_learner, FCN, read_ts, bundled_path
+    warnings.filterwarnings('ignore')
+    dls = TSDataLoaders.from_dsname('BasicMotions', bs=8)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    X = read_ts(bundled_path('BasicMotions')/'BasicMotions_TEST.ts')[0][:2]
+    nlc = X.transpose(0, 2, 1)
+    cf = learn.counterfactual(nlc, layout='NLC', verbose=False, method='native_guide')
+    torch.testing.assert_close(torch.as_tensor(cf.x), torch.as_tensor(learn.counterfactual(X, verbose=False, method='native_guide').x))
+    assert learn.explore(nlc, layout='NLC', show=False, check=False, methods='grad_cam') is not None
+    with pytest.raises(ValueError, match=r"looks channels-first, \(N, C, L\), already: drop layout='NLC'"): learn.cam(X, layout='NLC')
+    with pytest.raises(ValueError, match=r"looks channels-first.*drop layout"): learn.counterfactual(X, layout='NLC')
+
+
+def test_default_method_probes_a_model_without_convolutions():
+    "MiniRocketPlus refuses gradients and has no Conv1d: its recorded (c_in, seq_len) makes the probe, so the default runs on it"
+    pytest.importorskip('tsai')
+    from tsai.models.MINIROCKETPlus_Pytorch import MiniRocketPlus
+    from tsexplain.all import default_method, get_method
+    m = MiniRocketPlus(3, 2, 60).eval()
+    name = default_method(m)
+    assert name == 'occlusion'
+    assert torch.isfinite(get_method(name)(m, torch.randn(2, 3, 60))).all()

@@ -262,3 +262,15 @@ def test_method_options_go_to_the_method():
     fig = show_cam(x, m, func_cam='extremal_mask', progress=False, n_epochs=5, show=False, zorder=3)
     assert fig is not None
     matplotlib.pyplot.close('all')
+
+
+def test_savefig_below_a_file_is_refused_by_name(tmp_path):
+    "A savefig path whose folder is a file: a clear error naming the file, nothing written"
+    import matplotlib.pyplot as plt
+    from tsexplain.show import finish_figure
+    (tmp_path/'notes.txt').write_text('keep')
+    fig = plt.figure()
+    with pytest.raises(ValueError, match=r"notes.txt is a file, not a folder"): finish_figure(fig, tmp_path/'notes.txt'/'maps'/'a.png', show=False)
+    assert (tmp_path/'notes.txt').read_text() == 'keep'
+    finish_figure(fig, tmp_path/'new'/'deeper'/'a.png', show=False)
+    assert (tmp_path/'new'/'deeper'/'a.png').stat().st_size > 0

@@ -207,9 +207,12 @@ def default_method(model, x=None, verbose: bool = True) -> str:
                                     ('attention_relevance', any(isinstance(m, nn.MultiheadAttention) or 'attention' in type(m).__name__.lower()
                                                                 for m in model.modules())),
                                     ('integrated_gradients', True)) if ok]
-    c = expected_channels(model)
+    c, length = expected_channels(model), 128
+    if c is None:                              # no first convolution: a tsai backbone records (c_in, seq_len) (MiniRocketFeaturesPlus)
+        c, length = next(((m.c_in, m.seq_len) for m in model.modules() if isinstance(getattr(m, 'c_in', None), int)
+                          and isinstance(getattr(m, 'seq_len', None), int)), (None, None))
     if c is None: return by_structure[0]
-    probe = torch.randn(2, c, 128, generator=torch.Generator().manual_seed(0)).to(model_device(model))
+    probe = torch.randn(2, c, length, generator=torch.Generator().manual_seed(0)).to(model_device(model))
     for name in by_structure:                  # the first that runs on a probe series: a model may refuse gradients (MiniRocket)
         try:
             if torch.isfinite(get_method(name)(model, probe)).all(): return name
@@ -347,8 +350,8 @@ def learner_channels(learn: Learner, length: int = None):
     if length is None: return conv.in_channels
     return conv.in_channels if forward_works(learn.model, torch.zeros(1, conv.in_channels, length, device=model_device(learn.model))) else None
 
-def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None) -> Tensor:
-    "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation); `layout='NLC'`: channels last, (L, C) or (N, L, C), as `from_arrays` takes"
+def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None, takes_layout: bool = True) -> Tensor:
+    "Raw series (see `_as_series_batch`) made model-ready by the learner's own batch transforms (its training normalisation); `layout='NLC'`: channels last, (L, C) or (N, L, C), as `from_arrays` takes; `takes_layout=False`: the caller has no `layout=`, so the hint says to transpose"
     dl = learn.dls[ds_idx] if len(learn.dls.loaders) > ds_idx else learn.dls[0]
     if isinstance(x, (str, Path)): x = _as_series_batch(x)
     if layout not in (None, 'NCL', 'NLC'): raise ValueError(f"layout must be 'NCL' (channels first) or 'NLC' (channels last); got {layout!r}")
@@ -360,8 +363,14 @@ def learner_inputs(learn: Learner, x, ds_idx: int = 1, layout: str = None) -> Te
     C = learner_channels(learn, length=np.shape(x)[-1])
     t = _as_series_batch(x, C)
     if C is not None and t.shape[1] != C:
-        hint = ('' if t.shape[-1] != C else f" It looks channels-last, (L, C) = {tuple(np.shape(x))}: pass layout='NLC' (or x.T)" if ndim == 2
-                else f" It looks channels-last, (N, L, C) = {tuple(t.shape)}: pass layout='NLC' (or x.transpose(0, 2, 1) for numpy, x.transpose(1, 2) for torch)")
+        if layout == 'NLC':                               # the fix named below was taken already: say what the array looks like instead
+            hint = (f" With layout='NLC' x is read as (N, L, C); x = {tuple(t.transpose(-1, -2).shape)} looks channels-first, (N, C, L), already: "
+                    f"drop layout='NLC'" if t.shape[-1] == C else '')
+        elif t.shape[-1] != C: hint = ''
+        else:
+            fix = "pass layout='NLC' (or " if takes_layout else "transpose it to (N, C, L) ("
+            hint = (f" It looks channels-last, (L, C) = {tuple(np.shape(x))}: {fix}x.T)" if ndim == 2
+                    else f" It looks channels-last, (N, L, C) = {tuple(t.shape)}: {fix}x.transpose(0, 2, 1) for numpy, x.transpose(1, 2) for torch)")
         raise ValueError(f"The learner's series have {C} channel(s) but x has {t.shape[1]} (x as (N, C, L): {tuple(t.shape)}).{hint}")
     out = dl.after_batch((_input_type(dl)(t.to(dl.device or model_device(learn.model))),))
     return (out[0] if isinstance(out, tuple) else out).as_subclass(Tensor).to(model_device(learn.model))

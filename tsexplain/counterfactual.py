@@ -469,9 +469,9 @@ def _unscaler(learn: Learner):
     return None
 
 def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: str = None, ds_idx: int = 1, n: int = 8,
-                   verbose: bool = True, **kwargs) -> Counterfactuals:
-    "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series, from the learner's training series; prints how many are valid"
-    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None)
+                   verbose: bool = True, layout: str = None, **kwargs) -> Counterfactuals:
+    "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series (`layout='NLC'`: channels last), from the learner's training series; prints how many are valid"
+    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None, layout=layout)
     if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
         target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
         target = target[0] if len(target) == 1 else target

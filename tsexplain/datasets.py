@@ -22,8 +22,8 @@ def fastai_path(folder: str) -> Path:
 __all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', 'FORECASTING', 'CLASS_NAMES', 'ARCHIVE_URL',
            'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'fastai_path', 'get_UCR_univariate_list',
            'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path',
-           'dataset_name', 'UnsafeArchiveError', 'replace_file', 'remove_stale', 'safe_extract', 'is_maps_store',
-           'check_store_path', 'download_file', 'untar_ts']
+           'dataset_name', 'UnsafeArchiveError', 'make_parent', 'replace_file', 'remove_stale', 'safe_extract',
+           'is_maps_store', 'check_store_path', 'download_file', 'untar_ts']
 
 # %% ../nbs/00_datasets.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -111,12 +111,25 @@ def dataset_name(name_or_url: str) -> str:
     raise ValueError(f"Unknown dataset {name_or_url!r}.{hint}")
 
 # %% ../nbs/00_datasets.ipynb #f6392e83
+def _split_folders(path: Path, dsname: str) -> list[Path]:
+    "The folders under `path` that hold both a TRAIN and a TEST file of `dsname`"
+    if not path.is_dir(): return []
+    train = {p.parent for p in path.rglob(f'{dsname}_TRAIN.*')}
+    return sorted((d for d in train if any(d.glob(f'{dsname}_TEST.*'))), key=lambda d: (len(d.parts), str(d)))
+
 def _has_split_files(path: Path, dsname: str) -> bool:
     return path.is_dir() and any(path.rglob(f'{dsname}_TRAIN.*')) and any(path.rglob(f'{dsname}_TEST.*'))
 
 def _split_folder(path: Path, dsname: str) -> Path:
-    "The folder under `path` that holds the TRAIN file (an archive may nest the files in a folder of their own)"
-    return min((p.parent for p in path.rglob(f'{dsname}_TRAIN.*')), key=lambda p: len(p.parts), default=path)
+    "The one folder under `path` that holds the TRAIN and TEST files (an archive may nest them in a folder of their own), or a clear error: split over two folders, or two complete sets"
+    found = _split_folders(path, dsname)
+    if len(found) == 1: return found[0]
+    if not found:
+        where = sorted({str(p.parent) for s in ('TRAIN', 'TEST') for p in path.rglob(f'{dsname}_{s}.*')})
+        raise DatasetDownloadError(f"{path} holds {dsname}_TRAIN.* and {dsname}_TEST.* in different folders ({', '.join(where)}): "
+                                   f"move them into one folder, or pass them to TSDataLoaders.from_files")
+    raise DatasetDownloadError(f"{path} holds {len(found)} complete {dsname} sets ({', '.join(map(str, found))}): which one is meant "
+                               f"is ambiguous; remove the others, or pass the files you mean to TSDataLoaders.from_files")
 
 def _offline_hint(url, dsname):
     dest = fastai_path('data')/dsname
@@ -208,6 +221,15 @@ def _copy_capped(src, dst: Path, cap: int, what: str):
             n += len(chunk)
             if n > cap: raise UnsafeArchiveError(f"{what} holds more bytes than its header declares: refused")
             out.write(chunk)
+
+def make_parent(path, what: str = 'savefig') -> Path:
+    "Create the folders above the file `path` (as `mkdir -p`), or a clear error when one of them is a file"
+    path = Path(path)
+    blocking = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ValueError(f"{what}={str(path)!r}: {blocking} is a file, not a folder, so nothing can be written below it: choose another path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 def replace_file(tmp: Path, dest: Path) -> Path:
     "Move the finished file `tmp` over `dest` in one step, keeping `dest`'s permission bits when it existed (a 0600 file stays 0600)"
@@ -402,6 +424,7 @@ def untar_ts(name_or_url: str, force_download: bool = False, timeout: float = 30
             safe_extract(archive, cached, max_bytes=max_bytes, max_ratio=max_ratio, max_entries=max_entries)
             if not _has_split_files(cached, dsname):
                 raise DatasetDownloadError(f"the archive holds no {dsname}_TRAIN.* and {dsname}_TEST.* files")
+            _split_folder(cached, dsname)                  # one folder with both, or refused (and removed) here
         except (Exception, KeyboardInterrupt) as e:
             _remove_partial(archive, cached, existed_before)
             kind = UnsafeArchiveError if isinstance(e, UnsafeArchiveError) else DatasetDownloadError

@@ -15,7 +15,7 @@ from fastai.learner import Learner
 from fastcore.basics import patch, listify
 from .hooks import get_method, model_device
 from .targets import model_task, is_regression, declare_learner
-from .datasets import replace_file
+from .datasets import replace_file, make_parent
 from .attribution import dl_batch, maps_and_logits, prediction_record, learner_method, learner_inputs
 from .faithfulness import spread_indices
 from .cam import chunk_ranges
@@ -139,8 +139,7 @@ def _html_path(fname) -> Path:
     "`fname` as a Path to an .html file whose folder exists, or an error"
     fname = Path(fname)
     if fname.suffix.lower() not in ('.html', '.htm'): raise ValueError(f"an interactive view is saved as .html; got {fname.name!r}")
-    fname.parent.mkdir(parents=True, exist_ok=True)
-    return fname
+    return make_parent(fname)
 
 def write_page(fname, write) -> Path:
     "Call `write(tmp)` to write the page beside `fname` (.html), then move it into place: the file is whole or absent"

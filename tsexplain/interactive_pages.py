@@ -471,8 +471,8 @@ def _label_indices(y, vocab) -> np.ndarray:
 
 @patch
 def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max_series: int = 1000, check: bool = True, savefig=None,
-            show: bool = True, progress=None, target=None) -> ExploreView:
-    "The series of `dls[ds_idx]` (or `data`: an array, a file or a dataset name, with labels `y`) in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods"
+            show: bool = True, progress=None, target=None, layout: str = None) -> ExploreView:
+    "The series of `dls[ds_idx]` (or `data`: an array, a file or a dataset name, with labels `y`) in a sortable table (class, prediction, confidence, loss) beside the maps of the one clicked: find the errors, compare methods; `layout='NLC'`: `data` is channels last"
     vocab = learner_vocab(self.dls)
     declare_learner(self)
     regression = is_regression(model_task(self.model))   # numbers: sorted by prediction, true value, |error|
@@ -480,7 +480,7 @@ def explore(self: Learner, data=None, y=None, ds_idx: int = 1, methods=None, max
         dl = self.dls[ds_idx].new(shuffle=False, drop_last=False)
         N = len(dl.dataset)
     else:
-        given = learner_inputs(self, data, ds_idx).cpu()
+        given = learner_inputs(self, data, ds_idx, layout).cpu()
         N = len(given)
         if y is not None and len(y) != N: raise ValueError(f"y has {len(y)} labels for {N} series")
     idxs = spread_indices(N, max_series).tolist() if N > max_series else list(range(N))

@@ -324,7 +324,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
     X = open_series(data)
     N, L = len(X), X.shape[-1]
     model, rank, world = learn.model, *dist_info()
-    name = method or default_method(model, learner_inputs(learn, np.asarray(X[:16], dtype=np.float32)), verbose=rank == 0)
+    name = method or default_method(model, learner_inputs(learn, np.asarray(X[:16], dtype=np.float32), takes_layout=False), verbose=rank == 0)
     meta = job_meta(model, name, {**kwargs, **({'autocast': str(autocast)} if autocast else {})}, layer, target,
                     data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []))
     def explain(xraw, t, first: int):
@@ -334,7 +334,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
             raise ValueError(f"series {first + int(bad.argmax())} of the data holds an infinite value (or one beyond float32's "
                              f"range), {int(bad.sum())} series of {first}..{first + len(x) - 1} do: fix or drop them; nothing of them was written")
         with torch.autocast(model_device(model).type, dtype=autocast, enabled=autocast is not None):
-            m, lg = maps_and_logits(model, learner_inputs(learn, x), name, t, layer, **kwargs)
+            m, lg = maps_and_logits(model, learner_inputs(learn, x, takes_layout=False), name, t, layer, **kwargs)
         return m.float(), lg.float()
     pieces = lambda s, e: ((a, min(a + bs, e), X[a:min(a + bs, e)]) for a in range(s, e, bs))
     import zarr

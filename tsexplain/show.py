@@ -27,6 +27,7 @@ from .attribution import *
 from .attention import attention_map
 from .faithfulness import *
 from .core import TensorTS
+from .datasets import make_parent
 from .figure_data import *
 
 # %% auto #0
@@ -151,7 +152,7 @@ def finish_figure(fig: Figure, savefig=None, show: bool = True) -> Figure:
     "Save the figure when `savefig` (any format matplotlib writes), close it when not `show`, and return it"
     if savefig is not None:
         if Path(savefig).is_dir(): raise ValueError(f"savefig={str(savefig)!r} is a folder: give a file name, e.g. {Path(savefig)/'figure.png'}")
-        Path(savefig).parent.mkdir(parents=True, exist_ok=True)
+        make_parent(savefig)
         fig.savefig(savefig, bbox_inches='tight', dpi=fig.dpi)
     if not show: plt.close(fig)
     return fig
@@ -445,9 +446,10 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     return finish_figure(fig, savefig, show)
 
 @patch
-def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = 0, **kwargs) -> Figure:
-    "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series), titled with predictions and true values"
-    x, y, idxs = explain_input(self, idxs, ds_idx, n=n)
+def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = 0, layout: str = None,
+                      **kwargs) -> Figure:
+    "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series: `layout='NLC'` for channels last), titled with predictions and true values"
+    x, y, idxs = explain_input(self, idxs, ds_idx, n=n, layout=layout)
     f = learner_method(self, method, x)
     H = forecast_horizon(self.model, x)
     if y is not None:
