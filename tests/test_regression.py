@@ -241,3 +241,23 @@ def test_forecasters_know_the_newest_step_and_beat_naive(tmp_path):
     with pytest.raises(ValueError, match='reads 24 steps'): m(torch.zeros(1, 2, 30))
     with pytest.raises(ValueError, match='lags=False'): ts_learner(dls, CNNLSTMAttention)
     assert not isinstance(ts_learner(dls, FCN, lags=False).model, CNNWithLags)
+
+
+def test_from_series_refuses_what_it_would_misread_and_scales():
+    "valid_pct as a string, target channels that are not distinct ints, a (T, C) table: refused with the fix; 10⁵ steps in seconds (fastai's item repr was 97 % of the time)"
+    import time
+    s = np.sin(np.arange(600) / 10).astype(np.float32)
+    two = np.stack([s, s])
+    with pytest.raises(ValueError, match=r"valid_pct must be a number in \(0, 1\).*'0.2'"): TSDataLoaders.from_series(s, lookback=24, valid_pct='0.2')
+    with pytest.raises(ValueError, match=r"valid_pct must be a number"): TSDataLoaders.from_arrays(np.zeros((20, 1, 30)), np.arange(20) % 2, valid_pct='0.2')
+    for bad in (1.7, True, '1', [0, 0], [2]):
+        with pytest.raises(ValueError, match='target_channels must be distinct channel indices'):
+            TSDataLoaders.from_series(two, lookback=24, target_channels=bad)
+    with pytest.raises(ValueError, match=r"shape \(600, 3\).*looks like \(T, C\).*series.T"): TSDataLoaders.from_series(np.stack([s] * 3).T, lookback=24)
+    dls = TSDataLoaders.from_series(two, lookback=24, target_channels=np.int64(1))
+    assert dls.forecast['target_channels'] == [1]
+    from tsexplain.core import SeriesItems             # what fastai formats into its "Collecting items" line: never the arrays
+    items = SeriesItems((np.zeros((1, 24), np.float32), 0.) for _ in range(100_000))
+    assert repr(items) == '100000 (series, target) pairs'
+    dls = TSDataLoaders.from_series(np.sin(np.arange(100_000) / 10).astype(np.float32), lookback=24)
+    assert len(dls.train_ds) + len(dls.valid_ds) == 100_000 - 24

@@ -13,8 +13,9 @@ from .data import *
 import warnings
 
 # %% auto #0
-__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'target_block', 'pad_to',
-           'TSDataLoaders', 'show_batch', 'show_results', 'Items', 'get_batch']
+__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'target_block',
+           'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results', 'Items',
+           'get_batch']
 
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
@@ -144,6 +145,16 @@ def _check_X(X, name='X', layout=None):
                       stacklevel=3)
     return X
 
+class SeriesItems(list):
+    "The (series, target) pairs handed to fastai's DataBlock, with a short repr: fastai formats `f'Collecting items from {source}'` even when it prints nothing, and numpy's repr of 10⁵ windows took 97 % of `from_series`"
+    def __repr__(self): return f'{len(self)} (series, target) pairs'
+
+def check_valid_pct(valid_pct) -> float:
+    "`valid_pct` as a float in (0, 1), or a clear error (a string or bool is never read as a share)"
+    if isinstance(valid_pct, bool) or not isinstance(valid_pct, (int, float, np.integer, np.floating)) or not 0 < valid_pct < 1:
+        raise ValueError(f"valid_pct must be a number in (0, 1), e.g. 0.2; got {valid_pct!r}")
+    return float(valid_pct)
+
 def pad_to(X: np.ndarray, length: int) -> np.ndarray:
     "Series (N, C, L) padded at the end with NaN to `length` time steps (an error if they are longer)"
     if X.shape[-1] > length: raise ValueError(f"the series have {X.shape[-1]} time steps, more than seq_len={length}")
@@ -172,12 +183,12 @@ class TSDataLoaders(DataLoaders):
                 raise ValueError(f"y_valid has {y_valid.shape[1:]} targets per series, y {y.shape[1:]}: they must match")
             X_all, y_all = np.concatenate([X, X_valid]), list(y) + list(y_valid)
         else:
-            valid_idx = RandomSplitter(valid_pct, seed=seed)(range(len(X)))[1]
+            valid_idx = RandomSplitter(check_valid_pct(valid_pct), seed=seed)(range(len(X)))[1]
             X_all, y_all = X, list(y)
         train_mask = np.ones(len(X_all), bool); train_mask[valid_idx] = False
         scale = [Standardize.from_array(X_all[train_mask], by=normalize)] if normalize else []
         n_out = 1 if kind == 'category' or np.ndim(y_all[0]) == 0 else len(y_all[0])
-        items = list(zip(X_all, _labels(y_all, label_map) if kind == 'category' else y_all))
+        items = SeriesItems(zip(X_all, _labels(y_all, label_map) if kind == 'category' else y_all))
         y_blk = CategoryBlock(vocab=vocab) if kind == 'category' else RegressionBlock(n_out=n_out)
         dblock = DataBlock(blocks=(TSBlock(batch_tfms=scale), y_blk),
                            get_x=ItemGetter(0), get_y=ItemGetter(1), splitter=IndexSplitter(valid_idx))
@@ -241,14 +252,20 @@ def from_series(cls: TSDataLoaders, series, lookback: int, horizon: int = 1, val
     s = np.asarray(series, dtype=np.float32)
     if s.ndim == 1: s = s[None]
     if s.ndim != 2: raise ValueError(f"series must be (T,) or (C, T); got shape {s.shape}")
+    if s.shape[0] > s.shape[1]:
+        raise ValueError(f"series has shape {s.shape}: read as {s.shape[0]} channels of {s.shape[1]} steps. It looks like (T, C), time "
+                         f"first (a table's columns): pass series.T (for a DataFrame, df.to_numpy().T)")
     if not np.isfinite(s).all(): raise ValueError(f"series holds {int((~np.isfinite(s)).sum())} missing or infinite value(s): fill them first")
     C, T = s.shape
     for nm, v in (('lookback', lookback), ('horizon', horizon), ('step', step)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
-    targets = list(range(C)) if target_channels is None else [int(c) for c in listify(target_channels)]
-    if not targets or any(not 0 <= c < C for c in targets): raise ValueError(f"target_channels {targets} must be channels of 0 to {C - 1}")
+    targets = list(range(C)) if target_channels is None else listify(target_channels)
+    if (not targets or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < C for c in targets)
+            or len(set(targets)) != len(targets)):
+        raise ValueError(f"target_channels must be distinct channel indices (ints) of 0 to {C - 1}; got {target_channels!r}")
+    targets = [int(c) for c in targets]
     starts = np.arange(0, T - lookback - horizon + 1, step)
-    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be in (0, 1), got {valid_pct}")
+    valid_pct = check_valid_pct(valid_pct)
     n_valid = max(1, int(round(valid_pct * len(starts))))
     if len(starts) - n_valid < 1:
         raise ValueError(f"A series of {T} steps gives {len(starts)} window(s) of {lookback} + {horizon} steps: too few to train and "
