@@ -115,6 +115,17 @@ def test_regression_ts_reads_numbers_and_refuses_the_rest(tmp_path):
     with pytest.raises(ValueError, match='classes or numbers'): read_ts(f)
 
 
+def test_tser_edge_rows_refused_with_the_fix(tmp_path):
+    "A row holding only its target (no @dimensions) names its line; numbers after ':' with no label declared are named a labelled file, with or without pad=True (they were read as a NaN channel)"
+    f = tmp_path/'r.ts'
+    f.write_text("@problemName r\n@targetlabel true\n@data\n1,2,3,4:0.5\n2.5\n1,2,3,5:0.7\n")
+    with pytest.raises(ValueError, match=r"line 5: this row holds no series values, only its target"): read_ts(f)
+    f.write_text("@problemName r\n@univariate true\n@data\n1,2,3,4:0.5\n1,2,3,5,6:0.7\n")
+    for pad in (False, True):
+        with pytest.raises(ValueError, match=r"declares no label: it looks like a labelled file. Add '@targetLabel true'"): read_ts(f, pad=pad)
+    f.write_text("@problemName r\n@univariate false\n@data\n1,2,3:4:5,6\n1,2,3:4:5,6\n")    # a real ragged multichannel file still pads
+    assert read_ts(f, pad=True)[0].shape == (2, 3, 3)
+
 # ---- the second fuzz round's findings: each was accepted with wrong values, or a valid file was refused -----------------------
 
 def test_cr_only_line_ends_refused(tmp_path):

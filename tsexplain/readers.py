@@ -203,7 +203,10 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     classes = hdr.get('classlabel', ('',))[0].split()[1:]
     n_dims = _ts_int(hdr, 'dimensions', where)
     declared = _ts_int(hdr, 'serieslength', where) if _ts_flag(hdr, 'equallength', where, 'false') else None
-    series, y, linenos = [], [], []
+    series, y, linenos, label_like = [], [], [], not has_label   # label_like: every row ends in ':' and one value after longer channels
+    undeclared = (f"{path}: the rows end in ':' and one value after longer channels, but the header declares no label: it looks like a "
+                  "labelled file. Add '@targetLabel true' to the header if those values are numbers to predict (TSER regression), or "
+                  "'@classLabel true <classes>' if they are classes")
     for lineno, l in enumerate(lines[start:], start + 1):
         if _is_comment(l): continue
         parts = l.strip(_WS).split(':')
@@ -217,14 +220,21 @@ def read_ts(path, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
             if classes and label not in classes:
                 raise where.error(lineno, f"expected a class label in {classes}, got {label!r}")
             y.append(label)
+        if not parts or parts == ['']:
+            raise where.error(lineno, f"this row holds no series values, only its {'target' if regression else 'label'}: each row is the channels' "
+                                      "values, separated by ':', then the label")
         n_ch = n_dims or (len(series[0]) if series else len(parts))
         if len(parts) != n_ch:
             raise where.error(lineno, f"expected {n_ch} channel(s) separated by ':', got {len(parts)}")
         chans = [_values(p.split(','), where, lineno) for p in parts]
+        row_label_like = len(chans) > 1 and len(chans[-1]) == 1 and min(len(c) for c in chans[:-1]) > 1
+        label_like &= row_label_like
         if len({len(c) for c in chans}) > 1 and not pad:
+            if label_like: raise ValueError(f"{undeclared} (line {lineno})")
             raise where.error(lineno, f"the channels of this series have different lengths ({[len(c) for c in chans]}): pass pad=True")
         series.append(_pad_channels(chans)); linenos.append(lineno)
     if not series: raise where.error(len(lines), "expected at least one series after '@data'")
+    if label_like: raise ValueError(undeclared)          # pad=True would read the labels as a channel of NaN after its first value
     X = _stack(series, where, pad, linenos, declared=declared, complete=complete)
     if regression: return X, np.array(y, dtype=np.float32)
     return X, np.array(y if has_label else [''] * len(series), dtype=str)
