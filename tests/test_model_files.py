@@ -148,3 +148,36 @@ def test_a_hand_built_regression_learner_saves_as_regression(tmp_path):
     back = load_ts_model(f)
     assert back.ts_meta['task']['task'] == 'regression' and back.ts_meta['seq_len'] == 40 and back.ts_meta['vocab'] == []
     assert not back.model.training                               # returned in eval mode: a direct call keeps BatchNorm statistics
+
+
+def _with_header(saved, tmp_path, change=None, tail: bytes = b'', pad: int = 0) -> Path:
+    "The saved weights with the header edited by `change(header)`, `pad` spaces added to it, and `tail` bytes after the data"
+    raw = saved.read_bytes()
+    n = int.from_bytes(raw[:8], 'little')
+    header = json.loads(raw[8:8 + n])
+    if change: change(header)
+    body = json.dumps(header).encode() + b' ' * pad
+    body += b' ' * (-len(body) % 8)
+    return _variant(saved, tmp_path, weights=len(body).to_bytes(8, 'little') + body + raw[8 + n:] + tail)
+
+def _shift_first(header):
+    k = next(k for k in header if k != '__metadata__')
+    header[k]['data_offsets'] = [o + 4 for o in header[k]['data_offsets']]
+
+@pytest.mark.parametrize('case', ['offsets overlap', 'trailing junk', 'a 20 MB header'])
+def test_corrupt_safetensors_are_named_before_loading(saved, tmp_path, case):
+    "Corrupt offsets and trailing bytes gave a raw SafetensorError; a 90 MB header took 26 s and 2 GB: each refused by name, at once"
+    wf = (_with_header(saved, tmp_path, _shift_first) if case == 'offsets overlap' else
+          _with_header(saved, tmp_path, tail=b'junk' * 8) if case == 'trailing junk' else _with_header(saved, tmp_path, pad=20 * 2**20))
+    t0 = time.time()
+    with pytest.raises(ModelFileError, match=r'm.safetensors is not a readable safetensors file: .*(do not tile|over the)'): load_ts_model(wf)
+    assert time.time() - t0 < 5
+
+def test_a_model_loads_under_a_6_gib_address_space_limit(saved):
+    "The weights are read in chunks: fh.read(cap + 1) reserved 4 GiB for every read, and every model failed under ulimit -v 6 GiB"
+    import subprocess, sys
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))\n"
+            "from tsexplain.model_files import _read_capped, MAX_WEIGHTS_BYTES\nfrom pathlib import Path\n"
+            f"data = _read_capped(Path({str(saved)!r}), MAX_WEIGHTS_BYTES, 'weights file')\nprint(len(data))")
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and int(r.stdout.split()[-1]) == saved.stat().st_size, r.stderr[-2000:]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_model_files.ipynb #mf000003
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, math
 from pathlib import Path
 import numpy as np
 import torch
@@ -15,8 +15,8 @@ from .core import *
 from .models import ARCHS, CNNWithLags, get_arch, binary_accuracy
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'HPARAMS', 'MAX_JSON_BYTES', 'MAX_WEIGHTS_BYTES', 'save_ts_model', 'ModelFileError', 'read_model_json',
-           'load_ts_model']
+__all__ = ['MODEL_FORMAT', 'HPARAMS', 'MAX_JSON_BYTES', 'MAX_WEIGHTS_BYTES', 'MAX_HEADER_BYTES', 'READ_CHUNK_BYTES',
+           'save_ts_model', 'ModelFileError', 'read_model_json', 'load_ts_model']
 
 # %% ../nbs/02b_model_files.ipynb #1ff040c0
 MODEL_FORMAT = 'tsexplain-model/1'
@@ -132,6 +132,8 @@ def _check_scale(rec, c_in: int, where: str):
 
 MAX_JSON_BYTES = 4 * 2**20                 # a model.json is a few kB; its scale statistics grow with the channels
 MAX_WEIGHTS_BYTES = 4 * 2**30
+MAX_HEADER_BYTES = 8 * 2**20               # a safetensors header lists each tensor's name, dtype, shape and offsets: kB for our models
+READ_CHUNK_BYTES = 16 * 2**20
 
 def _read_capped(f: Path, cap: int, what: str) -> bytes:
     "The bytes of a regular file no larger than `cap`, read with a bound: no device, FIFO or socket, never more than `cap` + 1 bytes"
@@ -140,9 +142,11 @@ def _read_capped(f: Path, cap: int, what: str) -> bytes:
     except OSError as e: raise ModelFileError(f"{f}: cannot read the {what}: {e.strerror or e}") from None
     if not stat.S_ISREG(st.st_mode): raise ModelFileError(f"{f} is not a regular file (a device, FIFO or folder): refusing to read the {what}")
     if st.st_size > cap: raise ModelFileError(f"{f} is {st.st_size:,} bytes, over the {cap:,} a {what} may have")
-    with open(f, 'rb') as fh: data = fh.read(cap + 1)
+    data = bytearray()
+    with open(f, 'rb') as fh:                   # in chunks: fh.read(cap + 1) reserves cap bytes up front (4 GiB: MemoryError under ulimit -v)
+        while len(data) <= cap and (chunk := fh.read(min(READ_CHUNK_BYTES, cap + 1 - len(data)))): data += chunk
     if len(data) > cap: raise ModelFileError(f"{f} grew over the {cap:,} bytes a {what} may have while it was read")
-    return data
+    return bytes(data)
 
 def read_model_json(jf: Path) -> dict:
     "`save_ts_model`'s JSON file, validated field by field before anything is built from it"
@@ -188,17 +192,29 @@ def read_model_json(jf: Path) -> dict:
 # floating weights may be saved in any float precision (float16 / bfloat16 halve the file; they are cast to float32 on loading)
 _FLOAT_DTYPES = {'F32', 'F16', 'BF16', 'F64'}
 _SAFETENSORS_DTYPES = {torch.int64: 'I64', torch.int32: 'I32', torch.bool: 'BOOL', torch.uint8: 'U8', torch.int8: 'I8'}
+_DTYPE_BYTES = {'F64': 8, 'F32': 4, 'F16': 2, 'BF16': 2, 'I64': 8, 'I32': 4, 'BOOL': 1, 'U8': 1, 'I8': 1}
 
 def _safetensors_header(data: bytes, wf: Path) -> dict:
-    "{tensor name: (shape, dtype)} from the header of safetensors bytes (8 bytes of header length, then JSON): read from the bytes that were checked and will be loaded, not from the file again"
+    "{tensor name: (shape, dtype)} from the header of safetensors bytes (8 bytes of header length, then JSON), its size bounded and every tensor's byte range checked (in the file, of its shape's size, the ranges tiling the data without gap or overlap): read from the bytes that were checked and will be loaded, not from the file again"
     try:
         n = int.from_bytes(data[:8], 'little')
-        if len(data) < 8 or not 2 <= n <= len(data) - 8: raise ValueError(f"a header of {n} bytes in a file of {len(data)}")
+        if len(data) < 8 or not 2 <= n <= len(data) - 8: raise ValueError(f"a header of {n:,} bytes in a file of {len(data):,}")
+        if n > MAX_HEADER_BYTES: raise ValueError(f"a header of {n:,} bytes, over the {MAX_HEADER_BYTES:,} a model's tensor list needs")
         head = json.loads(data[8:8 + n].decode('utf-8'))
         if not isinstance(head, dict): raise ValueError('the header is not a JSON object')
-        return {k: (tuple(int(s) for s in v['shape']), str(v['dtype'])) for k, v in head.items() if k != '__metadata__'}
+        out, ranges = {}, []
+        for k, v in head.items():
+            if k == '__metadata__': continue
+            shape, dtype, (a, b) = tuple(int(s) for s in v['shape']), str(v['dtype']), (int(o) for o in v['data_offsets'])
+            if dtype not in _DTYPE_BYTES: raise ValueError(f"{k}: dtype {dtype[:20]!r} is not one a model's weights have")
+            if any(s < 0 for s in shape) or b - a != math.prod(shape) * _DTYPE_BYTES[dtype]:
+                raise ValueError(f"{k}: bytes {a}..{b} do not hold a {dtype} tensor of shape {shape}")
+            out[k] = shape, dtype; ranges.append((a, b))
+        if sorted(ranges) and [0, *[e for _, e in sorted(ranges)]] != [*[s for s, _ in sorted(ranges)], len(data) - 8 - n]:
+            raise ValueError(f"the tensors' byte ranges do not tile the {len(data) - 8 - n:,} data bytes (a gap, an overlap or trailing bytes)")
+        return out
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:160]}") from None
+        raise ModelFileError(f"{wf} is not a readable safetensors file: {str(e)[:200]}") from None
 
 def _check_weight_shapes(model_cls, hparams: dict, data: bytes, wf: Path):
     "Compare the shapes and dtypes the safetensors header of `data` announces with those the architecture builds (on the meta device: no memory)"
@@ -234,7 +250,9 @@ def load_ts_model(fname, device=None) -> Learner:
     model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
     from safetensors.torch import load as load_bytes
-    state = load_bytes(data)                    # the bytes whose sha256 was checked, not the file read again
+    try: state = load_bytes(data)               # the bytes whose sha256 was checked, not the file read again
+    except Exception as e:                      # safetensors' own checks (SafetensorError): named, never raw
+        raise ModelFileError(f"{wf} is not a readable safetensors file: {type(e).__name__}: {str(e)[:160]}") from None
     model.load_state_dict({k: v.to(torch.float32) if v.is_floating_point() else v for k, v in state.items()}, strict=True)
     if meta['task']['task'] == 'regression':
         model.ts_task = dict(meta['task'])
