@@ -181,3 +181,30 @@ def test_a_model_loads_under_a_6_gib_address_space_limit(saved):
             f"data = _read_capped(Path({str(saved)!r}), MAX_WEIGHTS_BYTES, 'weights file')\nprint(len(data))")
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and int(r.stdout.split()[-1]) == saved.stat().st_size, r.stderr[-2000:]
+
+
+@pytest.mark.parametrize('edit', [_set('task', {'task': 'regression', 'horizon': None}) , _set('vocab', ['1', '-1']),
+                                  _set('scale.by', 'channel'), _set('seq_len', 50)])
+def test_an_edited_description_is_refused(saved, tmp_path, edit):
+    "The .json's task, classes, scaling and length are covered by a digest recorded in the weights: a consistent edit loaded silently before"
+    wf = _variant(saved, tmp_path, edit)
+    meta = json.loads(wf.with_suffix('.json').read_text())
+    if meta['task']['task'] == 'regression': meta['vocab'] = []; wf.with_suffix('.json').write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=r'm.json was edited after the model was saved'): load_ts_model(wf)
+
+
+def test_a_store_refuses_a_job_of_another_task(tmp_path):
+    "A regression store resumed by the same weights tagged as a classifier: refused by name (a raw KeyError: 'probs' before)"
+    import zarr
+    from fastai.learner import Learner
+    from fastai.losses import BCEWithLogitsLossFlat
+    series = np.random.default_rng(0).normal(size=80).astype(np.float32).cumsum()
+    learn = ts_learner(TSDataLoaders.from_series(series, lookback=24, horizon=1, bs=4), FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    X = np.stack([series[i:i + 24] for i in range(12)])[:, None]
+    out = explain_to_zarr(learn, X, tmp_path/'s.zarr', method='saliency', chunk=5, progress=False)
+    zarr.open_group(str(out), mode='r+')['done'][2] = False                       # a job cut short
+    as_classifier = Learner(TSDataLoaders.from_arrays(X, np.arange(12) % 2, bs=4), learn.model, loss_func=BCEWithLogitsLossFlat())
+    with pytest.raises(ValueError, match=r'holds maps of another job \(different task, classes\)'):
+        explain_to_zarr(as_classifier, X, out, method='saliency', chunk=5, progress=False)
+    explain_to_zarr(learn, X, out, method='saliency', chunk=5, progress=False)     # its own job resumes
+    assert zarr.open_group(str(out), mode='r')['done'][:].all()

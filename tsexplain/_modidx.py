@@ -515,6 +515,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'tsexplain/model_files.py'),
                                        'tsexplain.model_files._scale_tfm': ('model_files.html#_scale_tfm', 'tsexplain/model_files.py'),
                                        'tsexplain.model_files._seq_len': ('model_files.html#_seq_len', 'tsexplain/model_files.py'),
+                                       'tsexplain.model_files.description_digest': ( 'model_files.html#description_digest',
+                                                                                     'tsexplain/model_files.py'),
                                        'tsexplain.model_files.load_ts_model': ( 'model_files.html#load_ts_model',
                                                                                 'tsexplain/model_files.py'),
                                        'tsexplain.model_files.read_model_json': ( 'model_files.html#read_model_json',

@@ -16,7 +16,7 @@ from .models import ARCHS, CNNWithLags, get_arch, binary_accuracy
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'HPARAMS', 'MAX_JSON_BYTES', 'MAX_WEIGHTS_BYTES', 'MAX_HEADER_BYTES', 'READ_CHUNK_BYTES',
-           'save_ts_model', 'ModelFileError', 'read_model_json', 'load_ts_model']
+           'save_ts_model', 'description_digest', 'ModelFileError', 'read_model_json', 'load_ts_model']
 
 # %% ../nbs/02b_model_files.ipynb #1ff040c0
 MODEL_FORMAT = 'tsexplain-model/1'
@@ -67,11 +67,13 @@ def save_ts_model(learn: Learner, fname) -> Path:
     hparams = dict(getattr(model, 'hparams', None) or dict(c_in=model.c_in, c_out=model.c_out))
     task = _saved_task(learn)
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
-    blob = save_bytes(state, metadata={'format': MODEL_FORMAT})
     meta = dict(format=MODEL_FORMAT, tsexplain_version=version('tsexplain'), arch=arch, hparams=hparams,
                 c_in=int(hparams.get('c_in', model.c_in)), c_out=int(hparams.get('c_out', model.c_out)), seq_len=_seq_len(learn),
                 vocab=[] if task['task'] == 'regression' else [str(v) for v in dls.vocab], scale=_scale_record(dls), weights=fname.name,
-                task=task, weights_sha256=hashlib.sha256(blob).hexdigest())
+                task=task)
+    meta = json.loads(json.dumps(meta))         # as it will be read back (tuples become lists), so that its digest is the one checked
+    blob = save_bytes(state, metadata={'format': MODEL_FORMAT, 'description_sha256': description_digest(meta)})
+    meta['weights_sha256'] = hashlib.sha256(blob).hexdigest()
     text = json.dumps(meta, indent=1)
     fname.parent.mkdir(parents=True, exist_ok=True)
     jname = fname.with_suffix('.json')
@@ -83,6 +85,10 @@ def save_ts_model(learn: Learner, fname) -> Path:
         for t in (tmp_w, tmp_j):
             if t.exists(): t.unlink()
     return fname
+
+def description_digest(meta: dict) -> str:
+    "sha256 of a model's JSON description, all but the weights' own digest: recorded in the weights file, so an edit of the task, horizon, classes or scaling in the .json is caught"
+    return hashlib.sha256(json.dumps({k: v for k, v in meta.items() if k != 'weights_sha256'}, sort_keys=True).encode()).hexdigest()
 
 class ModelFileError(ValueError):
     "A model file of `save_ts_model` that cannot be trusted to rebuild its model; the message names the file and the field"
@@ -202,7 +208,7 @@ def _safetensors_header(data: bytes, wf: Path) -> dict:
         if n > MAX_HEADER_BYTES: raise ValueError(f"a header of {n:,} bytes, over the {MAX_HEADER_BYTES:,} a model's tensor list needs")
         head = json.loads(data[8:8 + n].decode('utf-8'))
         if not isinstance(head, dict): raise ValueError('the header is not a JSON object')
-        out, ranges = {}, []
+        out, ranges = {'__metadata__': head.get('__metadata__') or {}}, []
         for k, v in head.items():
             if k == '__metadata__': continue
             shape, dtype, (a, b) = tuple(int(s) for s in v['shape']), str(v['dtype']), (int(o) for o in v['data_offsets'])
@@ -219,6 +225,7 @@ def _safetensors_header(data: bytes, wf: Path) -> dict:
 def _check_weight_shapes(model_cls, hparams: dict, data: bytes, wf: Path):
     "Compare the shapes and dtypes the safetensors header of `data` announces with those the architecture builds (on the meta device: no memory)"
     header = _safetensors_header(data, wf)
+    header.pop('__metadata__')
     found, dtypes = {k: s for k, (s, _) in header.items()}, {k: d for k, (_, d) in header.items()}
     with torch.device('meta'): built = model_cls(**hparams).state_dict()
     want = {k: tuple(v.shape) for k, v in built.items()}
@@ -247,6 +254,10 @@ def load_ts_model(fname, device=None) -> Learner:
     if digest != meta['weights_sha256']: raise ModelFileError(f"{wf} does not match {jf.name} (sha256 {digest}, recorded {meta['weights_sha256'][:64]})")
     model_cls = get_arch(meta['arch'])
     _check_weight_shapes(model_cls, meta['hparams'], data, wf)
+    recorded = _safetensors_header(data, wf)['__metadata__'].get('description_sha256')
+    if recorded is not None and recorded != description_digest(meta):    # files saved before it was recorded have none to check
+        raise ModelFileError(f"{jf} was edited after the model was saved: its description (task, horizon, classes, scaling, hparams) no "
+                             f"longer matches the digest recorded in {wf.name}. Save the model again with save_ts_model instead of editing the file")
     model = model_cls(**meta['hparams'])
     model.hparams = meta['hparams']
     from safetensors.torch import load as load_bytes

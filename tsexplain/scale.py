@@ -67,9 +67,10 @@ class NpzStream:
 def _json_safe(d: dict) -> dict:
     return {k: (v if isinstance(v, (int, float, str, bool, type(None), list, tuple)) else repr(v)) for k, v in d.items()}
 
-def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: str, chunk: int, n_series: int, classes=()) -> dict:
-    "What identifies an explain job: a store made by one job refuses to be filled by another"
-    return dict(method=name, method_kwargs=json.loads(json.dumps(_json_safe(kwargs))), layer=None if layer is None else str(layer),
+def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: str, chunk: int, n_series: int, classes=(),
+             task: str = None) -> dict:
+    "What identifies an explain job: a store made by one job refuses to be filled by another (`task`: 'classification' or 'regression', what the store's arrays hold)"
+    return dict(method=name, task=task, method_kwargs=json.loads(json.dumps(_json_safe(kwargs))), layer=None if layer is None else str(layer),
                 target=None if target is None else json.loads(json.dumps(np.asarray(target).tolist())),
                 model_fingerprint=weights_fingerprint(model), data_fingerprint=data_fingerprint, chunk=int(chunk),
                 n_series=int(n_series), classes=[str(v) for v in classes], tsexplain_version=_version('tsexplain'))
@@ -148,9 +149,11 @@ def check_maps_store(out: Path, meta: dict):
     "Refuse to add to a store that another job (model, method, data, chunking) made"
     import zarr
     check_store_path(out)
-    old = dict(zarr.open_group(str(out), mode='r').attrs)
-    diff = [k for k in ('method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk', 'n_series')
-            if old.get(k) != meta.get(k)]
+    g = zarr.open_group(str(out), mode='r')
+    old = dict(g.attrs)
+    old.setdefault('task', 'classification' if 'probs' in g else 'regression')   # a store made before the task was recorded: its arrays tell
+    diff = [k for k in ('task', 'classes', 'method', 'method_kwargs', 'layer', 'target', 'model_fingerprint', 'data_fingerprint', 'chunk',
+                        'n_series') if old.get(k) != meta.get(k)]
     if diff: raise ValueError(f"{out} holds maps of another job (different {', '.join(diff)}): refusing to mix them; "
                               "write to a new store, or delete this one")
 
@@ -170,7 +173,7 @@ def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs
     N, bs = len(dl.dataset), dl.bs
     first = next(iter(dl))
     fp = hashlib.sha256(f'{N}:{bs}'.encode() + first[0].cpu().numpy().tobytes()).hexdigest()
-    meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []))
+    meta = job_meta(learn.model, f.__name__, kwargs, layer, target, fp, bs, N, getattr(learn.dls, 'vocab', []), task['task'])
     def record(c, b, maps, logits):
         write_chunk(g, c * bs, maps.cpu().numpy(), prediction_record(logits, target, task),
                     torch.as_tensor(b[1]).cpu().numpy().astype(np.float32 if is_regression(task) else np.int64) if len(b) > 1 else None,
@@ -326,7 +329,7 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
     model, rank, world = learn.model, *dist_info()
     name = method or default_method(model, learner_inputs(learn, np.asarray(X[:16], dtype=np.float32), takes_layout=False), verbose=rank == 0)
     meta = job_meta(model, name, {**kwargs, **({'autocast': str(autocast)} if autocast else {})}, layer, target,
-                    data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []))
+                    data_fingerprint(X), chunk, N, getattr(learn.dls, 'vocab', []), task['task'])
     def explain(xraw, t, first: int):
         x = np.asarray(xraw, dtype=np.float32)
         bad = np.isinf(x).reshape(len(x), -1).any(1)  # NaN may be padding the pipeline fills; an infinity never is
