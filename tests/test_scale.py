@@ -191,7 +191,23 @@ def test_the_lock_follows_the_store_through_links(tmp_path):
             with pytest.raises(ValueError, match='being written by another job'):
                 with store_lock(other): pass
     with store_lock(tmp_path/'alias.zarr'): pass                                   # free again once the first job is done
-    assert not (tmp_path/'.alias.zarr.lock').exists() and (real/'.S.zarr.lock').exists()
+    assert not (tmp_path/'.alias.zarr.lock').exists() and not (real/'.S.zarr.lock').exists()   # removed when the job ends
+
+def test_a_symlinked_out_and_refused_jobs_leave_no_lock(run_dir, tmp_path):
+    "--out a symlink to an empty folder: the store is made there (a raw NotADirectoryError before); a dangling link: refused by name; no job, refused or finished, leaves its .lock file"
+    learn = load_ts_model(run_dir/'model.safetensors')
+    (tmp_path/'empty').mkdir(); (tmp_path/'link.zarr').symlink_to(tmp_path/'empty')
+    assert explain_to_zarr(learn, run_dir/'small.npy', tmp_path/'link.zarr', chunk=64, progress=False) == tmp_path/'link.zarr'
+    assert is_maps_store(tmp_path/'empty') and zarr.open_group(str(tmp_path/'link.zarr'), mode='r')['done'][:].all()
+    (tmp_path/'dangling.zarr').symlink_to(tmp_path/'nowhere')
+    with pytest.raises(ValueError, match=r'dangling.zarr is a symbolic link to .*nowhere, which does not exist'):
+        explain_to_zarr(learn, run_dir/'small.npy', tmp_path/'dangling.zarr', chunk=64, progress=False)
+    (tmp_path/'user').mkdir(); (tmp_path/'user'/'keep.txt').write_text('x')
+    with pytest.raises(ValueError, match='not a tsexplain maps store'):
+        explain_to_zarr(learn, run_dir/'small.npy', tmp_path/'user', chunk=64, progress=False)
+    with pytest.raises(ValueError, match='another job'):                           # a finished store refuses another method
+        explain_to_zarr(learn, run_dir/'small.npy', tmp_path/'link.zarr', chunk=64, method='saliency', progress=False)
+    assert not list(tmp_path.glob('.*lock')) and not (tmp_path/'nowhere').exists()
 
 def test_a_store_without_input_hashes_is_not_resumed_unchecked(run_dir, tmp_path):
     "A store of an older tsexplain (no input_sha256) holds finished chunks that cannot be verified: resuming it is refused, nothing written"

@@ -255,6 +255,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'tsexplain.datasets.make_parent': ('datasets.html#make_parent', 'tsexplain/datasets.py'),
                                     'tsexplain.datasets.remove_stale': ('datasets.html#remove_stale', 'tsexplain/datasets.py'),
                                     'tsexplain.datasets.replace_file': ('datasets.html#replace_file', 'tsexplain/datasets.py'),
+                                    'tsexplain.datasets.resolve_store_path': ('datasets.html#resolve_store_path', 'tsexplain/datasets.py'),
                                     'tsexplain.datasets.safe_extract': ('datasets.html#safe_extract', 'tsexplain/datasets.py'),
                                     'tsexplain.datasets.untar_ts': ('datasets.html#untar_ts', 'tsexplain/datasets.py')},
             'tsexplain.evaluate': { 'tsexplain.evaluate.Learner.evaluate_cams': ( 'evaluate.html#learner.evaluate_cams',

@@ -23,7 +23,7 @@ __all__ = ['UCR_UNIVARIATE', 'UEA_MULTIVARIATE', 'TSER_REGRESSION', 'BUNDLED', '
            'ARCHIVE_SUFFIXES', 'EXTRACT_LIMITS', 'unzip_data', 'fastai_path', 'get_UCR_univariate_list',
            'get_UCR_multivariate_list', 'constant_name', 'URLs_TS', 'DatasetDownloadError', 'bundled_path',
            'dataset_name', 'UnsafeArchiveError', 'make_parent', 'replace_file', 'remove_stale', 'safe_extract',
-           'is_maps_store', 'check_store_path', 'download_file', 'untar_ts']
+           'is_maps_store', 'resolve_store_path', 'check_store_path', 'download_file', 'untar_ts']
 
 # %% ../nbs/00_datasets.ipynb #45842b99
 UCR_UNIVARIATE = """ACSF1 Adiac AllGestureWiimoteX AllGestureWiimoteY AllGestureWiimoteZ ArrowHead Beef BeetleFly BirdChicken
@@ -290,9 +290,16 @@ def is_maps_store(out: Path) -> bool:
     try: return 'model_fingerprint' in json.loads((out/'zarr.json').read_text()).get('attributes', {})
     except (OSError, ValueError, AttributeError): return False
 
-def check_store_path(out: Path):
-    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store: nothing of the user's is overwritten"
+def resolve_store_path(out) -> Path:
+    "The real path of the store `out` (a symlink to a store or an empty folder is followed), or a clear error for a link to nothing"
     out = Path(out)
+    if out.is_symlink() and not out.exists():
+        raise ValueError(f"{out} is a symbolic link to {os.readlink(out)}, which does not exist: create that folder, or give the store's own path")
+    return Path(os.path.realpath(out))
+
+def check_store_path(out: Path):
+    "Refuse an `out` that is a file, or a folder holding anything but a tsexplain maps store, or a link to nothing: nothing of the user's is overwritten"
+    out = resolve_store_path(out)
     if out.exists() and not out.is_dir(): raise ValueError(f"{out} is an existing file: give the path of a Zarr store to write (a folder, e.g. maps.zarr)")
     if out.is_dir() and any(out.iterdir()) and not is_maps_store(out):
         raise ValueError(f"{out} holds files that are not a tsexplain maps store: nothing was changed; choose a new or empty folder")

@@ -16,7 +16,7 @@ from fastcore.basics import patch, ifnone
 from fastai.learner import Learner
 from .hooks import *
 from .targets import *
-from .datasets import replace_file, is_maps_store, check_store_path
+from .datasets import replace_file, is_maps_store, check_store_path, resolve_store_path
 from .faithfulness import faithfulness, weights_fingerprint
 from .attribution import maps_and_logits, prediction_record, learner_inputs, learner_method, default_method, dl_batch
 
@@ -77,22 +77,30 @@ def job_meta(model, name: str, kwargs: dict, layer, target, data_fingerprint: st
 
 @contextmanager
 def store_lock(out: Path):
-    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside the store it resolves to (a symlink to the store, or through a linked folder, takes the same lock), released by the kernel even after kill -9"
-    out = Path(os.path.realpath(out))                                   # the store itself, whatever path leads to it
+    "One job at a time on the store `out`: an exclusive lock on `.NAME.lock` beside the store it resolves to (a symlink to the store, or through a linked folder, takes the same lock), released by the kernel even after kill -9; the lock file is removed when the job ends, finished or refused"
+    out = resolve_store_path(out)                                       # the store itself, whatever path leads to it
     out.parent.mkdir(parents=True, exist_ok=True)
     try: import fcntl
     except ImportError: fcntl = None                                    # Windows: no lock
-    with open(out.with_name(f'.{out.name}.lock'), 'a+') as f:
-        if fcntl:
-            try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.seek(0)
-                raise ValueError(f"{out} is being written by another job ({f.read().strip() or 'another process'}): wait for it "
-                                 "to finish, or write to another store") from None
+    lock = out.with_name(f'.{out.name}.lock')
+    while True:
+        f = open(lock, 'a+')
+        if not fcntl: break
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); holder = f.read().strip(); f.close()
+            raise ValueError(f"{out} is being written by another job ({holder or 'another process'}): wait for it "
+                             "to finish, or write to another store") from None
+        try: same = os.stat(lock).st_ino == os.fstat(f.fileno()).st_ino
+        except FileNotFoundError: same = False
+        if same: break                                                  # else the file was removed by the job that just ended: lock anew
+        f.close()
+    try:
         f.seek(0); f.truncate(); f.write(f'pid {os.getpid()}'); f.flush()
-        try: yield out
-        finally:
-            if fcntl: fcntl.flock(f, fcntl.LOCK_UN)
+        yield out
+    finally:
+        if fcntl: lock.unlink(missing_ok=True)                          # still held: no other job can hold this file
+        f.close()
 
 def create_maps_store(out: Path, meta: dict, N: int, chunk: int, K: int, L: int, n_classes: int, labels: bool, n_outputs: int = None):
     "A Zarr store for the maps of N series: maps, probs, preds, explained (and targets) chunked along the series, a done flag and an input hash per chunk; a regression model's (`n_outputs`): maps, preds (N, n_outputs) values, explained (and targets (N, n_outputs)); made in a hidden sibling and moved into place whole"
@@ -169,6 +177,7 @@ def write_chunk(g, s: int, maps: np.ndarray, rec: dict, targets=None, c: int = N
 
 def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs) -> Path:
     "learn.explain into a Zarr store: one chunk per batch of `dl`, in order; a rerun skips the batches already written"
+    given, out = Path(out), resolve_store_path(out)   # a symlink: the store (or empty folder) it points to
     task = model_task(declare_learner(learn).model)
     N, bs = len(dl.dataset), dl.bs
     first = next(iter(dl))
@@ -191,7 +200,7 @@ def _explain_to_store(learn, dl, f, out: Path, target, layer, progress, **kwargs
         for c, b in enumerate(progress_bar(dl, leave=False) if progress else dl):
             if done[c]: verify_chunk_input(g, c, b[0], f'batch {c} of the DataLoader')
             else: record(c, b, *maps_and_logits(learn.model, b[0], f, target=target, layer=layer, **kwargs))
-    return out
+    return given
 
 # %% ../nbs/11_scale.ipynb #6c50c9b2
 @patch
@@ -321,7 +330,7 @@ def target_slice(target, a: int, b: int):
 def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 256, target=None, layer=None, labels=None,
                     progress: bool = True, autocast=None, **kwargs) -> Path:
     "Maps of raw series `data` (see `open_series`) into the Zarr store `out`, chunk by chunk; resumable (finished chunks are verified against the input), locked against a second job, and shared by ranks"
-    out = Path(out)
+    given, out = Path(out), resolve_store_path(out)   # a symlink: the store (or empty folder) it points to
     task = model_task(declare_learner(learn).model)
     check_store_path(out)                             # before anything is read: never write over a user's folder or file
     X = open_series(data)
@@ -367,4 +376,4 @@ def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 
                         None if labels is None else np.asarray(labels[s:e], dtype=np.float32 if is_regression(task) else np.int64),
                         c, input_digest(raws))
         _barrier()
-    return out
+    return given
