@@ -261,3 +261,20 @@ def test_from_series_refuses_what_it_would_misread_and_scales():
     assert repr(items) == '100000 (series, target) pairs'
     dls = TSDataLoaders.from_series(np.sin(np.arange(100_000) / 10).astype(np.float32), lookback=24)
     assert len(dls.train_ds) + len(dls.valid_ds) == 100_000 - 24
+
+
+def test_forecast_titles_name_the_input_channel():
+    "target_channels=[3, 0]: titles and show_horizon_maps(channel=) speak of input channels 3 and 0, never of positions 0 and 1"
+    rng = np.random.default_rng(0)
+    series = rng.normal(size=(4, 120)).astype(np.float32).cumsum(1)
+    dls = TSDataLoaders.from_series(series, lookback=24, horizon=2, target_channels=[3, 0], bs=8)
+    learn = ts_learner(dls, FCN, seed=0, lags=False, model_kwargs=dict(layers=(8, 8, 8)))
+    fig = learn.show_horizon_maps(channel=3, method='saliency', n=1, show=False, check=False)
+    assert 'of channel 3' in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match=r"channel=1: the learner forecasts input channel\(s\) \[3, 0\]"): learn.show_horizon_maps(channel=1, show=False)
+    from tsexplain.figure_data import value_titles, forecast_channels
+    x = dls.valid.one_batch()[0][:2]
+    titles = value_titles(learn.model, x, target=3, channels=forecast_channels(dls))   # output 3: step 2 of the second block
+    assert all(t.startswith('step 2 of ch 0:') for t in titles), titles
+    fig = learn.show_cam(n=2, method='saliency', target=1, show=False, check=False)
+    assert any('step 2 of ch 3' in a.get_title() for a in fig.axes), [a.get_title() for a in fig.axes]

@@ -331,6 +331,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                        'tsexplain.figure_data.evidence_color': ( 'figure_data.html#evidence_color',
                                                                                  'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.fmt_value': ('figure_data.html#fmt_value', 'tsexplain/figure_data.py'),
+                                       'tsexplain.figure_data.forecast_channels': ( 'figure_data.html#forecast_channels',
+                                                                                    'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.forecast_horizon': ( 'figure_data.html#forecast_horizon',
                                                                                    'tsexplain/figure_data.py'),
                                        'tsexplain.figure_data.horizon_maps': ('figure_data.html#horizon_maps', 'tsexplain/figure_data.py'),

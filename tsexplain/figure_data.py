@@ -19,11 +19,11 @@ from .core import TensorTS
 
 
 # %% auto #0
-__all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'value_titles',
-           'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options', 'map_evidence',
-           'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index', 'class_name',
-           'learner_vocab', 'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view',
-           'present_view']
+__all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'forecast_channels',
+           'value_titles', 'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options',
+           'map_evidence', 'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index',
+           'class_name', 'learner_vocab', 'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views',
+           'renderer_view', 'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -44,15 +44,21 @@ def fmt_value(v: float) -> str:
     "A predicted or true value as titles write it: three significant digits"
     return f'{v:.3g}'
 
-def value_titles(model, x: Tensor, y=None, target=None, prefix=None) -> list[str]:
-    "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several"
+def forecast_channels(dls) -> list[int] | None:
+    "The input channels a forecaster's output blocks predict, in order (`from_series`' `target_channels`), else None"
+    rec = getattr(dls, 'forecast', None)
+    return list(rec['target_channels']) if isinstance(rec, dict) and rec.get('target_channels') is not None else None
+
+def value_titles(model, x: Tensor, y=None, target=None, prefix=None, channels=None) -> list[str]:
+    "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several; `channels`: the input channel each forecast block predicts (`forecast_channels`), named instead of the block's position"
     preds, task = predicted_values(model, x), model_task(model)
     t = resolve_targets(preds, target, task).cpu()
     H = task.get('horizon')
     out = []
     for i in range(len(x)):
         k = int(t[i])
-        what = '' if preds.shape[1] == 1 else (f'step {k % H + 1}' + (f' of ch {k // H}' if preds.shape[1] > H else '') if H else f'output {k}') + ': '
+        ch = (channels[k // H] if channels is not None else k // H) if H else None
+        what = '' if preds.shape[1] == 1 else (f'step {k % H + 1}' + (f' of ch {ch}' if preds.shape[1] > H else '') if H else f'output {k}') + ': '
         true = '' if y is None else f' (true {fmt_value(float(torch.as_tensor(y[i]).reshape(-1)[k]))})'
         out.append(f"{prefix[i] + ': ' if prefix else ''}{what}ŷ = {fmt_value(float(preds[i, k]))}{true}")
     return out

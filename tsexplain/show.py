@@ -389,7 +389,7 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
     if y is not None: kwargs.setdefault('missing', missing_mask(self.dls[ds_idx], idxs, x))
     if is_regression(model_task(self.model)):
         y = None if y is None else torch.as_tensor(y).as_subclass(Tensor).float().cpu()
-        titles = value_titles(self.model, x, y, kwargs.get('target'),
+        titles = value_titles(self.model, x, y, kwargs.get('target'), channels=forecast_channels(self.dls),
                               prefix=[f'#{i}' for i in idxs] if top_losses else None if y is not None else [f'series {i}' for i in range(len(x))])
         return show_cam((x.cpu(), y) if y is not None else x.cpu(), self.model, func_cam=learner_method(self, method, x),
                         titles=titles if multi_fig or x.shape[1] > 1 else ' · '.join(titles), multi_fig=multi_fig, **kwargs)
@@ -407,8 +407,8 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
 
 # %% ../nbs/06_show.ipynb #e8ac29a8
 def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
-                      savefig=None, show=True, check: bool = True, interactive: bool = False, **kwargs) -> Figure:
-    "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0"
+                      savefig=None, show=True, check: bool = True, interactive: bool = False, channel_name=None, **kwargs) -> Figure:
+    "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0; `channel`: the forecast block (its position in the outputs), `channel_name`: what the title calls it"
     x, _ = as_batch(x)
     if not is_regression(model_task(model)):
         raise ValueError("show_horizon_maps draws the maps of a forecaster's steps; this model is a classifier (declare a "
@@ -426,7 +426,8 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     ratios = [ev.ratio for ev in evs if ev is not None]
     ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
              (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
-    what = f'{method_name(f)} of each forecast step{f" of channel {channel}" if channel else ""}{ev_txt}'
+    named = channel_name if channel_name is not None else channel if channel else None
+    what = f'{method_name(f)} of each forecast step{f" of channel {named}" if named is not None else ""}{ev_txt}'
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
         return present_view('plotly', 'horizon', x, heat, titles, what, savefig=savefig, show=show)
     fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
@@ -446,17 +447,24 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     return finish_figure(fig, savefig, show)
 
 @patch
-def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = 0, layout: str = None,
+def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 2, channel: int = None, layout: str = None,
                       **kwargs) -> Figure:
-    "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series: `layout='NLC'` for channels last), titled with predictions and true values"
+    "The forecast step × time maps of `n` items of `dls[ds_idx]` (or `idxs`, or raw series: `layout='NLC'` for channels last), titled with predictions and true values; `channel`: the input channel whose forecast is drawn (default: the first forecast)"
     x, y, idxs = explain_input(self, idxs, ds_idx, n=n, layout=layout)
     f = learner_method(self, method, x)
     H = forecast_horizon(self.model, x)
+    forecast = forecast_channels(self.dls)
+    if forecast is None: channel, name = (channel or 0), None                 # no record of what the blocks predict: by position
+    else:
+        if channel is None: channel = forecast[0]
+        if channel not in forecast:
+            raise ValueError(f"channel={channel!r}: the learner forecasts input channel(s) {forecast} (target_channels); pass one of them")
+        channel, name = forecast.index(channel), (channel if len(forecast) > 1 or x.shape[1] > 1 else None)
     if y is not None:
         y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
         p = predicted_values(self.model, x)
         sl = slice(channel * H, (channel + 1) * H)
         kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {', '.join(fmt_value(float(v)) for v in p[i, sl][:3])}{' …' if H > 3 else ''} "
                                      f"(true {', '.join(fmt_value(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" for i in range(len(x))])
-    return show_horizon_maps(x.cpu(), self.model, method=f, channel=channel, **kwargs)
+    return show_horizon_maps(x.cpu(), self.model, method=f, channel=channel, channel_name=name, **kwargs)
 
