@@ -45,3 +45,15 @@ def test_ts_learner_trains_and_is_reproducible():
     expect_eq(accs[0], accs[1])
     expect_eq(ts_learner(dls, arch=ResNet).model[-1].out_features, 2)
     with pytest.raises(ValueError, match='choose one of'): get_arch('LSTM')
+
+
+def test_ts_learner_seed_makes_training_reproducible():
+    "DataLoaders made without a seed fix their shuffle when created: ts_learner(seed=0) seeds them too, so two runs train the same weights"
+    import warnings
+    from tsexplain.all import TSDataLoaders, ts_learner, FCN
+    warnings.filterwarnings('ignore')
+    def trained():
+        learn = ts_learner(TSDataLoaders.from_dsname('ECG200', bs=16), FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
+        return torch.cat([p.detach().flatten() for p in learn.model.parameters()])
+    torch.testing.assert_close(trained(), trained(), atol=0, rtol=0)

@@ -5,7 +5,7 @@ layer (so that class activation maps are exact), and `ts_learner`."""
 
 # %% ../nbs/02_models.ipynb #ce1381db
 from __future__ import annotations
-import hashlib, importlib, json, os
+import hashlib, importlib, json, os, random
 from pathlib import Path
 import torch
 from torch import nn
@@ -167,7 +167,10 @@ def _lagged(arch, model_kwargs, c_in: int, c_out: int, seq_len: int) -> nn.Modul
 def ts_learner(dls, arch=InceptionTime, seed: int = None, model_kwargs: dict = None, metrics=None, single_logit: bool = False,
                lags: bool = None, **kwargs) -> Learner:
     "A `Learner` for `dls` with `arch(c_in, c_out, **model_kwargs)`: cross-entropy and accuracy, or one logit with BCE; regression DataLoaders: one output per target, MSE, RMSE and MAE, the head started at the targets' scale. `lags` (default: for forecasting DataLoaders, `from_series`): `CNNWithLags`, the CNN plus a linear map of every input step, so the forecast knows which step is the newest"
-    if seed is not None: set_seed(seed, reproducible=True)
+    if seed is not None:
+        set_seed(seed, reproducible=True)
+        for i, dl in enumerate(getattr(dls, 'loaders', [])):   # each DataLoader drew its shuffle RNG when it was made: seed it too
+            if hasattr(dl, 'rng'): dl.rng = random.Random(seed + i)
     c_in = dls.n_channels if hasattr(dls, 'n_channels') else dls.one_batch()[0].shape[1]
     regression = getattr(dls, 'task', None) == 'regression'
     if single_logit and regression: raise ValueError("single_logit=True is for two classes; these DataLoaders hold numbers to predict (regression)")
