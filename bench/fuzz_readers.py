@@ -9,7 +9,7 @@ import argparse, collections, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 sys.path.insert(0, str(Path(__file__).parents[1]/'tests'))
-from readers_fuzz import FORMATS, OUTCOMES, BAD, random_dataset, write, mutate, judge, READ, same
+from readers_fuzz import FORMATS, OUTCOMES, BAD, random_dataset, write, mutate, judge, READ, same, random_series_csv, mutate_csv, judge_csv
 
 def run(n: int, seed: int):
     rng = np.random.default_rng(seed)
@@ -26,6 +26,10 @@ def run(n: int, seed: int):
             kind, data, expected = mutate(rng, f.read_text(encoding='utf-8'), fmt, X, y)
             f.write_bytes(data)
             table[(fmt, kind)][judge(f, fmt, kind, expected, (X, y))] += 1
+        for i in range(n // 4):                      # forecasting CSVs (read_forecast_series): rows of (time, value, ...)
+            f, values, stamps = random_series_csv(rng, Path(d)/'case.csv')
+            kind, expected = mutate_csv(rng, f, values, stamps)
+            table[('csv', kind)][judge_csv(f, expected, values, stamps)] += 1
     return table
 
 def main():

@@ -313,16 +313,19 @@ def read_forecast_series(name_or_path, columns=None, time=None) -> tuple[np.ndar
     lines, complete = _read_lines(p)
     rows = [(n, [t.strip(_WS) for t in l.strip(_WS).split(',')]) for n, l in enumerate(lines, 1) if l.strip(_WS)]
     if not rows: raise ValueError(f"{p}: the file holds no values")
-    first_data = rows[1][1] if len(rows) > 1 and not all(map(_is_number, rows[0][1][1:])) else rows[0][1]
+    sample = rows[1:6] if len(rows) > 1 and not all(map(_is_number, rows[0][1][1:])) else rows[:5]   # data rows, past a header
     width = len(rows[0][1])
     if width < 2: raise where.error(rows[0][0], "expected at least 2 fields (time, value)")
-    if time is None: tc = next((i for i, v in enumerate(first_data) if not _is_number(v)), 0)
+    if time is None:          # the first column of stamps that are not numbers (dates) in every sampled row: an empty or bad value is not one
+        tc = next((i for i in range(width) if all(i < len(r) and r[i] != '' and not _is_number(r[i]) for _, r in sample)), 0)
     elif isinstance(time, str):
         if time not in rows[0][1]: raise ValueError(f"{p}: no column named {time!r}; the columns are {rows[0][1]}")
         tc = rows[0][1].index(time)
     else: tc = int(time)
     # a header: value fields that are not numbers, or an empty time field above time stamps (pandas' ',0' for an unnamed index)
-    has_header = (not all(_is_number(v) for i, v in enumerate(rows[0][1]) if i != tc)
+    # but never a first row whose time field is a stamp like the next row's (digits): that is data with a bad value, refused below
+    stamp_like = lambda n: n < len(rows) and tc < len(rows[n][1]) and any(c.isdigit() for c in rows[n][1][tc])
+    has_header = ((not all(_is_number(v) for i, v in enumerate(rows[0][1]) if i != tc) and not (stamp_like(0) and stamp_like(1)))
                   or (rows[0][1][tc] == '' and len(rows) > 1 and rows[1][1][tc] != ''))
     names = rows[0][1] if has_header else [str(i) for i in range(width)]
     data = rows[1:] if has_header else rows
