@@ -13,9 +13,9 @@ from .data import *
 import warnings
 
 # %% auto #0
-__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'TSBlock', 'target_block',
-           'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results', 'Items',
-           'get_batch']
+__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'learner_unscaler', 'TSBlock',
+           'target_block', 'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results',
+           'Items', 'get_batch']
 
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
@@ -91,6 +91,18 @@ class Normalize(_ScaleTS):
     def apply(self, x, lo, span):
         a, b = self.range
         return (x - lo) / (span + self.eps) * (b - a) + a
+
+def learner_unscaler(learn):
+    "A function taking model-ready series back to the user's units (the inverse of the learner's Standardize or Normalize), or None"
+    for t in getattr(learn.dls, 'after_batch', Pipeline()).fs:
+        if isinstance(t, Standardize) and t.by == 'dataset' and t.stats is not None:
+            mean, std = (s.cpu() for s in t.stats)
+            return lambda x: x * (std + t.eps) + mean
+        if isinstance(t, Normalize) and t.by == 'dataset' and t.stats is not None:
+            lo, span = (s.cpu() for s in t.stats); a, b = t.range
+            return lambda x: (x - a) / (b - a) * (span + t.eps) + lo
+    return None
+
 
 # %% ../nbs/01_core.ipynb #b74cb4fd
 def TSBlock(batch_tfms=None) -> TransformBlock:

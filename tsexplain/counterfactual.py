@@ -12,23 +12,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from fastcore.basics import patch, listify
-from fastai.basics import Pipeline
-from fastai.learner import Learner
-from matplotlib.figure import Figure
 from .hooks import *
 from .targets import *
 from .cam import chunk_ranges
-from .core import Standardize, Normalize
 from .faithfulness import choose_method
-from .attribution import dl_batch, explain_input
-from .show import new_figure, finish_figure
-from .figure_data import present_view, class_index
 
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
            'native_guide', 'channel_substitution', 'sparse_counterfactual', 'counterfactual',
-           'evaluate_counterfactuals', 'counterfactual_panels', 'show_counterfactuals']
+           'evaluate_counterfactuals']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -390,108 +382,4 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
         if test_x is not None: out[f'test_ood_{name}'] = float((det.predict(_flat(test_x)) == -1).mean())
     out['seconds'] = cf.seconds
     return out
-
-
-# %% ../nbs/12_counterfactual.ipynb #ebae2dce
-def _runs(mask: np.ndarray) -> list:
-    "(start, end) of each run of True in a 1-D bool array, end exclusive"
-    m = np.concatenate([[False], mask, [False]]).astype(int)
-    d = np.diff(m)
-    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1)))
-
-def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True) -> tuple[list, str]:
-    "What a counterfactual figure draws, for either renderer: one panel per series (its title, whether valid, the original and the counterfactual (C, L) in the user's units when known, the changed cells, where the counterfactual line is drawn (the changed cells and their neighbours) and the changed stretches per channel, the map (K, L) or None), and the figure's title"
-    idxs = list(range(min(len(cf), max_n))) if idxs is None else [int(i) for i in listify(idxs)]
-    name = lambda k: str(vocab[int(k)]) if vocab is not None else str(int(k))
-    xs, xo = (cf.units, _units_of_original(cf)) if units and cf.units is not None else (cf.x, cf.original)
-    panels = []
-    for i in idxs:
-        ok = bool(cf.valid[i])
-        before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
-        changed = cf.changed[i].numpy() & ok                                      # an invalid change is never drawn as one
-        panels.append(dict(index=i, valid=ok, original=xo[i].numpy(), counterfactual=xs[i].numpy(), changed=changed,
-                           drawn=[_grow(ch) for ch in changed], runs=[_runs(ch) for ch in changed],
-                           map=None if cf.maps is None else cf.maps[i].numpy(),
-                           title=(f"#{i}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
-                                  f"#{i}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
-    return panels, f"What would change the prediction: {cf.method.replace('_', ' ')} ({cf.n_valid} of {len(cf)} valid)"
-
-def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True, figsize=None,
-                         savefig=None, show: bool = True, interactive: bool = False) -> Figure:
-    "Each series beside its counterfactual, one axis per channel: the original (black), the counterfactual (red) where changed (shaded), both predictions with their probabilities, and the map that chose where to change underneath; a series without a valid counterfactual is said so, never drawn as one; `interactive`: the same as a plotly page (hover for both values at each step)"
-    panels, title = counterfactual_panels(cf, idxs, vocab, max_n, units)
-    if interactive:
-        return present_view('plotly', 'counterfactuals', panels, title, savefig=savefig, show=show)
-    C, L = cf.x.shape[1:]
-    with_map = cf.maps is not None
-    rows = C + with_map
-    fig, axs = new_figure(rows, len(panels), figsize=figsize or (4.6 * len(panels), 1.5 * C + (0.9 if with_map else 0) + 1.2),
-                          sharex=True, height_ratios=[1] * C + ([0.45] if with_map else []))
-    t = np.arange(L)
-    for j, p in enumerate(panels):
-        for c in range(C):
-            ax = axs[c, j]
-            ax.plot(t, p['original'][c], color='k', lw=1.3, label='original')
-            if p['changed'][c].any():
-                ax.plot(t, np.where(p['drawn'][c], p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')
-                for a, b in p['runs'][c]: ax.axvspan(a - 0.5, b - 0.5, color='tab:red', alpha=0.12, lw=0)
-            ax.set_ylabel(f'ch {c}' if C > 1 else 'value', fontsize=8); ax.tick_params(labelsize=7)
-        axs[0, j].set_title(p['title'], fontsize=9, color='black' if p['valid'] else 'firebrick')
-        if j == 0: axs[0, 0].legend(fontsize=7, loc='best')
-        if with_map:
-            m = p['map']
-            lim = float(np.abs(m).max()) or 1.
-            axs[C, j].imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, m.shape[0] - 0.5, -0.5))
-            axs[C, j].set_yticks([]); axs[C, j].set_ylabel('map', fontsize=8); axs[C, j].tick_params(labelsize=7)
-        axs[rows - 1, j].set_xlabel('time step', fontsize=8)
-    fig.suptitle(title, fontsize=11)
-    return finish_figure(fig, savefig, show)
-
-def _grow(mask: np.ndarray) -> np.ndarray:
-    "The changed cells and their neighbours, so that a changed stretch is drawn joined to the series around it"
-    g = mask.copy(); g[1:] |= mask[:-1]; g[:-1] |= mask[1:]
-    return g
-
-def _units_of_original(cf: Counterfactuals) -> Tensor:
-    "The original series in the user's units: the counterfactual's units where nothing changed are the original's"
-    scale = getattr(cf, '_unscale', None)
-    return scale(cf.original) if scale is not None else cf.original
-
-def _unscaler(learn: Learner):
-    "A function taking model-ready series back to the user's units (the inverse of the learner's Standardize or Normalize), or None"
-    for t in getattr(learn.dls, 'after_batch', Pipeline()).fs:
-        if isinstance(t, Standardize) and t.by == 'dataset' and t.stats is not None:
-            mean, std = (s.cpu() for s in t.stats)
-            return lambda x: x * (std + t.eps) + mean
-        if isinstance(t, Normalize) and t.by == 'dataset' and t.stats is not None:
-            lo, span = (s.cpu() for s in t.stats); a, b = t.range
-            return lambda x: (x - a) / (b - a) * (span + t.eps) + lo
-    return None
-
-def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: str = None, ds_idx: int = 1, n: int = 8,
-                   verbose: bool = True, layout: str = None, **kwargs) -> Counterfactuals:
-    "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series (`layout='NLC'`: channels last), from the learner's training series; prints how many are valid"
-    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None, layout=layout)
-    if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
-        target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
-        target = target[0] if len(target) == 1 else target
-    train_x, train_y = dl_batch(self.dls.train)
-    cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
-    unscale = _unscaler(self)
-    if unscale is not None: cf.units, cf._unscale = unscale(cf.x), unscale
-    if verbose: print(cf.summary())
-    return cf
-
-def _learner_show_counterfactuals(self: Learner, x_or_idxs=None, n: int = 4, target=None, method: str = None, ds_idx: int = 1,
-                         savefig=None, show: bool = True, interactive: bool = False, **kwargs) -> Figure:
-    "Counterfactuals of `n` items of `dls[ds_idx]` (or `x_or_idxs`), drawn in the user's units with the classes' names; `interactive`: a plotly page"
-    cf = self.counterfactual(x_or_idxs, target=target, method=method, ds_idx=ds_idx, n=n, **kwargs)
-    vocab = getattr(self.dls, 'vocab', None)
-    return show_counterfactuals(cf, vocab=list(map(str, vocab)) if vocab is not None else None, max_n=n, savefig=savefig, show=show,
-                                interactive=interactive)
-
-# the Learner's verbs carry the functions' names (learn.counterfactual, learn.show_counterfactuals); the functions keep theirs
-for _f, _name in ((_learner_counterfactual, 'counterfactual'), (_learner_show_counterfactuals, 'show_counterfactuals')):
-    _f.__name__ = _f.__qualname__ = _name
-    setattr(Learner, _name, _f)
 

@@ -23,7 +23,7 @@ from .faithfulness import spread_indices
 from .attribution import learner_method, default_method
 from .figure_data import compute_maps, forecast_horizon, method_name, learner_vocab, class_index, class_name
 from .show import new_figure, finish_figure
-from .counterfactual import _unscaler
+from .core import learner_unscaler
 
 # %% auto #0
 __all__ = ['IMPORTANCE_METRICS', 'IMPORTANCE_BY', 'IMPORTANCE_METHODS', 'as_series', 'model_outputs', 'series_values',
@@ -409,7 +409,7 @@ def _learner_show_importance(self: Learner, by: str = 'channel', ds_idx: int = 1
     "Measure `importance` over `dls[ds_idx]` and draw it (bars per channel; a curve under the mean series of each class by step or window)"
     df = self.importance(by=by, ds_idx=ds_idx, **kwargs)
     x, y = learner_data(self, ds_idx)
-    unscale = _unscaler(self)
+    unscale = learner_unscaler(self)
     return show_importance(df, unscale(x.cpu()) if unscale else x.cpu(), None if is_regression(model_task(self.model)) else y,
                            vocab=_vocab(self), savefig=savefig, show=show)
 

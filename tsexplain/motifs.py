@@ -23,7 +23,7 @@ from .faithfulness import interp_fill, spread_indices
 from .attribution import learner_method, default_method
 from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure
-from .counterfactual import _unscaler
+from .core import learner_unscaler
 from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
 
 # %% auto #0
@@ -394,7 +394,7 @@ def _learner_motifs(self: Learner, idxs=None, n: int = 3, length: int = None, me
         if ((sel < -len(x)) | (sel >= len(x))).any(): raise IndexError(f"idxs out of range for a data set of {len(x)} series")
         x, y = x[sel], y[sel]
     return motifs(self.model, x, y, n=n, length=length, method=learner_method(self, method, x), vocab=_vocab(self),
-                  unscale=_unscaler(self), **kwargs)
+                  unscale=learner_unscaler(self), **kwargs)
 
 def _learner_show_motifs(self: Learner, idxs=None, n: int = 3, length: int = None, method=None, ds_idx: int = 1, n_context: int = 3,
                          savefig=None, show: bool = True, **kwargs) -> Figure:

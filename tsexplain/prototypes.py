@@ -20,7 +20,7 @@ from .faithfulness import spread_indices
 from .attribution import learner_method, default_method
 from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure, draw_colored_series
-from .counterfactual import _unscaler
+from .core import learner_unscaler
 from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
 
 # %% auto #0
@@ -140,7 +140,7 @@ def _learner_show_prototypes(self: Learner, n: int = 3, ds_idx: int = 1, method=
     "Draw each class's prototypes and criticisms with their maps, in the user's units"
     x, y = learner_data(self, ds_idx)
     table = prototypes(self.model, x, y, n=n, vocab=_vocab(self), **kwargs)
-    return show_prototypes(self.model, x, table, method=learner_method(self, method, x), unscale=_unscaler(self), savefig=savefig, show=show)
+    return show_prototypes(self.model, x, table, method=learner_method(self, method, x), unscale=learner_unscaler(self), savefig=savefig, show=show)
 
 # %% ../nbs/13b_prototypes.ipynb #427374a3
 # the Learner's verbs carry the functions' names; the functions keep theirs

@@ -191,9 +191,9 @@ def _learned_section(learn: Learner, X: np.ndarray, method, maps: np.ndarray) ->
     from tsexplain.importance import importance, show_importance, learner_data
     from tsexplain.motifs import show_motifs
     from tsexplain.prototypes import show_prototypes, prototypes
-    from tsexplain.counterfactual import _unscaler
+    from tsexplain.core import learner_unscaler
     x, y = learner_data(learn)
-    unscale = _unscaler(learn)
+    unscale = learner_unscaler(learn)
     by = 'channel' if x.shape[1] > 1 else 'window'
     vocab = [str(v) for v in learn.dls.vocab]
     per_channel = maps.shape[1] == x.shape[1]
