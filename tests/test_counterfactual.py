@@ -23,14 +23,20 @@ def window_data(C=1, ch=0, seed=0):
     return train_x, (train_x[:, ch, 20:30].mean(1) > 0).long(), x
 
 
-@pytest.mark.parametrize('method', ['native_guide', 'sparse', 'channel_substitution'])
+@pytest.mark.parametrize('method', ['native_guide', 'sparse'])
 def test_only_the_window_the_model_reads_changes(method):
     train_x, train_y, x = window_data()
-    kw = {} if method == 'channel_substitution' else dict(map_method='occlusion')
-    cf = counterfactual(ReadsOneWindow(), x, train_x, train_y, method=method, **kw)
+    cf = counterfactual(ReadsOneWindow(), x, train_x, train_y, method=method, map_method='occlusion')
     assert cf.valid.all() and (cf.pred == 1).all() and (cf.target == 1).all()
-    if method != 'channel_substitution': assert not cf.changed[..., :20].any() and not cf.changed[..., 30:].any()
-    assert 'of 6 counterfactuals valid' in cf.summary()
+    assert not cf.changed[..., :20].any() and not cf.changed[..., 30:].any()
+    assert 'of 6 counterfactuals valid' in cf.summary() and cf.map_method == 'occlusion'
+
+
+def test_channel_substitution_of_one_channel_is_refused():
+    "With one channel CoMTE's change is the neighbour itself: refused with the methods that apply"
+    train_x, train_y, x = window_data()
+    with pytest.raises(ValueError, match="with one channel it would return the neighbour itself.*native_guide"):
+        counterfactual(ReadsOneWindow(), x, train_x, train_y, method='channel_substitution')
 
 
 def test_multichannel_changes_the_channel_the_model_reads():

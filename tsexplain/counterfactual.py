@@ -15,12 +15,14 @@ from torch import Tensor
 from .hooks import *
 from .targets import *
 from .cam import chunk_ranges
-from .faithfulness import choose_method
+from .faithfulness import rank_methods, weights_fingerprint
+from .figure_data import method_name
+from fastcore.basics import listify
 
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
-           'native_guide', 'channel_substitution', 'sparse_counterfactual', 'counterfactual',
-           'evaluate_counterfactuals']
+           'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
+           'counterfactual', 'evaluate_counterfactuals']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -40,6 +42,9 @@ class Counterfactuals:
     seconds: float            # per series
     maps: Tensor = None       # (B, 1 or C, L) the map that chose where to change, when one did
     units: Tensor = None      # (B, C, L) `x` in the user's units (before the learner's normalisation), when known
+    map_method: str = None    # the map method that chose where to change (chosen on the training series: the same in any batch)
+    missing: Tensor = None    # (B, C, L) bool: cells missing in the user's data (padding, gaps): never changed, drawn as gaps
+    idxs: list = None         # the dataset indices (or positions) of the series explained, as the figures title them
 
     def __len__(self): return len(self.x)
     @property
@@ -51,6 +56,7 @@ class Counterfactuals:
         return (f"{self.method}: {self.n_valid} of {len(self)} counterfactuals valid (the prediction became the class wanted)"
                 + (f"; {len(self) - self.n_valid} not valid, kept out of every figure and count of changes" if self.n_valid < len(self) else '')
                 + (f"; valid ones change {frac[v].mean():.1%} of the cells on average" if v.any() else '')
+                + (f"; where to change chosen by {self.map_method}" if self.map_method else '')
                 + f"; {self.seconds:.3f} s per series")
     def __repr__(self): return f"Counterfactuals({self.summary()})"
 
@@ -70,6 +76,7 @@ def _refuse_regression(model):
 def wanted_classes(probs: Tensor, target=None) -> Tensor:
     "The class wanted for each series (B,): `target` (an int or one per series), or the most probable class other than the predicted one"
     B, K = probs.shape
+    if K < 2: raise ValueError(f"the model has {K} class: a counterfactual changes the prediction to another class, so it needs at least two")
     if target is None:
         other = probs.clone(); other[torch.arange(B), probs.argmax(1)] = -1
         return other.argmax(1)
@@ -141,8 +148,9 @@ def _train_labels(model, train_x: Tensor, train_y=None) -> Tensor:
     if len(y) != len(train_x): raise ValueError(f"train_y has {len(y)} labels for {len(train_x)} training series")
     return torch.where(y == pred, y, torch.full_like(y, -1))
 
-def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None, segment_cost: float = 0.) -> Tensor:
-    "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (each contiguous segment costing `segment_cost` cells more; ties: the wanted class most probable), else the one where it is most probable: (b, C, L)"
+def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None, segment_cost: float = 0., frozen: Tensor = None) -> Tensor:
+    "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (each contiguous segment costing `segment_cost` cells more; ties: the wanted class most probable), else the one where it is most probable: (b, C, L); `frozen` (b, C, L) cells are never changed (padding, missing values)"
+    if frozen is not None: cands = torch.where(frozen[:, None], x[:, None], cands)
     b, n = cands.shape[:2]
     probs = _probs_of(model, cands.flatten(0, 1), batch_size).view(b, n, -1)
     t = target.to(probs.device)
@@ -156,14 +164,16 @@ def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = Non
     return cands[torch.arange(b), score.argmax(1)]
 
 def _result(model, method: str, x: Tensor, xc: Tensor, target: Tensor, source: Tensor, t0: float, maps=None,
-            batch_size: int = None, before: Tensor = None) -> Counterfactuals:
-    "The counterfactuals `xc` of `x` with their validity measured again on the model: never claimed, always checked (`before`: x's class probabilities, when already computed)"
+            batch_size: int = None, before: Tensor = None, map_method: str = None, frozen: Tensor = None) -> Counterfactuals:
+    "The counterfactuals `xc` of `x` with their validity measured again on the model: never claimed, always checked (`before`: x's class probabilities, when already computed; `frozen` cells restored, whatever a method did)"
+    if frozen is not None: xc = torch.where(frozen, x, xc)
     before = (_probs_of(model, x, batch_size) if before is None else before).cpu()
     after = _probs_of(model, xc, batch_size).cpu()
     target = target.cpu()
     return Counterfactuals(xc.cpu(), x.cpu(), target, after.argmax(1), after.gather(1, target[:, None])[:, 0], before.argmax(1),
                            before.max(1).values, after.argmax(1) == target, xc.cpu() != x.cpu(), source.cpu(), method,
-                           (time.perf_counter() - t0) / max(len(x), 1), None if maps is None else maps.detach().cpu().float())
+                           (time.perf_counter() - t0) / max(len(x), 1), None if maps is None else maps.detach().cpu().float(),
+                           map_method=map_method, missing=None if frozen is None else frozen.cpu())
 
 
 # %% ../nbs/12_counterfactual.ipynb #17f0dc24
@@ -196,46 +206,75 @@ def _stretch_candidates(x: Tensor, nun: Tensor, maps: Tensor, lengths, positions
 
 def _lengths(L: int, lengths=None) -> list:
     "Stretch lengths to try: every length up to 64 steps, then every 2 %, and the whole series"
-    if lengths is not None: return sorted({int(k) for k in lengths if 1 <= int(k) <= L} | {L})
+    if lengths is not None: return sorted({check_count(k, 'each of lengths') for k in listify(lengths) if k <= L} | {L})
     return sorted(set(range(1, min(L, 64) + 1)) | set(np.linspace(1, L, 51).round().astype(int).tolist()))
 
 def _per_chunk(model, x: Tensor, n_candidates: int, batch_size: int = None) -> int:
     "How many series' candidates go through the model at once, within the memory budget"
     return max(1, auto_batch_size(model, x, batch_size) // max(1, n_candidates))
 
-def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None):
-    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series), and the series' class probabilities"
+_map_methods = {}
+
+def counterfactual_map_method(model, train_x: Tensor, map_method=None) -> str:
+    "The map method that chooses where to change: `map_method`, else the most faithful one measured on 16 training series spread over the set (cached by the weights and those series): the same for any batch explained, whatever was explained before"
+    if map_method is not None: return map_method if isinstance(map_method, str) else method_name(map_method)
+    sample = train_x[torch.linspace(0, len(train_x) - 1, min(16, len(train_x))).round().long().unique().to(train_x.device)]
+    key = (weights_fingerprint(model), hash(sample.cpu().numpy().tobytes()), tuple(sample.shape))
+    if key not in _map_methods:
+        ranking, skipped = rank_methods(model, sample, max_series=16)
+        if not ranking: raise ValueError("No map method applies to this model: " + '; '.join(f'{k}: {v}' for k, v in skipped.items()))
+        _map_methods[key] = ranking[0][0].method
+    return _map_methods[key]
+
+def _frozen(frozen, x: Tensor):
+    "The cells never to change (B, C, L) bool on x's device, or None"
+    if frozen is None: return None
+    f = torch.as_tensor(frozen).to(x.device)
+    if f.shape != x.shape: raise ValueError(f"frozen must mark the cells of x, {tuple(x.shape)}; got {tuple(f.shape)}")
+    return f.bool() if f.any() else None
+
+def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None, frozen=None):
+    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series), the series' class probabilities, and the cells never to change"
     _refuse_regression(model)
     x = check_input(model, x)
     train_x = check_input(model, train_x).to(x.device)
+    if train_x.shape[1:] != x.shape[1:]:
+        raise ValueError(f"train_x series are {tuple(train_x.shape[1:])} (channels, steps) but x series {tuple(x.shape[1:])}: a counterfactual "
+                         "copies or bounds values step by step, so both must have the same channels and length (pad or cut them to one)")
     before = _probs_of(model, x, batch_size)
     target = wanted_classes(before, target).cpu()
     labels = _train_labels(model, train_x, train_y)
     src = nearest_unlike(x, train_x, labels, target, metric=metric, window=window)
     nun = torch.where((src >= 0)[:, None, None].to(x.device), train_x[src.clamp_min(0)], x)
-    return x, train_x, target, src, nun, before
+    return x, train_x, target, src, nun, before, _frozen(frozen, x)
 
 def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, lengths=None, positions: int = 3,
-                 metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None) -> Counterfactuals:
-    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw') that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too"
+                 metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
+    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw') that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too; `frozen` (B, C, L) cells never change"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size, metric, window)
-    name = map_method or choose_method(model, x, verbose=False)                    # default: the most faithful map here
-    maps = get_method(name)(model, nun, target=target.to(x.device)).detach().float().to(x.device)
+    x, train_x, target, src, nun, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
     B, C, L = x.shape
+    positions = check_count(positions, 'positions', 1, L)
+    name = counterfactual_map_method(model, train_x, map_method)                   # default: the most faithful on the training series
+    maps = get_method(name)(model, nun, target=target.to(x.device)).detach().float().to(x.device)
     ks = _lengths(L, lengths)
     n = len(ks) * (positions + (C if maps.shape[1] == C and C > 1 else 0))
     xc = x.clone()
     for s, e in chunk_ranges(B, _per_chunk(model, x, n, batch_size), progress, 'native guide'):
-        xc[s:e] = _pick(model, x[s:e], _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions), target[s:e], batch_size)
+        xc[s:e] = _pick(model, x[s:e], _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions), target[s:e], batch_size,
+                        frozen=None if frozen is None else frozen[s:e])
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)                # no neighbour of the wanted class: unchanged
-    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before)
+    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before, name, frozen)
 
 def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, metric: str = 'euclidean',
-                         window: int = None, batch_size: int = None, progress=None) -> Counterfactuals:
-    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's (`metric` 'euclidean' or 'dtw') — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels)"
+                         window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
+    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's (`metric` 'euclidean' or 'dtw') — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels); `frozen` cells never change"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before = _setup(model, x, train_x, train_y, target, batch_size, metric, window)
+    if check_input(model, x).shape[1] < 2:
+        raise ValueError("channel_substitution replaces whole channels; with one channel it would return the neighbour itself, not a "
+                         "counterfactual of the series: use method='native_guide' or 'sparse'")
+    max_pairs = check_count(max_pairs, 'max_pairs', 0)
+    x, train_x, target, src, nun, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
     B, C, L = x.shape
     singles = [[c] for c in range(C)]
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
@@ -250,19 +289,25 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
             keep = torch.zeros(e - s, C, dtype=torch.bool, device=x.device)
             keep.scatter_(1, order[s:e, :j].to(x.device), True)
             cands.append(torch.where(keep[:, :, None], nun[s:e], x[s:e]))
-        xc[s:e] = _pick(model, x[s:e], torch.stack(cands, 1), target[s:e], batch_size)
+        xc[s:e] = _pick(model, x[s:e], torch.stack(cands, 1), target[s:e], batch_size, frozen=None if frozen is None else frozen[s:e])
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
-    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before)
+    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen)
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, batch_size: int = None,
-                          progress=None) -> Counterfactuals:
+                          progress=None, frozen=None) -> Counterfactuals:
     "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
     t0 = time.perf_counter()
-    if not 0 < area <= 1: raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area}")
-    x, train_x, target, src, _, before = _setup(model, x, train_x, train_y, target, batch_size)
-    name = map_method or choose_method(model, x, verbose=False)
+    if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
+        raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
+    n_steps = check_count(n_steps, 'n_steps', 1, 100_000)
+    for nm, v, lo in (('lr', lr, 0.), ('l1', l1, 0.), ('tv', tv, 0.), ('margin', margin, 0.)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < lo or (nm == 'lr' and v == 0):
+            raise ValueError(f"{nm} must be a finite number {'above' if nm == 'lr' else 'of at least'} 0; got {v!r}")
+    x, train_x, target, src, _, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, frozen=frozen)
+    if smooth is not None: smooth = check_count(smooth, 'smooth', 1, x.shape[-1])
+    name = counterfactual_map_method(model, train_x, map_method)
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
     B, C, L = x.shape
     flat = maps.abs().expand(B, C, L)                                             # where the model is sensitive, either way
@@ -273,6 +318,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         flat = F.avg_pool1d(flat, smooth, stride=1, padding=smooth // 2, count_include_pad=False)[..., :L]
     flat = flat.expand(B, C, L).flatten(1)
     profile = flat.view(B, C, L).sum(1)             # (B, L): where along time the map is largest, for `one_stretch`
+    if frozen is not None: profile = profile.masked_fill(frozen.all(1), 0)     # never a stretch of padding
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
     t, out = target.to(x.device), x.clone()
@@ -282,6 +328,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         else:
             k = max(1, int(round(a * flat.shape[1])))
             allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
+        if frozen is not None: allowed = allowed & ~frozen
         for s, e in chunk_ranges(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
             i = todo[s:e].to(x.device)
             change = _optimise_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin)
@@ -289,7 +336,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         if a >= 1: break
         flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
         todo, a = todo[~flipped], min(1., a * 2)
-    return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before)
+    return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
 
 def _best_stretch(profile: Tensor, w: int) -> Tensor:
     "The `w` consecutive steps (B, L) bool of each series' largest sum of `profile` (B, L)"

@@ -91,11 +91,6 @@ def _check_metric(metric, task: dict, by: str = 'channel') -> str:
                          f"{'regressor' if regression else 'classifier'}: use {'rmse' if regression else 'accuracy or loss'}")
     return metric
 
-def _check_count(v, what: str, low: int = 1):
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low:
-        raise ValueError(f"{what} must be a whole number of at least {low}; got {v!r}")
-    return int(v)
-
 # %% ../nbs/13_importance.ipynb #9fcd4f25
 IMPORTANCE_BY = ('channel', 'step', 'window')
 
@@ -197,7 +192,7 @@ def importance(model, x, y, by: str = 'channel', method: str = 'permutation', n_
     agreement in `df.attrs`"""
     x = as_series(x)
     if method not in IMPORTANCE_METHODS: raise ValueError(f"method must be one of {IMPORTANCE_METHODS}; got {method!r}")
-    n_repeats = _check_count(n_repeats, 'n_repeats', 2 if method == 'permutation' else 1)   # permutation: the interval comes from the repeats
+    n_repeats = check_count(n_repeats, 'n_repeats', 2 if method == 'permutation' else 1)   # permutation: the interval comes from the repeats
     if not 0 < level < 1: raise ValueError(f"level must be between 0 and 1 (0.95 for a 95 % interval); got {level!r}")
     task = model_task(model)
     metric = _check_metric(metric, task, by)
@@ -277,7 +272,7 @@ def lag_importance(model, x, y=None, method=None, n_repeats: int = 3, target_cha
     x = as_series(x)
     task = model_task(model)
     if not is_regression(task): raise ValueError("lag_importance is for forecasters (regression); for a classifier use importance(by='step')")
-    n_repeats = _check_count(n_repeats, 'n_repeats', 2)
+    n_repeats = check_count(n_repeats, 'n_repeats', 2)
     out = model_outputs(model, x, batch_size)
     H = forecast_horizon(model, x)
     if not 0 <= target_channel < max(1, out.shape[1] // H):

@@ -24,7 +24,7 @@ from .attribution import learner_method, default_method
 from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure
 from .core import learner_unscaler
-from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
+from .importance import as_series, model_outputs, _labels, learner_data, _vocab
 
 # %% auto #0
 __all__ = ['MOTIF_SHAPES', 'Motif', 'Motifs', 'znorm', 'motif_groups', 'motif_evidence', 'motifs', 'make_motif_dataset',
@@ -204,13 +204,13 @@ def motifs(model, x, y=None, n: int = 3, length: int = None, method=None, metric
     every series for its predicted class (or output) already computed (a report's): a correctly predicted series' class is its prediction"""
     x = as_series(x)
     N, C, L = x.shape
-    n = _check_count(n, 'n')
-    m = max(3, L // 10) if length is None else _check_count(length, 'length', 2)
+    n = check_count(n, 'n')
+    m = max(3, L // 10) if length is None else check_count(length, 'length', 2)
     if m > L: raise ValueError(f"length={m} is longer than the series ({L} steps): choose a length from 2 to {L}")
     if metric not in ('euclidean', 'dtw'): raise ValueError(f"metric must be 'euclidean' or 'dtw'; got {metric!r}")
     if not -1 < min_corr < 1: raise ValueError(f"min_corr must be between -1 and 1; got {min_corr!r}")
     if not 0 < min_support <= 1: raise ValueError(f"min_support must be a share of the class's series in (0, 1]; got {min_support!r}")
-    n_random = _check_count(n_random, 'n_random')
+    n_random = check_count(n_random, 'n_random')
     task = model_task(model)
     out = model_outputs(model, x, batch_size).cpu()
     xc, x = x.cpu(), x.to(model_device(model))

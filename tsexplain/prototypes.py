@@ -21,7 +21,7 @@ from .attribution import learner_method, default_method
 from .figure_data import compute_maps, method_name, class_name
 from .show import new_figure, finish_figure, draw_colored_series
 from .core import learner_unscaler
-from .importance import as_series, model_outputs, _labels, _check_count, learner_data, _vocab
+from .importance import as_series, model_outputs, _labels, learner_data, _vocab
 
 # %% auto #0
 __all__ = ['pooled_features', 'prototypes', 'show_prototypes']
@@ -71,7 +71,7 @@ def prototypes(model, x, y, n: int = 3, layer=None, vocab=None, batch_size: int 
     model's pooled features), the `n` most atypical correctly predicted series (farthest from every prototype) and up to `n`
     misclassified ones (farthest first). One row per series: class, kind, index, distance to the nearest prototype, prediction, probability"""
     x = as_series(x)
-    n = _check_count(n, 'n')
+    n = check_count(n, 'n')
     task = model_task(model)
     if is_regression(task): raise ValueError("prototypes are per class, and this model is a regressor: use motifs (highest vs lowest predicted tenth)")
     out = model_outputs(model, x, batch_size).cpu()
