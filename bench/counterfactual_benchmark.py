@@ -71,14 +71,14 @@ def main(quick):
         ours = ['native_guide', 'sparse'] + (['channel_substitution'] if x.shape[1] > 1 else [])
         for m in ours:
             cf = counterfactual(model, x, train_x, train_y, method=m)
-            rows[f'tsexplain {m}'] = evaluate_counterfactuals(cf, train_x, test_x)
+            rows[f'tsexplain {m}'] = evaluate_counterfactuals(cf, train_x, test_x, train_y=train_y)
             target = cf.target
         for name, f in peers(x.shape[1] > 1, quick).items():
             m = 3 if 'published' in name else None
             xc, secs = run_peer(f, model, x, target, train_x, train_y, m)
             xs = x if m is None else x[:m]
             cf = as_counterfactuals(model, xs, xc.to(xs.device), target[:len(xs)], train_x, train_y, name, secs)
-            rows[name] = evaluate_counterfactuals(cf, train_x, test_x)
+            rows[name] = evaluate_counterfactuals(cf, train_x, test_x, train_y=train_y)
         ref = evaluate_counterfactuals(counterfactual(model, x[:1], train_x, train_y), train_x, test_x)
         print(f"  {'method':30s}" + ''.join(f'{k:>15s}' for k in KEYS))
         for name, ev in rows.items(): print(f"  {name:30s}" + ''.join(f'{ev[k]:15.3f}' for k in KEYS))

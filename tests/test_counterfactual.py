@@ -141,3 +141,88 @@ def test_learner_targets_by_class_name():
     cf = learn.counterfactual(lows, target='b_high', map_method='occlusion', verbose=False)
     assert (cf.target == 1).all() and cf.valid.all()
     with pytest.raises(ValueError, match="'medium' is not a class of this model"): learn.counterfactual(lows, target='medium', verbose=False)
+
+
+def padded_learner():
+    "A learner on series whose last steps are padding (NaN, as pad=True reads JapaneseVowels), of a model that reads steps 35..49"
+    train_x, train_y, _ = window_data(seed=1)
+    X = train_x.numpy().copy()
+    X[:, :, 35:50] = X[:, :, 17:32]                                               # the class lives in 38..47 too
+    for i in range(0, len(X), 2): X[i, :, 36 + i % 5:] = np.nan                   # every other series padded from step 36..40
+    dls = TSDataLoaders.from_arrays(X, np.where(train_y.numpy() == 1, 'hi', 'lo'), bs=16, seed=0)
+    class Reads(nn.Module):
+        def forward(self, x): m = x[:, 0, 35:50].mean(1); return torch.stack([m, -m], 1) * 4    # vocab ['hi', 'lo']
+    return Learner(dls, Reads(), loss_func=CrossEntropyLossFlat()), X
+
+
+@pytest.mark.parametrize('method', ['native_guide', 'sparse'])
+def test_padding_is_never_changed_and_drawn_as_gaps(method):
+    "JapaneseVowels with pad=True: native_guide changed padding cells of 6 of 40 series and drew them as data"
+    learn, X = padded_learner()
+    ds = learn.dls.valid_ds
+    padded = [i for i in range(len(ds)) if np.isnan(np.asarray(ds[i][0])).any()]
+    assert padded
+    cf = learn.counterfactual(padded, method=method, map_method='occlusion', verbose=False)
+    assert cf.missing is not None and cf.valid.any()
+    assert torch.equal(cf.missing, torch.stack([torch.isnan(torch.as_tensor(np.asarray(ds[i][0]))) for i in padded]))
+    assert not cf.changed[cf.missing].any() and torch.equal(cf.x[cf.missing], cf.original[cf.missing])
+    panels, _ = counterfactual_panels(cf, idxs=range(len(cf)))
+    for p, m in zip(panels, cf.missing.numpy()):
+        assert np.isnan(p['original'][m]).all() and np.isnan(p['counterfactual'][m]).all() and not np.isnan(p['original'][~m]).any()
+    raw = X[:8].copy(); raw[1::2, :, 38:] = np.nan                                # raw series with NaN: the same cells kept
+    cf_raw = learn.counterfactual(raw, method=method, map_method='occlusion', verbose=False, target=None)
+    assert torch.equal(cf_raw.missing, torch.isnan(torch.as_tensor(raw))) and not cf_raw.changed[cf_raw.missing].any()
+
+
+def test_titles_name_the_indices_asked_for(tmp_path):
+    "Panel titles showed batch positions (#0, #1) for learn.counterfactual([5, 7]); idxs beyond the result gave an IndexError"
+    learn, _ = padded_learner()
+    cf = learn.counterfactual([5, 7], map_method='occlusion', verbose=False)
+    assert cf.idxs == [5, 7]
+    fig = show_counterfactuals(cf, savefig=tmp_path/'cf.png', show=False)
+    assert [a.get_title().split(':')[0] for a in fig.axes if a.get_title()] == ['#5', '#7']
+    with pytest.raises(ValueError, match=r"idxs \[99\] out of range.*holds 2 series.*dataset indices are \[5, 7\]"):
+        show_counterfactuals(cf, idxs=[99], show=False)
+
+
+def test_a_one_class_learner_is_refused():
+    "A one-class learner gave '0 of 2 valid' and an IndexError in the figure"
+    X = window_data()[0].numpy()
+    dls = TSDataLoaders.from_arrays(X, np.array(['only'] * len(X)), bs=16)
+    learn = Learner(dls, nn.Sequential(nn.Flatten(), nn.Linear(50, 1)), loss_func=CrossEntropyLossFlat())
+    with pytest.raises(ValueError, match=r"has 1 class.*at least two"): learn.counterfactual([0, 1], verbose=False)
+
+
+def test_one_answer_per_series_in_any_batch():
+    "The map method was chosen on the first batch explained and cached: 17 of 40 series differed with the batch; now chosen on the training series"
+    train_x, train_y, x = window_data(seed=4)
+    model = ReadsOneWindow()
+    whole = native_guide(model, x, train_x, train_y)
+    saliency(model, x[:2])                                                      # another explanation in between changes nothing
+    later = torch.cat([native_guide(model, x[i:i + 1], train_x, train_y).x for i in reversed(range(len(x)))][::-1])
+    assert torch.equal(whole.x, later) and whole.map_method == counterfactual_map_method(model, train_x)
+    assert whole.map_method in whole.summary()
+
+
+def test_bounds_and_shapes_are_refused_before_work():
+    "positions=10**5 took 174 s and 7.4 GB, n_steps=10**9 ran unbounded, negative values and train_x of another length raised raw errors"
+    train_x, train_y, x = window_data()
+    m = ReadsOneWindow()
+    for kw, msg in ((dict(positions=10 ** 5), 'positions'), (dict(positions=-1), 'positions'), (dict(lengths=[0, 3]), 'lengths')):
+        with pytest.raises(ValueError, match=msg): native_guide(m, x, train_x, train_y, map_method='occlusion', **kw)
+    for kw, msg in ((dict(n_steps=10 ** 9), 'n_steps'), (dict(lr=-1.), 'lr'), (dict(area=0), 'area'), (dict(l1=float('nan')), 'l1')):
+        with pytest.raises(ValueError, match=msg): sparse_counterfactual(m, x, train_x, train_y, map_method='occlusion', **kw)
+    with pytest.raises(ValueError, match='same channels and length'): native_guide(m, x, train_x[..., :40], train_y)
+
+
+def test_l1_vs_neighbour_has_one_reference_for_every_method():
+    "L1 / neighbour divided by each method's own source (a DTW neighbour looked closer): now by the nearest unlike neighbour by true label"
+    train_x, train_y, x = window_data(seed=2)
+    m = ReadsOneWindow()
+    for metric in ('euclidean', 'dtw'):
+        cf = native_guide(m, x, train_x, train_y, map_method='occlusion', metric=metric)
+        ev = evaluate_counterfactuals(cf, train_x, train_y=train_y)
+        ref = nearest_unlike(x, train_x, train_y, cf.target)
+        want = ((cf.x - x).abs().sum((1, 2)) / (x - train_x[ref]).abs().sum((1, 2)))[cf.valid].mean()
+        assert ev['l1_vs_neighbour'] == pytest.approx(float(want), rel=1e-5)
+    assert np.isnan(evaluate_counterfactuals(cf, train_x)['l1_vs_neighbour'])   # no true labels: no reference, never a guess

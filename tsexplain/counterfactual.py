@@ -45,6 +45,7 @@ class Counterfactuals:
     map_method: str = None    # the map method that chose where to change (chosen on the training series: the same in any batch)
     missing: Tensor = None    # (B, C, L) bool: cells missing in the user's data (padding, gaps): never changed, drawn as gaps
     idxs: list = None         # the dataset indices (or positions) of the series explained, as the figures title them
+    neighbour: Tensor = None  # (B, C, L) each series' nearest unlike neighbour (the training series `source`), when a method copies from it
 
     def __len__(self): return len(self.x)
     @property
@@ -164,7 +165,8 @@ def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = Non
     return cands[torch.arange(b), score.argmax(1)]
 
 def _result(model, method: str, x: Tensor, xc: Tensor, target: Tensor, source: Tensor, t0: float, maps=None,
-            batch_size: int = None, before: Tensor = None, map_method: str = None, frozen: Tensor = None) -> Counterfactuals:
+            batch_size: int = None, before: Tensor = None, map_method: str = None, frozen: Tensor = None,
+            neighbour: Tensor = None) -> Counterfactuals:
     "The counterfactuals `xc` of `x` with their validity measured again on the model: never claimed, always checked (`before`: x's class probabilities, when already computed; `frozen` cells restored, whatever a method did)"
     if frozen is not None: xc = torch.where(frozen, x, xc)
     before = (_probs_of(model, x, batch_size) if before is None else before).cpu()
@@ -173,7 +175,8 @@ def _result(model, method: str, x: Tensor, xc: Tensor, target: Tensor, source: T
     return Counterfactuals(xc.cpu(), x.cpu(), target, after.argmax(1), after.gather(1, target[:, None])[:, 0], before.argmax(1),
                            before.max(1).values, after.argmax(1) == target, xc.cpu() != x.cpu(), source.cpu(), method,
                            (time.perf_counter() - t0) / max(len(x), 1), None if maps is None else maps.detach().cpu().float(),
-                           map_method=map_method, missing=None if frozen is None else frozen.cpu())
+                           map_method=map_method, missing=None if frozen is None else frozen.cpu(),
+                           neighbour=None if neighbour is None else neighbour.detach().cpu())
 
 
 # %% ../nbs/12_counterfactual.ipynb #17f0dc24
@@ -264,7 +267,7 @@ def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, 
         xc[s:e] = _pick(model, x[s:e], _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions), target[s:e], batch_size,
                         frozen=None if frozen is None else frozen[s:e])
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)                # no neighbour of the wanted class: unchanged
-    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before, name, frozen)
+    return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before, name, frozen, nun)
 
 def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, metric: str = 'euclidean',
                          window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
@@ -291,7 +294,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
             cands.append(torch.where(keep[:, :, None], nun[s:e], x[s:e]))
         xc[s:e] = _pick(model, x[s:e], torch.stack(cands, 1), target[s:e], batch_size, frozen=None if frozen is None else frozen[s:e])
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
-    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen)
+    return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen, neighbour=nun)
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
@@ -400,8 +403,8 @@ def counterfactual(model, x, train_x, train_y=None, target=None, method: str = N
 # %% ../nbs/12_counterfactual.ipynb #f9f53f91
 def _flat(x) -> np.ndarray: return np.asarray(torch.as_tensor(x).detach().cpu().float().flatten(1))
 
-def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: int = 0) -> dict:
-    "Validity, proximity (L1, L2, L1 relative to the distance to the nearest unlike neighbour), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`), seconds per series; change metrics over the valid ones"
+def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: int = 0, train_y=None) -> dict:
+    "Validity, proximity (L1, L2, L1 relative to the L1 distance to one reference for every method: the Euclidean nearest training series whose true label `train_y` is the wanted class; NaN without `train_y`), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`), seconds per series; change metrics over the valid ones"
     v = cf.valid
     d = (cf.x - cf.original).float()
     nan = float('nan')
@@ -410,11 +413,15 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
     out = dict(n=len(cf), validity=float(v.float().mean()), l1=mean(d.abs().sum((1, 2))), l2=mean(d.pow(2).sum((1, 2)).sqrt()),
                cells_changed=mean(cf.changed.float().mean((1, 2))), steps_changed=mean(cf.changed.any(1).float().mean(1)),
                segments=mean(_segments(cf.changed)))
-    has = (cf.source >= 0) & v
-    if has.any():
-        nun = torch.as_tensor(train_x).float()[cf.source[has]]
-        out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - nun.cpu()).abs().sum((1, 2)).clamp_min(1e-12)).mean())
-    else: out['l1_vs_neighbour'] = nan
+    out['l1_vs_neighbour'] = nan                 # one reference for every method: a method's own (DTW) neighbour made it look closer
+    if train_y is not None:
+        tx = torch.as_tensor(train_x).float().cpu()
+        ty = torch.as_tensor(np.asarray(train_y.cpu() if isinstance(train_y, Tensor) else train_y)).long().flatten()
+        if len(ty) != len(tx): raise ValueError(f"train_y has {len(ty)} labels for {len(tx)} training series")
+        ref = nearest_unlike(cf.original.float(), tx, ty, cf.target)
+        has = (ref >= 0) & v
+        if has.any():
+            out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - tx[ref[has]]).abs().sum((1, 2)).clamp_min(1e-12)).mean())
     try:
         from sklearn.ensemble import IsolationForest
         from sklearn.neighbors import LocalOutlierFactor

@@ -15,7 +15,8 @@ from .targets import *
 from .core import learner_unscaler
 from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
-from .figure_data import present_view, class_index
+from pathlib import Path
+from .figure_data import present_view, class_index, missing_mask
 from .counterfactual import Counterfactuals, counterfactual
 
 # %% auto #0
@@ -31,19 +32,29 @@ def _runs(mask: np.ndarray) -> list:
 def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True) -> tuple[list, str]:
     "What a counterfactual figure draws, for either renderer: one panel per series (its title, whether valid, the original and the counterfactual (C, L) in the user's units when known, the changed cells, where the counterfactual line is drawn (the changed cells and their neighbours) and the changed stretches per channel, the map (K, L) or None), and the figure's title"
     idxs = list(range(min(len(cf), max_n))) if idxs is None else [int(i) for i in listify(idxs)]
+    bad = [i for i in idxs if not 0 <= i < len(cf)]
+    if bad: raise ValueError(f"idxs {bad[:10]} out of range: idxs are positions in cf, which holds {len(cf)} series (0..{len(cf) - 1})"
+                             + (f"; their dataset indices are {list(cf.idxs)[:10]}" if cf.idxs is not None else ''))
     name = lambda k: str(vocab[int(k)]) if vocab is not None else str(int(k))
     xs, xo = (cf.units, _units_of_original(cf)) if units and cf.units is not None else (cf.x, cf.original)
+    nb = None if cf.neighbour is None else (_unscaled(cf, cf.neighbour) if units and cf.units is not None else cf.neighbour)
+    gaps = lambda v, i: v if cf.missing is None else np.where(cf.missing[i].numpy(), np.nan, v)   # padding: drawn as gaps
     panels = []
     for i in idxs:
         ok = bool(cf.valid[i])
+        label = cf.idxs[i] if cf.idxs is not None else i                          # the index the user asked for, not the batch position
         before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
         changed = cf.changed[i].numpy() & ok                                      # an invalid change is never drawn as one
-        panels.append(dict(index=i, valid=ok, original=xo[i].numpy(), counterfactual=xs[i].numpy(), changed=changed,
+        has_nb = nb is not None and int(cf.source[i]) >= 0
+        panels.append(dict(index=label, valid=ok, original=gaps(xo[i].numpy(), i), counterfactual=gaps(xs[i].numpy(), i), changed=changed,
                            drawn=[_grow(ch) for ch in changed], runs=[_runs(ch) for ch in changed],
+                           neighbour=gaps(nb[i].numpy(), i) if has_nb else None,
+                           neighbour_name=f"neighbour (train #{int(cf.source[i])})" if has_nb else None,
                            map=None if cf.maps is None else cf.maps[i].numpy(),
-                           title=(f"#{i}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
-                                  f"#{i}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
-    return panels, f"What would change the prediction: {cf.method.replace('_', ' ')} ({cf.n_valid} of {len(cf)} valid)"
+                           title=(f"#{label}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
+                                  f"#{label}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
+    on = f" on the {cf.map_method.replace('_', ' ')} map" if cf.map_method else ''
+    return panels, f"What would change the prediction: {cf.method.replace('_', ' ')}{on} ({cf.n_valid} of {len(cf)} valid)"
 
 def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int = 4, units: bool = True, figsize=None,
                          savefig=None, show: bool = True, interactive: bool = False) -> Figure:
@@ -60,6 +71,8 @@ def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int 
     for j, p in enumerate(panels):
         for c in range(C):
             ax = axs[c, j]
+            if p['neighbour'] is not None:                                        # where native guide copies from
+                ax.plot(t, p['neighbour'][c], color='tab:blue', lw=0.9, ls='--', alpha=0.7, label='nearest unlike neighbour')
             ax.plot(t, p['original'][c], color='k', lw=1.3, label='original')
             if p['changed'][c].any():
                 ax.plot(t, np.where(p['drawn'][c], p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')
@@ -68,10 +81,12 @@ def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int 
         axs[0, j].set_title(p['title'], fontsize=9, color='black' if p['valid'] else 'firebrick')
         if j == 0: axs[0, 0].legend(fontsize=7, loc='best')
         if with_map:
-            m = p['map']
-            lim = float(np.abs(m).max()) or 1.
-            axs[C, j].imshow(m, aspect='auto', cmap='RdBu_r', vmin=-lim, vmax=lim, extent=(-0.5, L - 0.5, m.shape[0] - 0.5, -0.5))
+            m = p['map'] / (float(np.abs(p['map']).max()) or 1.)                    # each strip on its own scale, one colour bar
+            im = axs[C, j].imshow(m, aspect='auto', cmap='RdBu_r', vmin=-1, vmax=1, extent=(-0.5, L - 0.5, m.shape[0] - 0.5, -0.5))
             axs[C, j].set_yticks([]); axs[C, j].set_ylabel('map', fontsize=8); axs[C, j].tick_params(labelsize=7)
+            if j == len(panels) - 1:
+                cbar = fig.colorbar(im, cax=axs[C, j].inset_axes([1.02, 0, 0.02, 1]), ticks=[-1, 0, 1])
+                cbar.ax.tick_params(labelsize=6); cbar.set_label('/ largest |map|', fontsize=6)
         axs[rows - 1, j].set_xlabel('time step', fontsize=8)
     fig.suptitle(title, fontsize=11)
     return finish_figure(fig, savefig, show)
@@ -81,15 +96,34 @@ def _grow(mask: np.ndarray) -> np.ndarray:
     g = mask.copy(); g[1:] |= mask[:-1]; g[:-1] |= mask[1:]
     return g
 
+def _unscaled(cf: Counterfactuals, x: Tensor) -> Tensor:
+    "Model-ready series x (B, C, L) in the user's units, as the learner that made `cf` scales them back (x itself when unknown)"
+    scale = getattr(cf, '_unscale', None)
+    return scale(x) if scale is not None else x
+
 def _units_of_original(cf: Counterfactuals) -> Tensor:
     "The original series in the user's units: the counterfactual's units where nothing changed are the original's"
-    scale = getattr(cf, '_unscale', None)
-    return scale(cf.original) if scale is not None else cf.original
+    return _unscaled(cf, cf.original)
+
+def _input_missing(learn: Learner, x_or_idxs, ds_idx: int, idxs, x: Tensor, layout: str = None) -> Tensor | None:
+    "The cells (B, C, L) missing in the user's data — NaN in the dataset's items at `idxs` or in raw series — which the learner's normalisation filled: never changed by a counterfactual; None when there are none"
+    if idxs is not None: return missing_mask(learn.dls[ds_idx], idxs, x)
+    if isinstance(x_or_idxs, (str, Path)): return None                            # a file: read and checked by the reader
+    raw = torch.as_tensor(np.asarray(x_or_idxs, dtype=np.float32))
+    if layout == 'NLC': raw = raw.transpose(-1, -2)
+    if raw.numel() != x.numel(): return None
+    m = torch.isnan(raw.reshape(x.shape)).to(x.device)
+    return m if m.any() else None
 
 def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: str = None, ds_idx: int = 1, n: int = 8,
                    verbose: bool = True, layout: str = None, **kwargs) -> Counterfactuals:
     "Counterfactuals of items of `dls[ds_idx]` (indices; default: the first `n`) or raw series (`layout='NLC'`: channels last), from the learner's training series; prints how many are valid"
-    x, _, _ = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None, layout=layout)
+    vocab = getattr(self.dls, 'vocab', None)
+    if vocab is not None and not is_regression(model_task(self.model)) and len(vocab) < 2:
+        raise ValueError(f"This learner has {len(vocab)} class ({list(map(str, vocab))}): a counterfactual changes the prediction to "
+                         "another class, so it needs at least two (train on data with two or more classes)")
+    x, _, idxs = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None, layout=layout)
+    kwargs.setdefault('frozen', _input_missing(self, x_or_idxs, ds_idx, idxs, x, layout))
     if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
         target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
         target = target[0] if len(target) == 1 else target
@@ -97,6 +131,7 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
     cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
     unscale = learner_unscaler(self)
     if unscale is not None: cf.units, cf._unscale = unscale(cf.x), unscale
+    cf.idxs = idxs                                                                 # figures title the series by their dataset indices
     if verbose: print(cf.summary())
     return cf
 

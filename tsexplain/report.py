@@ -167,14 +167,15 @@ def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
 
 def _counterfactual_section(learn: Learner, X: np.ndarray, preds: np.ndarray, vocab: list, method, per_class: int = 2) -> str:
     "What would change the prediction: Native Guide's counterfactuals of a few test series per predicted class, drawn, with their evaluation"
-    from tsexplain.counterfactual import native_guide, evaluate_counterfactuals, show_counterfactuals
+    from tsexplain.counterfactual import native_guide, evaluate_counterfactuals
+    from tsexplain.counterfactual_show import show_counterfactuals
     picks = [int(i) for k in range(len(vocab)) for i in np.flatnonzero(preds == k)[:per_class]]
     if not picks: return ''
     train_x, train_y = dl_batch(learn.dls.train)
     dev = model_device(learn.model)
     cf = native_guide(learn.model, torch.as_tensor(X[picks]).to(dev), train_x.to(dev), train_y,
                       map_method=method if isinstance(method, str) else None)
-    ev = evaluate_counterfactuals(cf, train_x, torch.as_tensor(X))
+    ev = evaluate_counterfactuals(cf, train_x, torch.as_tensor(X), train_y=train_y)
     fig = show_counterfactuals(cf, idxs=list(range(min(len(cf), 4))), vocab=vocab, show=False)
     rows = ''.join(f"<tr><td style='text-align:left'>{html.escape(k.replace('_', ' '))}</td><td>{v:.3f}</td></tr>" for k, v in ev.items() if k != 'n')
     return ("<h2>What would change the prediction</h2><p>For a few test series of each predicted class, the smallest stretch of "
