@@ -7,22 +7,31 @@ validity, the share of time steps changed, contiguous changed segments, L1 relat
 Native Guide reports it), plausibility (the share flagged out of distribution by an isolation forest and by LOF fitted on
 the training series; `test` rows give the share for real test series, the bar to meet), seconds per series.
 
+`tsexplain sparse (free)` is `plausible=False`: the optimisation without the guard that keeps each step between the
+series and real neighbours of the wanted class.
+
     pip install counterfactuals-for-time-series        # the peers (import without TensorFlow); skipped when missing
     python bench/counterfactual_benchmark.py --quick   # 12 series per set, the fast Sub-SpaCE: a few minutes on 2 cores
     python bench/counterfactual_benchmark.py           # 40 series per set, and Sub-SpaCE as published on 3 of them: 6 minutes
+    # sets the project does not bundle, from a folder of NAME/NAME_TRAIN.ts + NAME_TEST.ts (aeon's wheel ships these):
+    python bench/counterfactual_benchmark.py --sets ItalyPowerDemand ArrowHead OSULeaf JapaneseVowels \
+        --data .../site-packages/aeon/datasets/data --arch FCN InceptionTime
 """
 import argparse, time, warnings
+from pathlib import Path
 import numpy as np
 import torch
 warnings.filterwarnings('ignore')
 from tsexplain.all import *
 from tsexplain.counterfactual import Counterfactuals, nearest_unlike, _train_labels, _result
 
-def train(dsname, epochs, seed=0):
+def train(dsname, epochs, arch='FCN', data=None, seed=0):
     set_seed(seed)
-    dls = TSDataLoaders.from_dsname(dsname, bs=16)
-    learn = ts_learner(dls, FCN, seed=seed)
-    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 3e-3)
+    local = Path(data or '.')/dsname
+    files = [local/f'{dsname}_TRAIN.ts', local/f'{dsname}_TEST.ts']
+    dls = (TSDataLoaders.from_files(files, bs=16, pad=True) if data and files[0].exists() else TSDataLoaders.from_dsname(dsname, bs=16))
+    learn = ts_learner(dls, {'FCN': FCN, 'InceptionTime': InceptionTime, 'ResNet': ResNet}[arch], seed=seed)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, 1e-2 if arch == 'FCN' else 3e-3)
     return learn
 
 def as_counterfactuals(model, x, xc, target, train_x, train_y, method, seconds) -> Counterfactuals:
@@ -57,20 +66,22 @@ def run_peer(f, model, x, target, train_x, train_y, n=None):
 
 KEYS = ('validity', 'cells_changed', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
 
-def main(quick):
+def main(quick, sets, archs, data):
     n, epochs = (12, 15) if quick else (40, 30)
-    for dsname in ('ECG200', 'GunPoint', 'BasicMotions'):
-        learn = train(dsname, epochs)
+    for dsname, arch in [(d, a) for d in sets for a in archs]:
+        learn = train(dsname, epochs, arch, data)
         model = learn.model.eval()
         train_x, train_y = dl_batch(learn.dls.train)
         test_x, _ = dl_batch(learn.dls.valid)
-        x = test_x[torch.linspace(0, len(test_x) - 1, n).round().long()]
+        idxs = torch.linspace(0, len(test_x) - 1, n).round().long()
+        x = test_x[idxs]
         with torch.no_grad(): acc = float((learn.model(test_x).argmax(1) == dl_batch(learn.dls.valid)[1]).float().mean())
-        print(f"\n== {dsname}: FCN test accuracy {acc:.3f}; {n} test series; the class wanted: the most probable other one")
+        print(f"\n== {dsname}: {arch} test accuracy {acc:.3f}; {n} test series; the class wanted: the most probable other one")
         rows = {}
         ours = ['native_guide', 'sparse'] + (['channel_substitution'] if x.shape[1] > 1 else [])
-        for m in ours:
-            cf = counterfactual(model, x, train_x, train_y, method=m)
+        frozen = missing_mask(learn.dls.valid, idxs.tolist(), x)         # padding (pad=True): never changed
+        for m, kw in [(m, {}) for m in ours] + [('sparse (free)', {'plausible': False})]:
+            cf = counterfactual(model, x, train_x, train_y, method=m.split()[0], frozen=frozen, progress=False, **kw)
             rows[f'tsexplain {m}'] = evaluate_counterfactuals(cf, train_x, test_x, train_y=train_y)
             target = cf.target
         for name, f in peers(x.shape[1] > 1, quick).items():
@@ -87,4 +98,8 @@ def main(quick):
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true')
-    main(ap.parse_args().quick)
+    ap.add_argument('--sets', nargs='+', default=['ECG200', 'GunPoint', 'BasicMotions'])
+    ap.add_argument('--arch', nargs='+', default=['FCN'], choices=['FCN', 'InceptionTime', 'ResNet'])
+    ap.add_argument('--data', default=None, help='a folder of NAME/NAME_TRAIN.ts and NAME_TEST.ts (else bundled or downloaded)')
+    a = ap.parse_args()
+    main(a.quick, a.sets, a.arch, a.data)

@@ -226,3 +226,25 @@ def test_l1_vs_neighbour_has_one_reference_for_every_method():
         want = ((cf.x - x).abs().sum((1, 2)) / (x - train_x[ref]).abs().sum((1, 2)))[cf.valid].mean()
         assert ev['l1_vs_neighbour'] == pytest.approx(float(want), rel=1e-5)
     assert np.isnan(evaluate_counterfactuals(cf, train_x)['l1_vs_neighbour'])   # no true labels: no reference, never a guess
+
+
+def test_plausible_sparse_stays_between_the_series_and_real_neighbours():
+    "plausible=True: every changed step lies between the series and the range of its n_refs nearest unlike neighbours at that step; plausible=False may leave it (a sawtooth the model rewards)"
+    train_x, train_y, x = window_data()
+    model = ReadsOneWindow()
+    from tsexplain.counterfactual import _nearest_unlike_k, _train_labels
+    near = _nearest_unlike_k(x, train_x, _train_labels(model, train_x, train_y), torch.ones(6, dtype=torch.long), 5)
+    refs = train_x[near]                                                             # (6, 5, 1, 50)
+    lo = torch.minimum(x, refs.amin(1)) - 1e-5
+    hi = torch.maximum(x, refs.amax(1)) + 1e-5
+    cf = counterfactual(model, x, train_x, train_y, method='sparse', map_method='occlusion', n_refs=5)
+    assert cf.valid.all() and ((cf.x >= lo) & (cf.x <= hi)).all()
+    assert (cf.changed.any(1).sum(1) > 0).all() and (_segments_of(cf) == 1).all()
+    free = counterfactual(model, x, train_x, train_y, method='sparse', map_method='occlusion', plausible=False, margin=8.)
+    assert free.valid.all() and not ((free.x >= lo) & (free.x <= hi)).all()
+    with pytest.raises(ValueError, match='n_refs'): counterfactual(model, x, train_x, train_y, method='sparse', n_refs=0)
+
+
+def _segments_of(cf):
+    from tsexplain.counterfactual import _segments
+    return _segments(cf.changed)

@@ -125,15 +125,20 @@ NEIGHBOUR_METRICS = ('euclidean', 'dtw')
 def nearest_unlike(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, chunk: int = 256, metric: str = 'euclidean',
                    window: int = None) -> Tensor:
     "Index into `train_x` of the nearest training series (`metric`: 'euclidean' over all cells, or 'dtw' with an optional Sakoe-Chiba `window`) whose class is each series' `target`; -1 where none is (B,)"
+    return _nearest_unlike_k(x, train_x, train_y, target, 1, chunk, metric, window)[:, 0]
+
+def _nearest_unlike_k(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, k: int, chunk: int = 256,
+                      metric: str = 'euclidean', window: int = None) -> Tensor:
+    "Indices (B, k) into `train_x` of each series' `k` nearest training series of its `target` class, nearest first; -1 past the last one there is"
     if metric not in NEIGHBOUR_METRICS: raise ValueError(f"metric must be one of {NEIGHBOUR_METRICS}; got {metric!r}")
-    out = torch.full((len(x),), -1, dtype=torch.long)
+    out = torch.full((len(x), k), -1, dtype=torch.long)
     tx = train_x.flatten(1).to(x.device).float()
     for s in range(0, len(x), chunk):
         d = (torch.cdist(x[s:s + chunk].flatten(1).float(), tx) if metric == 'euclidean' else
              dtw_distances(x[s:s + chunk], train_x.to(x.device), window))              # (b, N)
         d = torch.where(train_y.to(x.device)[None] == target[s:s + chunk, None], d, torch.full_like(d, float('inf')))
-        best = d.argmin(1)
-        out[s:s + chunk] = torch.where(torch.isfinite(d.gather(1, best[:, None])[:, 0]), best, torch.full_like(best, -1)).cpu()
+        dist, best = d.topk(min(k, d.shape[1]), 1, largest=False)
+        out[s:s + chunk, :best.shape[1]] = torch.where(torch.isfinite(dist), best, torch.full_like(best, -1)).cpu()
     return out
 
 def _segments(changed: Tensor) -> Tensor:
@@ -236,8 +241,8 @@ def _frozen(frozen, x: Tensor):
     if f.shape != x.shape: raise ValueError(f"frozen must mark the cells of x, {tuple(x.shape)}; got {tuple(f.shape)}")
     return f.bool() if f.any() else None
 
-def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None, frozen=None):
-    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series), the series' class probabilities, and the cells never to change"
+def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None, frozen=None, n_refs: int = 1):
+    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series (B, C, L)), the series' class probabilities, the cells never to change, and the `n_refs` nearest unlike neighbours (B, n_refs, C, L; the series itself past the last one there is)"
     _refuse_regression(model)
     x = check_input(model, x)
     train_x = check_input(model, train_x).to(x.device)
@@ -247,15 +252,15 @@ def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', w
     before = _probs_of(model, x, batch_size)
     target = wanted_classes(before, target).cpu()
     labels = _train_labels(model, train_x, train_y)
-    src = nearest_unlike(x, train_x, labels, target, metric=metric, window=window)
-    nun = torch.where((src >= 0)[:, None, None].to(x.device), train_x[src.clamp_min(0)], x)
-    return x, train_x, target, src, nun, before, _frozen(frozen, x)
+    near = _nearest_unlike_k(x, train_x, labels, target, n_refs, metric=metric, window=window)          # (B, n_refs)
+    refs = torch.where((near >= 0)[..., None, None].to(x.device), train_x[near.clamp_min(0)], x[:, None])
+    return x, train_x, target, near[:, 0], refs[:, 0], before, _frozen(frozen, x), refs
 
 def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, lengths=None, positions: int = 3,
                  metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
     "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw') that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too; `frozen` (B, C, L) cells never change"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
+    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
     B, C, L = x.shape
     positions = check_count(positions, 'positions', 1, L)
     name = counterfactual_map_method(model, train_x, map_method)                   # default: the most faithful on the training series
@@ -277,7 +282,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
         raise ValueError("channel_substitution replaces whole channels; with one channel it would return the neighbour itself, not a "
                          "counterfactual of the series: use method='native_guide' or 'sparse'")
     max_pairs = check_count(max_pairs, 'max_pairs', 0)
-    x, train_x, target, src, nun, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
+    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
     B, C, L = x.shape
     singles = [[c] for c in range(C)]
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
@@ -298,9 +303,9 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
-                          time_first: bool = None, one_stretch: bool = True, batch_size: int = None,
-                          progress=None, frozen=None) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation), each step kept within the training series' range per channel; then the smallest changes are undone while the prediction holds"
+                          time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
+                          batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class), so that the change follows shapes real series have instead of an adversarial zig-zag; `plausible=False` lets each step move anywhere within the training series' range per channel"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
@@ -308,7 +313,8 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     for nm, v, lo in (('lr', lr, 0.), ('l1', l1, 0.), ('tv', tv, 0.), ('margin', margin, 0.)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < lo or (nm == 'lr' and v == 0):
             raise ValueError(f"{nm} must be a finite number {'above' if nm == 'lr' else 'of at least'} 0; got {v!r}")
-    x, train_x, target, src, _, before, frozen = _setup(model, x, train_x, train_y, target, batch_size, frozen=frozen)
+    n_refs = check_count(n_refs, 'n_refs', 1, 100)
+    x, train_x, target, src, _, before, frozen, refs = _setup(model, x, train_x, train_y, target, batch_size, frozen=frozen, n_refs=n_refs)
     if smooth is not None: smooth = check_count(smooth, 'smooth', 1, x.shape[-1])
     name = counterfactual_map_method(model, train_x, map_method)
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
@@ -334,7 +340,8 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         if frozen is not None: allowed = allowed & ~frozen
         for s, e in chunk_ranges(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
             i = todo[s:e].to(x.device)
-            change = _optimise_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin)
+            change = (_blend_change(model, x[i], allowed[i], refs[i], t[i], scale, n_steps, lr, l1, tv, margin) if plausible else
+                      _free_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin))
             out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
         if a >= 1: break
         flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
@@ -348,14 +355,27 @@ def _best_stretch(profile: Tensor, w: int) -> Tensor:
     steps = torch.arange(L, device=profile.device)
     return (steps >= start[:, None]) & (steps < start[:, None] + w)
 
-def _optimise_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small (L1) and contiguous (total variation), within [lo, hi]"
+def _free_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, margin) -> Tensor:
+    "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small (L1) and contiguous (total variation), each cell anywhere within [lo, hi]"
     delta = torch.zeros_like(xb, requires_grad=True)
-    opt = torch.optim.Adam([delta], lr=lr)
-    weight = torch.ones(len(xb), device=xb.device)                               # Wachter's lambda, raised per series until it flips
+    return _optimise(model, xb, tb, [delta], lambda: torch.where(ab, torch.minimum(torch.maximum(xb + delta, lo), hi), xb),
+                     scale, n_steps, lr, l1, tv, margin)
+
+def _blend_change(model, xb, ab, refs, tb, scale, n_steps, lr, l1, tv, margin) -> Tensor:
+    "The change (b, C, L) on the allowed cells `ab` that makes the model predict `tb`, small and contiguous, each cell a share a ∈ [0, 1] of the way from the series to a convex blend of its real neighbours `refs` (b, k, C, L)"
+    share = torch.full_like(xb, -3., requires_grad=True)                          # a = sigmoid(share): 0.05 at the start
+    mix = torch.zeros(refs.shape[:2], device=xb.device, requires_grad=True)      # the blend's weights, softmax(mix): equal at the start
+    towards = lambda: (mix.softmax(1)[..., None, None] * refs).sum(1)
+    return _optimise(model, xb, tb, [share, mix], lambda: torch.where(ab, xb + share.sigmoid() * (towards() - xb), xb),
+                     scale, n_steps, lr, l1, tv, margin)
+
+def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; the change (b, C, L)"
+    opt = torch.optim.Adam(params, lr=lr)
+    weight = torch.ones(len(xb), device=xb.device)
     with explaining(model), torch.enable_grad():
         for step in range(n_steps):
-            xc = torch.where(ab, torch.minimum(torch.maximum(xb + delta, lo), hi), xb)     # only the allowed cells move
+            xc = changed()
             lg = check_logits(model(xc))
             other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
             hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
@@ -363,7 +383,7 @@ def _optimise_change(model, xb, ab, tb, lo, hi, scale, n_steps, lr, l1, tv, marg
             loss = (weight * hinge).sum() + l1 * d.abs().mean((1, 2)).sum() + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2)).sum()
             opt.zero_grad(); loss.backward(); opt.step()
             if (step + 1) % 25 == 0: weight = torch.where(hinge.detach() > 0, weight * 2, weight)   # not there yet: the class weighs more
-    return torch.where(ab, torch.minimum(torch.maximum(xb + delta.detach(), lo), hi), xb) - xb
+    with torch.no_grad(): return changed() - xb
 
 def _top_segments(change: Tensor, j: int) -> Tensor:
     "The change (b, C, L) kept only on its `j` contiguous stretches in time (any channel) of the largest |change|"
@@ -376,9 +396,17 @@ def _top_segments(change: Tensor, j: int) -> Tensor:
     keep = (run[:, :, None] == best[:, None]).any(2) & on
     return torch.where(keep[:, None], change, torch.zeros_like(change))
 
+def _span(kept: Tensor, change: Tensor) -> Tensor:
+    "`change` (b, C, L) on one stretch of time: from the first to the last step where `kept` (b, C, L) is not 0, any channel"
+    on, steps = kept.abs().sum(1) > 0, torch.arange(kept.shape[-1], device=kept.device)
+    first = torch.where(on, steps, kept.shape[-1]).amin(1, keepdim=True)
+    last = torch.where(on, steps, -1).amax(1, keepdim=True)
+    return torch.where(((steps >= first) & (steps <= last))[:, None], change, torch.zeros_like(change))
+
 def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size: int = None, keep=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75),
-                   segment_cost: float = 4.) -> Tensor:
-    "The change (b, C, L) with only its largest cells, or its largest stretches, kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (all of it when none does)"
+                   segment_cost: float = None) -> Tensor:
+    "The change (b, C, L) with only its largest cells, its largest stretches, or the one stretch spanning its largest cells kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (default: L/16, at least 4; all of the change when none does)"
+    segment_cost = max(4., change.shape[-1] / 16) if segment_cost is None else segment_cost
     mag = change.abs().flatten(1)
     nz = (mag > 0).sum(1).clamp_min(1)
     cands = [change] + [_top_segments(change, j) for j in (1, 2, 3)]
@@ -386,7 +414,7 @@ def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size:
     for f in keep:
         kept = (rank < (nz.float() * f).ceil()[:, None]).view_as(change)
         cands.append(torch.where(kept, change, torch.zeros_like(change)))
-        cands.append(_top_segments(cands[-1], 1))
+        cands += [_top_segments(cands[-1], 1), _span(cands[-1], change)]
     chosen = _pick(model, x, x[:, None] + torch.stack(cands, 1), target, batch_size, segment_cost)
     return chosen - x
 
