@@ -44,6 +44,7 @@ def as_counterfactuals(model, x, xc, target, train_x, train_y, method, seconds) 
 def peers(multichannel: bool, quick: bool) -> dict:
     try: import cfts  # noqa: F401
     except ImportError: print('counterfactuals-for-time-series is not installed: its columns are skipped'); return {}
+    if not hasattr(np, 'in1d'): np.in1d = np.isin       # NumPy 2.4 removed in1d, which cfts 0.1.7's Sub-SpaCE still calls
     from cfts.cf_native_guide.native_guide import native_guide_uni_cf
     from cfts.cf_wachter.wachter import wachter_gradient_cf
     from cfts.cf_comte.comte import comte_cf
@@ -66,10 +67,12 @@ def run_peer(f, model, x, target, train_x, train_y, n=None):
 
 KEYS = ('validity', 'cells_changed', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
 
-def main(quick, sets, archs, data):
-    n, epochs = (12, 15) if quick else (40, 30)
+def main(quick, sets, archs, data, epochs=None):
+    n, epochs = (12, epochs or 15) if quick else (40, epochs or 30)
     for dsname, arch in [(d, a) for d in sets for a in archs]:
+        t0 = time.perf_counter()
         learn = train(dsname, epochs, arch, data)
+        print(f'\n{dsname} {arch}: trained {epochs} epochs in {time.perf_counter() - t0:.0f} s', flush=True)
         model = learn.model.eval()
         train_x, train_y = dl_batch(learn.dls.train)
         test_x, _ = dl_batch(learn.dls.valid)
@@ -83,10 +86,13 @@ def main(quick, sets, archs, data):
         for m, kw in [(m, {}) for m in ours] + [('sparse (free)', {'plausible': False})]:
             cf = counterfactual(model, x, train_x, train_y, method=m.split()[0], frozen=frozen, progress=False, **kw)
             rows[f'tsexplain {m}'] = evaluate_counterfactuals(cf, train_x, test_x, train_y=train_y)
+            print(f'  tsexplain {m}: {cf.seconds * len(x):.0f} s', flush=True)
             target = cf.target
         for name, f in peers(x.shape[1] > 1, quick).items():
             m = 3 if 'published' in name else None
+            t0 = time.perf_counter()
             xc, secs = run_peer(f, model, x, target, train_x, train_y, m)
+            print(f'  {name}: {time.perf_counter() - t0:.0f} s', flush=True)
             xs = x if m is None else x[:m]
             cf = as_counterfactuals(model, xs, xc.to(xs.device), target[:len(xs)], train_x, train_y, name, secs)
             rows[name] = evaluate_counterfactuals(cf, train_x, test_x, train_y=train_y)
@@ -100,6 +106,7 @@ if __name__ == '__main__':
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--sets', nargs='+', default=['ECG200', 'GunPoint', 'BasicMotions'])
     ap.add_argument('--arch', nargs='+', default=['FCN'], choices=['FCN', 'InceptionTime', 'ResNet'])
+    ap.add_argument('--epochs', type=int, default=None, help='training epochs (default 30; 15 with --quick)')
     ap.add_argument('--data', default=None, help='a folder of NAME/NAME_TRAIN.ts and NAME_TEST.ts (else bundled or downloaded)')
     a = ap.parse_args()
-    main(a.quick, a.sets, a.arch, a.data)
+    main(a.quick, a.sets, a.arch, a.data, a.epochs)

@@ -278,3 +278,25 @@ def test_forecast_titles_name_the_input_channel():
     assert all(t.startswith('step 2 of ch 0:') for t in titles), titles
     fig = learn.show_cam(n=2, method='saliency', target=1, show=False, check=False)
     assert any('step 2 of ch 3' in a.get_title() for a in fig.axes), [a.get_title() for a in fig.axes]
+
+
+def test_show_forecast_draws_history_forecast_and_truth_in_the_users_units():
+    "learn.show_forecast: the history is the window's own values (not standardised), the truth its continuation, the forecast the model's; the step map below spans the history; classifiers and a missing channel are refused"
+    rng = np.random.default_rng(1)
+    series = np.stack([50 + 5 * np.sin(np.arange(300) / 5), 200 + rng.normal(0, 3, 300)]).astype(np.float32)
+    dls = TSDataLoaders.from_series(series, lookback=20, horizon=3, target_channels=[1, 0], bs=16)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    fig = learn.show_forecast([2], channel=0, method='saliency', show=False, check=False)
+    history, truth, forecast = (l.get_ydata() for l in fig.axes[0].lines[:3])
+    start = dls.forecast['valid_starts'][2]
+    np.testing.assert_allclose(history, series[0, start:start + 20], atol=1e-3)        # input channel 0, in its own units
+    np.testing.assert_allclose(truth[1:], series[0, start + 20:start + 23], atol=1e-3)
+    from tsexplain.figure_data import predicted_values
+    x, _ = dl_batch(dls.valid, [2])
+    np.testing.assert_allclose(forecast[1:], predicted_values(learn.model, x)[0, 3:6].numpy(), atol=1e-4)   # block 1 predicts channel 0
+    assert truth[0] == history[-1] == forecast[0]                                       # joined to the last value seen
+    assert fig.axes[1].images[0].get_array().shape == (3, 20)                           # forecast steps × history
+    assert 'of channel 0' in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match=r"channel=5: the learner forecasts input channel\(s\) \[1, 0\]"): learn.show_forecast(channel=5, show=False)
+    from tsexplain.forecast_show import show_forecast
+    with pytest.raises(ValueError, match='classifier'): show_forecast(torch.randn(2, 1, 30), FCN(1, 2), show=False)

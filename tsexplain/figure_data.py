@@ -20,10 +20,10 @@ from .core import TensorTS
 
 # %% auto #0
 __all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'forecast_channels',
-           'value_titles', 'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option', 'method_options',
-           'map_evidence', 'evidence_color', 'compute_maps', 'scale_label', 'scale_maps', 'one_series', 'class_index',
-           'class_name', 'learner_vocab', 'missing_mask', 'forecast_horizon', 'horizon_maps', 'register_views',
-           'renderer_view', 'present_view']
+           'forecast_block', 'value_titles', 'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option',
+           'method_options', 'map_evidence', 'evidence_color', 'compute_maps', 'scale_label', 'scale_maps',
+           'one_series', 'class_index', 'class_name', 'learner_vocab', 'missing_mask', 'forecast_horizon',
+           'horizon_maps', 'register_views', 'renderer_view', 'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -48,6 +48,17 @@ def forecast_channels(dls) -> list[int] | None:
     "The input channels a forecaster's output blocks predict, in order (`from_series`' `target_channels`), else None"
     rec = getattr(dls, 'forecast', None)
     return list(rec['target_channels']) if isinstance(rec, dict) and rec.get('target_channels') is not None else None
+
+def forecast_block(dls, channel, n_channels: int) -> tuple[int, object, int]:
+    "For input channel `channel` (None: the first forecast): (its forecast block — its position in the outputs —, what titles call it (None when there is only one), the input channel it continues); without a record of the forecast (`forecast_channels`), `channel` is the block itself"
+    forecast = forecast_channels(dls)
+    if forecast is None:                                            # no record of what the blocks predict: by position
+        block = channel or 0
+        return block, None, block if block < n_channels else 0
+    if channel is None: channel = forecast[0]
+    if channel not in forecast:
+        raise ValueError(f"channel={channel!r}: the learner forecasts input channel(s) {forecast} (target_channels); pass one of them")
+    return forecast.index(channel), (channel if len(forecast) > 1 or n_channels > 1 else None), channel
 
 def value_titles(model, x: Tensor, y=None, target=None, prefix=None, channels=None) -> list[str]:
     "What a regression figure says of each series: 'ŷ = 0.12 (true 0.10)', with the output or step explained when there are several; `channels`: the input channel each forecast block predicts (`forecast_channels`), named instead of the block's position"

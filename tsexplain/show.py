@@ -33,7 +33,7 @@ from .figure_data import *
 # %% auto #0
 __all__ = ['show_cam', 'CMAP', 'ShownOnceFigure', 'new_figure', 'finish_figure', 'draw_colored_series', 'padded_limits',
            'draw_heatmap_behind', 'draw_channel_bands', 'show_class_maps', 'show_methods', 'show_attention',
-           'show_recording', 'show_horizon_maps']
+           'show_recording', 'horizon_caption', 'show_horizon_maps']
 
 # %% ../nbs/06_show.ipynb #9b86a10f
 def _curve_styles(linestyles, n):
@@ -406,6 +406,17 @@ def show_cam(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int = 4,
                     titles=titles if multi_fig or x.shape[1] > 1 else None, vocab=vocab, multi_fig=multi_fig, **kwargs)
 
 # %% ../nbs/06_show.ipynb #e8ac29a8
+def horizon_caption(model, x: Tensor, maps: Tensor, method, channel: int = 0, channel_name=None, check: bool = True) -> tuple[str, list]:
+    "What a forecast figure says of its step maps `maps` (B, H, C_map, L): the method, the channel, and the deletion ratio of each step's map against random (`check`); and the steps (1-based) whose map is no better than random"
+    H, f = maps.shape[1], get_method(method)
+    evs = ([map_evidence(model, x, maps[:, h], channel * H + h, f) for h in range(H)] if check else [])
+    flagged = [h + 1 for h, ev in enumerate(evs) if ev is not None and ev.flagged]
+    ratios = [ev.ratio for ev in evs if ev is not None]
+    ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
+             (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
+    named = channel_name if channel_name is not None else channel if channel else None
+    return f'{method_name(f)} of each forecast step{f" of channel {named}" if named is not None else ""}{ev_txt}', flagged
+
 def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cmap='RdBu_r', titles=None, figsize=None,
                       savefig=None, show=True, check: bool = True, interactive: bool = False, channel_name=None, **kwargs) -> Figure:
     "For each series of `x` (B, C, L): the series, and under it a forecast step × time heat map of `method`'s map of each step (summed over channels), one colour scale centred at 0; `channel`: the forecast block (its position in the outputs), `channel_name`: what the title calls it"
@@ -418,16 +429,9 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     preds = predicted_values(model, x)
     B, H, L = heat.shape
     lim = float(np.abs(heat).max()) or 1.
-    f = get_method(method)
-    evs = ([map_evidence(model, x, maps[:, h], channel * H + h, f) for h in range(H)] if check else [])
     if titles is None: titles = [f'series {i}: ŷ = ' + ', '.join(fmt_value(float(v)) for v in preds[i, channel * H:(channel + 1) * H][:4])
                                  + (' …' if H > 4 else '') for i in range(B)]
-    flagged = [h + 1 for h, ev in enumerate(evs) if ev is not None and ev.flagged]
-    ratios = [ev.ratio for ev in evs if ev is not None]
-    ev_txt = (f' · deletion {min(ratios):.2f}–{max(ratios):.2f} × random over steps' if ratios else '') + \
-             (f' (no better than random at step {", ".join(map(str, flagged))})' if flagged else '')
-    named = channel_name if channel_name is not None else channel if channel else None
-    what = f'{method_name(f)} of each forecast step{f" of channel {named}" if named is not None else ""}{ev_txt}'
+    what, flagged = horizon_caption(model, x, maps, method, channel, channel_name, check)
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
         return present_view('plotly', 'horizon', x, heat, titles, what, savefig=savefig, show=show)
     fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.2), sharex='col', height_ratios=[1, 1.4])
@@ -453,13 +457,7 @@ def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n:
     x, y, idxs = explain_input(self, idxs, ds_idx, n=n, layout=layout)
     f = learner_method(self, method, x)
     H = forecast_horizon(self.model, x)
-    forecast = forecast_channels(self.dls)
-    if forecast is None: channel, name = (channel or 0), None                 # no record of what the blocks predict: by position
-    else:
-        if channel is None: channel = forecast[0]
-        if channel not in forecast:
-            raise ValueError(f"channel={channel!r}: the learner forecasts input channel(s) {forecast} (target_channels); pass one of them")
-        channel, name = forecast.index(channel), (channel if len(forecast) > 1 or x.shape[1] > 1 else None)
+    channel, name, _ = forecast_block(self.dls, channel, x.shape[1])
     if y is not None:
         y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
         p = predicted_values(self.model, x)
