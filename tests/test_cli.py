@@ -134,6 +134,8 @@ def test_regression_run(tmp_path):
     assert 'accuracy' not in r.stdout and '\r' not in r.stdout                 # no class talk; no progress-bar frames in a log
     run_json = json.loads((out/'run.json').read_text())
     assert run_json['task'] == 'regression' and run_json['classes'] == [] and 'test_rmse' in run_json
+    assert re.search(r'kept epoch [12] of 2: the lowest loss \([\d.e-]+\) on the 28 TRAIN series held out', r.stdout), r.stdout
+    assert run_json['kept_epoch'] in (1, 2)                      # chosen on 28 of the 140 TRAIN series, never on TEST
     dom = render((out/'report.html').as_uri(), screenshot=tmp_path/'report.png')
     assert 'R²' in dom and 'mean predictor' in dom and 'predicted against true' in dom and 'Maps of ŷ' in dom
     assert 'confusion' not in dom.lower() and dom.count('<img') >= 5

@@ -243,6 +243,12 @@ def test_plausible_sparse_stays_between_the_series_and_real_neighbours():
     free = counterfactual(model, x, train_x, train_y, method='sparse', map_method='occlusion', plausible=False, margin=8.)
     assert free.valid.all() and not ((free.x >= lo) & (free.x <= hi)).all()
     with pytest.raises(ValueError, match='n_refs'): counterfactual(model, x, train_x, train_y, method='sparse', n_refs=0)
+    # one optimisation step flips nothing: a plausible counterfactual falls back to Native Guide's stretch (valid, real values);
+    # the free one reports what it found, not valid
+    short = counterfactual(model, x, train_x, train_y, method='sparse', map_method='occlusion', n_steps=1)
+    assert short.valid.all() and not short.changed[..., :20].any() and not short.changed[..., 30:].any()
+    short_free = counterfactual(model, x, train_x, train_y, method='sparse', map_method='occlusion', n_steps=1, plausible=False)
+    assert not short_free.valid.all()
 
 
 def _segments_of(cf):

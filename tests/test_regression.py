@@ -300,3 +300,31 @@ def test_show_forecast_draws_history_forecast_and_truth_in_the_users_units():
     with pytest.raises(ValueError, match=r"channel=5: the learner forecasts input channel\(s\) \[1, 0\]"): learn.show_forecast(channel=5, show=False)
     from tsexplain.forecast_show import show_forecast
     with pytest.raises(ValueError, match='classifier'): show_forecast(torch.randn(2, 1, 30), FCN(1, 2), show=False)
+
+
+def test_best_epoch_is_chosen_on_held_out_training_series_and_restored():
+    "hold_out + KeepBestEpoch: a fifth of the TRAIN series held out (disjoint, the validation set untouched); after the fit the model has the weights of the epoch with the lowest held-out loss — its loss recomputed equals the one recorded, and is the lowest of every epoch"
+    from tsexplain.models import hold_out, KeepBestEpoch
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 1, 30)).astype(np.float32); y = X[:, 0, 5:10].mean(1) * 3
+    Xv = rng.normal(size=(20, 1, 30)).astype(np.float32); yv = Xv[:, 0, 5:10].mean(1) * 3
+    dls = TSDataLoaders.from_arrays(X, y, Xv, yv, y_block='regression', bs=8)
+    new, held = hold_out(dls, seed=0, bs=8)
+    assert len(new.train_ds) == 40 and len(held.dataset) == 10 and len(new.valid_ds) == 20
+    train_rows = {a.tobytes() for a, _ in new.train.items}
+    assert not any(a.tobytes() in train_rows for a, _ in held.items)
+    learn = ts_learner(new, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    losses = []
+    class Record(Callback):
+        order = 62
+        def after_epoch(self):
+            with torch.no_grad(): losses.append(sum(float(self.learn.loss_func(self.model(xb), yb)) * len(xb) for xb, yb in held) / 10)
+    keep = KeepBestEpoch(held)
+    with learn.no_bar(), learn.no_logging(): learn.fit(6, 0.05, cbs=[keep, Record()])     # a high rate: the loss goes up and down
+    epoch, loss, n = keep.kept
+    assert n == 10 and loss == pytest.approx(min(losses), rel=1e-5) and epoch == int(np.argmin(losses)) + 1
+    learn.model.eval()
+    with torch.no_grad(): now = sum(float(learn.loss_func(learn.model(xb), yb)) * len(xb) for xb, yb in held) / 10
+    assert now == pytest.approx(loss, rel=1e-4)
+    with pytest.raises(ValueError, match='too few to hold 20% out.*best_epoch=False'):
+        hold_out(TSDataLoaders.from_arrays(X[:6], y[:6], Xv, yv, y_block='regression', bs=8))

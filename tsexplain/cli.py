@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UCR/UEA dataset name, e.g. ECG200, GunPoint, BasicMotions (bundled) or any other archive name (downloaded once)")
     p.add_argument('--arch', default=d['arch'], type=_arch_choice, choices=list(ARCH_NAMES), help='model architecture (any case)')
     p.add_argument('--epochs', type=int, default=d['epochs'], help='epochs of fit_one_cycle')
+    p.add_argument('--last-epoch', action='store_true',
+                   help="regression sets: keep the last epoch's weights (default: those of the epoch with the lowest loss on a fifth "
+                        "of the TRAIN series, held out; the TEST file never chooses)")
     p.add_argument('--bs', type=int, default=d['bs'], help='batch size')
     p.add_argument('--lr', type=float, default=d['lr'], help='maximum learning rate of the one-cycle schedule')
     p.add_argument('--seed', type=int, default=d['seed'], help='random seed (weights, shuffling): same seed, same accuracy')
@@ -212,7 +215,7 @@ def main(argv=None) -> int:
             learn, acc = train_ts(dsname, args.arch, args.epochs, args.bs, args.lr, args.seed,
                                   normalize=None if args.normalize == 'none' else args.normalize, device=device,
                                   label_map=labels if labels is not None else CLASS_NAMES.get(dsname),
-                                  progress=True if sys.stdout.isatty() else 'lines')
+                                  progress=True if sys.stdout.isatty() else 'lines', best_epoch=False if args.last_epoch else None)
         except (DatasetDownloadError, FileNotFoundError, ValueError) as e:
             print(f"tsexplain: error: {e}", file=sys.stderr)
             return 1
@@ -221,8 +224,12 @@ def main(argv=None) -> int:
             from tsexplain.report import regression_scores
             if labels is not None: print("tsexplain: --labels ignored: a regression set has no classes", file=sys.stderr)
             scores = regression_scores(learn)
+            if learn.kept_epoch is not None:
+                print(f"kept epoch {learn.kept_epoch[0]} of {args.epochs}: the lowest loss ({learn.kept_epoch[1]:.4g}) on the "
+                      f"{learn.kept_epoch[2]} TRAIN series held out (--last-epoch keeps the last)")
             print(f"test RMSE {scores['rmse']:.4g} (mean predictor {scores['mean_rmse']:.4g}), MAE {scores['mae']:.4g}, R² {scores['r2']:.3f}")
-            result = dict(test_rmse=scores['rmse'], test_mae=scores['mae'], test_r2=scores['r2'], mean_predictor_rmse=scores['mean_rmse'])
+            result = dict(test_rmse=scores['rmse'], test_mae=scores['mae'], test_r2=scores['r2'], mean_predictor_rmse=scores['mean_rmse'],
+                          kept_epoch=learn.kept_epoch[0] if learn.kept_epoch is not None else args.epochs)
         else:
             print(f"test accuracy: {acc:.4f}")
             result = dict(test_accuracy=acc)

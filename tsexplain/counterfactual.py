@@ -305,7 +305,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
                           batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class), so that the change follows shapes real series have instead of an adversarial zig-zag; `plausible=False` lets each step move anywhere within the training series' range per channel"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
@@ -343,9 +343,15 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
             change = (_blend_change(model, x[i], allowed[i], refs[i], t[i], scale, n_steps, lr, l1, tv, margin) if plausible else
                       _free_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin))
             out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
-        if a >= 1: break
         flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
-        todo, a = todo[~flipped], min(1., a * 2)
+        todo = todo[~flipped]
+        if a >= 1: break
+        a = min(1., a * 2)
+    if len(todo) and plausible:        # a blend of neighbours that never flips: Native Guide's stretch of the nearest one instead
+        i = todo.to(x.device)
+        ng = native_guide(model, x[i], train_x, train_y, target=target[todo], map_method=name, batch_size=batch_size,
+                          frozen=None if frozen is None else frozen[i])
+        out[i] = torch.where(ng.valid[:, None, None].to(x.device), ng.x.to(x.device), out[i])
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
 
 def _best_stretch(profile: Tensor, w: int) -> Tensor:

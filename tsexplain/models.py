@@ -18,7 +18,7 @@ from .core import *
 # %% auto #0
 __all__ = ['ARCHS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN', 'ResBlock', 'ResNet',
            'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'start_at_targets', 'ts_learner', 'CNNWithLags',
-           'ridge_loo', 'get_arch', 'train_ts', 'EpochLines', 'training_history']
+           'ridge_loo', 'get_arch', 'train_ts', 'hold_out', 'KeepBestEpoch', 'EpochLines', 'training_history']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -246,17 +246,54 @@ def get_arch(arch):
     return found
 
 def train_ts(dsname: str = 'ECG200', arch='InceptionTime', epochs: int = 50, bs: int = 16, lr: float = 1e-3, seed: int = 0,
-             normalize='dataset', progress=True, **kwargs) -> tuple[Learner, float]:
-    "Train `arch` on `dsname`'s official split with `fit_one_cycle`; returns (learner, accuracy on the TEST file)"
+             normalize='dataset', progress=True, best_epoch: bool = None, **kwargs) -> tuple[Learner, float]:
+    "Train `arch` on `dsname`'s official split with `fit_one_cycle`; returns (learner, its first metric on the TEST file: accuracy, or RMSE for regression). `best_epoch` (default: on for regression sets): a fifth of the TRAIN series is held out and the weights of the epoch with the lowest loss on it are kept (`learn.kept_epoch`) — the TEST file never chooses"
     set_seed(seed, reproducible=True)
     dls = TSDataLoaders.from_dsname(dsname, bs=bs, normalize=normalize, **kwargs)
+    cbs = []
+    if (dls.task == 'regression' if best_epoch is None else best_epoch):
+        dls, held = hold_out(dls, seed=seed, bs=bs, normalize=normalize)
+        cbs.append(KeepBestEpoch(held))
     learn = ts_learner(dls, get_arch(arch), seed=seed)
-    if progress is True: learn.fit_one_cycle(epochs, lr_max=lr)            # fastai's progress bar
+    if progress is True: learn.fit_one_cycle(epochs, lr_max=lr, cbs=cbs)   # fastai's progress bar
     else:                                                                   # 'lines': one line per epoch (logs); False: quiet
         with learn.no_bar(), learn.no_logging():
-            learn.fit_one_cycle(epochs, lr_max=lr, cbs=[EpochLines()] if progress == 'lines' else [])
+            learn.fit_one_cycle(epochs, lr_max=lr, cbs=cbs + ([EpochLines()] if progress == 'lines' else []))
     learn.train_history = training_history(learn)   # validate() below starts a new record
+    learn.kept_epoch = cbs[0].kept if cbs else None
     with learn.no_bar(): return learn, float(learn.validate()[1])
+
+def hold_out(dls, pct: float = 0.2, seed: int = 0, **kwargs):
+    "(DataLoaders that train on all but a seeded `pct` of `dls`' training series and validate on the same set as `dls`, a DataLoader of the series held out); `kwargs` go to `TSDataLoaders.from_arrays`"
+    from .core import SeriesItems
+    items = list(dls.train.items)
+    n_held = int(round(pct * len(items)))
+    if n_held < 2 or len(items) - n_held < 2:
+        raise ValueError(f"{len(items)} training series: too few to hold {pct:.0%} out for choosing the epoch; pass best_epoch=False "
+                         "(the CLI: --last-epoch)")
+    order = np.random.default_rng(seed).permutation(len(items))
+    X, y = np.stack([a for a, _ in items]), np.asarray([b for _, b in items])
+    Xv, yv = np.stack([a for a, _ in dls.valid.items]), np.asarray([b for _, b in dls.valid.items])
+    keep, held = order[n_held:], order[:n_held]
+    task = dict(y_block='regression') if dls.task == 'regression' else dict(vocab=dls.vocab)
+    new = TSDataLoaders.from_arrays(X[keep], y[keep], Xv, yv, **task, **kwargs)
+    return new, new.test_dl(SeriesItems(zip(X[held], y[held])), with_labels=True)
+
+class KeepBestEpoch(Callback):
+    "After each epoch, the learner's loss on the held-out DataLoader `held`; after the fit, the weights of the epoch where it was lowest (`kept`: that epoch, 1-based, the loss, and how many series were held out)"
+    order = 61
+    def __init__(self, held): self.held = held
+    def before_fit(self): self.best, self.state, self.kept = float('inf'), None, None
+    def after_epoch(self):
+        self.model.eval()
+        with torch.no_grad():
+            total = sum(float(self.learn.loss_func(self.model(xb), yb)) * len(xb) for xb, yb in self.held)
+        loss = total / len(self.held.dataset)
+        if loss < self.best:
+            self.best, self.kept = loss, (self.epoch + 1, loss, len(self.held.dataset))
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    def after_fit(self):
+        if self.state is not None: self.model.load_state_dict(self.state)
 
 class EpochLines(Callback):
     "One plain line per epoch (no progress bar): readable in a log file"
