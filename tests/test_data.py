@@ -168,3 +168,51 @@ def test_download_archive_without_series(server, fastai_home):
 def test_download_unreachable(fastai_home):
     with pytest.raises(DatasetDownloadError, match='127.0.0.1:9'): untar_ts('http://127.0.0.1:9/Coffee.zip')
     expect_eq(_cache_files(fastai_home), [])
+
+
+TSF = """# a comment
+@relation demo
+@attribute series_name string
+@attribute start_timestamp date
+@frequency monthly
+@horizon 3
+@missing true
+@equallength true
+@data
+A:2020-01-01 00-00-00:1,2,3,4,5,6
+B:2020-01-01 00-00-00:10,20,30,40,50,60
+C:2020-03-01 00-00-00:1,?,3
+"""
+
+
+def test_tsf_series_by_name_as_channels_with_stamps(tmp_path):
+    "A Monash .tsf: series picked by name or position, several of one length and start as channels, stamps from the start at the frequency"
+    from tsexplain.readers import read_tsf
+    p = tmp_path/'demo.tsf'; p.write_text(TSF)
+    series, info, header = read_tsf(p)
+    assert [i['series_name'] for i in info] == ['A', 'B', 'C'] and header['horizon'] == 3 and header['frequency'] == 'monthly'
+    assert np.isnan(series[2][1]) and info[2]['@line'] == 12
+    v, t = read_forecast_series(p, columns='B')
+    np.testing.assert_array_equal(v, [10, 20, 30, 40, 50, 60]); assert list(t[:2]) == ['2020-01', '2020-02'] and t[-1] == '2020-06'
+    v, _ = read_forecast_series(p, columns=['B', 0])
+    assert v.shape == (2, 6) and v[1, 0] == 1
+    from tsexplain.core import TSDataLoaders
+    dls = TSDataLoaders.from_series(v, lookback=3, horizon=1, valid_pct=0.34, bs=2)          # straight into a forecaster's windows
+    assert dls.forecast['target_channels'] == [0, 1]
+
+
+@pytest.mark.parametrize('text, columns, msg', [
+    (TSF, None, r'holds 3 series \(A, B, C\): pick one'),
+    (TSF, 'Z', r"no series 'Z'; the series are named A, B, C"),
+    (TSF, 'C', r'demo.tsf, line 12: series C has 1 missing value\(s\)'),
+    (TSF.replace('B:2020-01', 'B:2020-02'), ['A', 'B'], r'differ in length or start \(A: 6 steps from 2020-01-01 00-00-00, B: 6 steps from 2020-02'),
+    (TSF.replace('@missing true', '@missing false'), 'A', r'line 12: 1 missing value\(s\) .* @missing false'),
+    (TSF.replace('@horizon 3\n', '@horizon 3\n@frequency daily\n'), 'A', r"line 7: @frequency given twice \('monthly', then 'daily'\)"),
+    (TSF.replace('A:2020', 'A:x:2020'), 'A', r"line 10: expected 2 attribute value\(s\) \(series_name, start_timestamp\)"),
+    (TSF.replace('1,2,3,4,5,6', '1,2,x,4'), 'A', r"line 10: expected a number or a missing value"),
+    (TSF.replace('@data\n', ''), 'A', r"line 9: expected a header line"),
+    (TSF.split('@data')[0], 'A', r'no @data line'),
+])
+def test_tsf_bad_input_names_the_file_and_line(tmp_path, text, columns, msg):
+    p = tmp_path/'demo.tsf'; p.write_text(text)
+    with pytest.raises(ValueError, match=msg): read_forecast_series(p, columns=columns)

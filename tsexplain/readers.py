@@ -13,7 +13,8 @@ from fastcore.basics import listify
 from .datasets import untar_ts, bundled_path, FORECASTING
 
 # %% auto #0
-__all__ = ['MISSING', 'READERS', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files', 'read_forecast_series']
+__all__ = ['MISSING', 'READERS', 'TSF_FREQUENCIES', 'read_arff', 'read_ts', 'read_ucr_tsv', 'read_series', 'dataset_files',
+           'read_forecast_series', 'read_tsf']
 
 # %% ../nbs/00a_readers.ipynb #3657a26a
 MISSING = ('?', 'NaN', 'nan')                   # the tokens read as a missing value; every other non-number is an error
@@ -300,15 +301,18 @@ def _check_stamps(stamps: list, linenos: list, where: _Lines):
     if len(back): raise where.error(linenos[back[0] + 1], f"time stamp {stamps[back[0] + 1][:40]!r} comes before the one above it: sort the file by time")
 
 def read_forecast_series(name_or_path, columns=None, time=None) -> tuple[np.ndarray, np.ndarray]:
-    """A bundled series to forecast (`FORECASTING`: 'Airline', 'solar') or a csv file of rows (time, value, ...): values float32
+    """A bundled series to forecast (`FORECASTING`: 'Airline', 'solar'), a Monash `.tsf` file (`columns`: the series by
+    `series_name` or position; see `read_tsf`) or a csv file of rows (time, value, ...): values float32
     (T,) for one value column or (C, T) for several (`columns`: names or positions to keep, in that order; an unnamed column,
     a row index, is left out), time stamps str (T,). The first line is read as column names when its value fields are not
     numbers (a file without a header keeps its first value); `time`: the time column (default: the first whose first value is
     not a number, else the first). Repeated or out-of-order time stamps are refused with their line"""
     p = Path(name_or_path)
     if str(name_or_path) in FORECASTING: p = bundled_path('forecasting')/f'{name_or_path}.csv'
+    if p.suffix.lower() == '.tsf' and p.is_file(): return _tsf_forecast_series(p, columns)
     if p.suffix.lower() != '.csv' or not p.is_file():
-        raise FileNotFoundError(f"No series {str(name_or_path)!r}: name one of {FORECASTING} or a .csv file of (time, value) rows")
+        raise FileNotFoundError(f"No series {str(name_or_path)!r}: name one of {FORECASTING}, a .csv file of (time, value) rows "
+                                "or a Monash .tsf file")
     where = _Lines(p)
     lines, complete = _read_lines(p)
     rows = [(n, [t.strip(_WS) for t in l.strip(_WS).split(',')]) for n, l in enumerate(lines, 1) if l.strip(_WS)]
@@ -351,3 +355,84 @@ def read_forecast_series(name_or_path, columns=None, time=None) -> tuple[np.ndar
     _check_stamps(stamps, linenos, where)
     v = np.array(values, dtype=np.float32).T
     return (v[0] if len(keep) == 1 else v), np.array(stamps, dtype=str)
+
+# %% ../nbs/00a_readers.ipynb #f7db75d6
+TSF_FREQUENCIES = {'yearly': ('YS', '%Y'), 'quarterly': ('QS', '%Y-%m'), 'monthly': ('MS', '%Y-%m'), 'weekly': ('W', '%Y-%m-%d'),
+                   'daily': ('D', '%Y-%m-%d'), 'hourly': ('h', '%Y-%m-%d %H:%M'), 'half_hourly': ('30min', '%Y-%m-%d %H:%M'),
+                   '10_minutes': ('10min', '%Y-%m-%d %H:%M'), 'minutely': ('min', '%Y-%m-%d %H:%M'), '4_seconds': ('4s', '%Y-%m-%d %H:%M:%S')}
+_TSF_HEADERS = ('relation', 'attribute', 'frequency', 'horizon', 'missing', 'equallength', 'data')
+
+def read_tsf(path) -> tuple[list, list, dict]:
+    "A Monash forecasting archive `.tsf` file: (its series, each float32 (T_i,) with NaN where '?' marks a missing value; one dict of attributes per series (`series_name`, `start_timestamp`, ...; '@line': its line in the file); the header: `frequency`, `horizon` (int), `missing`, `equallength`). Errors name the file and the line"
+    p = Path(path)
+    if not p.is_file(): raise FileNotFoundError(f"No such .tsf file: {p}")
+    where, (lines, complete) = _Lines(p), _read_lines(p)
+    attrs, header, series, info, data_at = [], {}, [], [], None
+    for n, line in enumerate(lines, 1):
+        l = line.strip(_WS)
+        if not l or l.startswith('#'): continue
+        if data_at is None:
+            key, _, val = l.partition(' ')
+            key, val = key[1:].lower(), val.strip(_WS)
+            if not l.startswith('@') or key not in _TSF_HEADERS:
+                raise where.error(n, f"expected a header line ({', '.join('@' + h for h in _TSF_HEADERS)}) before @data; got {l[:40]!r}")
+            if key == 'data': data_at = n
+            elif key == 'attribute':
+                name, _, typ = val.partition(' ')
+                if typ.strip(_WS) not in ('string', 'numeric', 'date'):
+                    raise where.error(n, f"attribute {name!r} has type {typ.strip(_WS)!r}; a .tsf attribute is string, numeric or date")
+                attrs.append((name, typ.strip(_WS)))
+            elif key in header and header[key] != val:    # one file, one frequency (horizon, ...): never a mix
+                raise where.error(n, f"@{key} given twice ({header[key]!r}, then {val!r}): a .tsf file holds series of one {key}")
+            else: header[key] = val
+            continue
+        fields = l.split(':')
+        if len(fields) != len(attrs) + 1:
+            raise where.error(n, f"expected {len(attrs)} attribute value(s) ({', '.join(a for a, _ in attrs)}) and then the series, "
+                                 f"separated by ':'; got {len(fields)} field(s){_cut(n == len(lines), complete)}")
+        rec = {a: (_to_float(v, where, n) if t == 'numeric' else v.strip(_WS)) for (a, t), v in zip(attrs, fields[:-1])}
+        values = np.array([_to_float(v, where, n) for v in fields[-1].split(',')], dtype=np.float32)
+        if np.isnan(values).any() and header.get('missing', 'true').lower() == 'false':
+            raise where.error(n, f"{int(np.isnan(values).sum())} missing value(s) ('?') though the header says @missing false")
+        series.append(values); info.append({**rec, '@line': n})
+    if data_at is None: raise ValueError(f"{p}: no @data line: not a .tsf file (Monash forecasting archive format)")
+    if not series: raise ValueError(f"{p}: no series after @data (line {data_at})")
+    if 'horizon' in header:
+        if not header['horizon'].isdigit(): raise ValueError(f"{p}: @horizon {header['horizon']!r} is not a whole number of steps")
+        header['horizon'] = int(header['horizon'])
+    return series, info, header
+
+def _tsf_stamps(rec: dict, header: dict, T: int) -> np.ndarray:
+    "The time stamps (T,) of a .tsf series: from its start_timestamp at the file's frequency, else the steps 0..T-1"
+    freq, start = TSF_FREQUENCIES.get(header.get('frequency', '')), rec.get('start_timestamp')
+    if freq is None or not start: return np.arange(T).astype(str)
+    import pandas as pd
+    day, _, clock = start.partition(' ')                         # Monash writes 1972-01-01 00-00-00: dashes in the clock too
+    t0 = pd.Timestamp(f"{day} {clock.replace('-', ':')}".strip())
+    return np.array(pd.date_range(t0, periods=T, freq=freq[0]).strftime(freq[1]), dtype=str)
+
+def _tsf_forecast_series(p: Path, columns=None) -> tuple[np.ndarray, np.ndarray]:
+    "`read_forecast_series` of a .tsf file: the series named or placed in `columns` (several: of one length and start, as channels)"
+    series, info, header = read_tsf(p)
+    names = [str(r.get('series_name', i)) for i, r in enumerate(info)]
+    if columns is None and len(series) > 1:
+        raise ValueError(f"{p} holds {len(series)} series ({', '.join(names[:5])}{', …' if len(names) > 5 else ''}): pick one, or "
+                         f"several of one length and start, with columns= (names or positions)")
+    picked = []
+    for c in listify(columns) if columns is not None else [0]:
+        if isinstance(c, str) and c in names: picked.append(names.index(c))
+        elif isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c < len(series): picked.append(int(c))
+        else: raise ValueError(f"{p}: no series {c!r}; the series are named {', '.join(names[:5])}{', …' if len(names) > 5 else ''} "
+                               f"(positions 0 to {len(series) - 1})")
+    for k in picked:
+        if np.isnan(series[k]).any():
+            raise ValueError(f"{p}, line {info[k]['@line']}: series {names[k]} has {int(np.isnan(series[k]).sum())} missing value(s) "
+                             "('?'): fill them first (a forecaster reads every step)")
+    shapes = {(len(series[k]), info[k].get('start_timestamp')) for k in picked}
+    if len(shapes) > 1:
+        each = ', '.join(f"{names[k]}: {len(series[k])} steps from {info[k].get('start_timestamp', '?')}" for k in picked)
+        raise ValueError(f"{p}: series {', '.join(names[k] for k in picked)} differ in length or start ({each}): "
+                         "channels must share one time axis; pick them one at a time")
+    v = np.stack([series[k] for k in picked])
+    return (v[0] if len(picked) == 1 else v), _tsf_stamps(info[picked[0]], header, v.shape[1])
+
