@@ -376,9 +376,10 @@ def _blend_change(model, xb, ab, refs, tb, scale, n_steps, lr, l1, tv, margin) -
                      scale, n_steps, lr, l1, tv, margin)
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has flipped and 25 steps shrink its loss by under 1 %, and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt = torch.optim.Adam(params, lr=lr)
-    weight = torch.ones(len(xb), device=xb.device)
+    weight, last = torch.ones(len(xb), device=xb.device), None
+    settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
     with explaining(model), torch.enable_grad():
         for step in range(n_steps):
             xc = changed()
@@ -386,10 +387,16 @@ def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, 
             other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
             hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
             d = (xc - xb) / scale
-            loss = (weight * hinge).sum() + l1 * d.abs().mean((1, 2)).sum() + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2)).sum()
-            opt.zero_grad(); loss.backward(); opt.step()
-            if (step + 1) % 25 == 0: weight = torch.where(hinge.detach() > 0, weight * 2, weight)   # not there yet: the class weighs more
-    with torch.no_grad(): return changed() - xb
+            per = weight * hinge + l1 * d.abs().mean((1, 2)) + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2))   # (b,)
+            opt.zero_grad(); per.sum().backward(); opt.step()
+            if (step + 1) % 25 == 0:
+                per = per.detach()
+                if last is not None:                                         # flipped, and 25 steps gained under 1 %: settled
+                    now = (hinge.detach() == 0) & (last - per < 0.01 * last) & ~settled
+                    kept[now], settled = xc.detach()[now], settled | now
+                    if settled.all(): break
+                weight, last = torch.where(hinge.detach() > 0, weight * 2, weight), per     # not there yet: the class weighs more
+    with torch.no_grad(): return torch.where(settled[:, None, None], kept, changed()) - xb
 
 def _top_segments(change: Tensor, j: int) -> Tensor:
     "The change (b, C, L) kept only on its `j` contiguous stretches in time (any channel) of the largest |change|"
