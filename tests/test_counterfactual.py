@@ -254,3 +254,19 @@ def test_plausible_sparse_stays_between_the_series_and_real_neighbours():
 def _segments_of(cf):
     from tsexplain.counterfactual import _segments
     return _segments(cf.changed)
+
+
+@pytest.mark.parametrize('method', ['native_guide', 'sparse'])
+def test_several_answers_come_from_different_neighbours(method):
+    "n_answers=3: three answers per series, the k-th from the (k+1)-th nearest unlike neighbour (distinct sources), each measured; too few neighbours: not valid, unchanged"
+    train_x, train_y, x = window_data()
+    model = ReadsOneWindow()
+    cfs = counterfactual(model, x, train_x, train_y, method=method, map_method='occlusion', n_answers=3)
+    assert len(cfs) == 3 and all(cf.valid.all() for cf in cfs)
+    sources = torch.stack([cf.source for cf in cfs], 1)
+    assert all(len(set(row)) == 3 for row in sources.tolist())
+    first = counterfactual(model, x, train_x, train_y, method=method, map_method='occlusion')
+    torch.testing.assert_close(cfs[0].x, first.x)                          # the first answer is the single answer
+    few = counterfactual(model, x[:2], train_x[28:], train_y[28:], method=method, map_method='occlusion', n_answers=3)  # 2 of class 1
+    assert few[0].valid.all() and few[1].valid.all() and not few[2].valid.any() and not few[2].changed.any()
+    with pytest.raises(ValueError, match='n_answers'): counterfactual(model, x, train_x, train_y, n_answers=0)

@@ -241,8 +241,9 @@ def _frozen(frozen, x: Tensor):
     if f.shape != x.shape: raise ValueError(f"frozen must mark the cells of x, {tuple(x.shape)}; got {tuple(f.shape)}")
     return f.bool() if f.any() else None
 
-def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None, frozen=None, n_refs: int = 1):
-    "Model-ready series, the class wanted for each, each series' nearest unlike neighbour (its index, and the series (B, C, L)), the series' class probabilities, the cells never to change, and the `n_refs` nearest unlike neighbours (B, n_refs, C, L; the series itself past the last one there is)"
+def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', window=None, frozen=None, n_refs: int = 1, rank: int = 0):
+    "Model-ready series, the class wanted for each, each series' unlike neighbour of `rank` (0: the nearest; its index, -1 when there are not that many, and the series (B, C, L)), the series' class probabilities, the cells never to change, and `n_refs` unlike neighbours from that rank on (B, n_refs, C, L; the series itself past the last one there is)"
+    rank = check_count(rank, 'rank', 0, 1000)
     _refuse_regression(model)
     x = check_input(model, x)
     train_x = check_input(model, train_x).to(x.device)
@@ -252,15 +253,15 @@ def _setup(model, x, train_x, train_y, target, batch_size, metric='euclidean', w
     before = _probs_of(model, x, batch_size)
     target = wanted_classes(before, target).cpu()
     labels = _train_labels(model, train_x, train_y)
-    near = _nearest_unlike_k(x, train_x, labels, target, n_refs, metric=metric, window=window)          # (B, n_refs)
+    near = _nearest_unlike_k(x, train_x, labels, target, rank + n_refs, metric=metric, window=window)[:, rank:]   # (B, n_refs)
     refs = torch.where((near >= 0)[..., None, None].to(x.device), train_x[near.clamp_min(0)], x[:, None])
     return x, train_x, target, near[:, 0], refs[:, 0], before, _frozen(frozen, x), refs
 
 def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, lengths=None, positions: int = 3,
-                 metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
-    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw') that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too; `frozen` (B, C, L) cells never change"
+                 metric: str = 'euclidean', window: int = None, batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
+    "Native Guide (Delaney et al. 2021) on tsexplain's maps: copy into each series (B, C, L) the stretch of its nearest unlike neighbour (`metric` 'euclidean' or 'dtw'; `rank` k: the (k+1)-th nearest) that the neighbour's map for the wanted class ranks highest, the shortest stretch that flips the prediction (every length tried, batched); per-channel maps choose the channel too; `frozen` (B, C, L) cells never change"
     t0 = time.perf_counter()
-    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
+    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen, rank=rank)
     B, C, L = x.shape
     positions = check_count(positions, 'positions', 1, L)
     name = counterfactual_map_method(model, train_x, map_method)                   # default: the most faithful on the training series
@@ -275,14 +276,14 @@ def native_guide(model, x, train_x, train_y=None, target=None, map_method=None, 
     return _result(model, 'native_guide', x, xc, target, src, t0, maps, batch_size, before, name, frozen, nun)
 
 def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs: int = 66, metric: str = 'euclidean',
-                         window: int = None, batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
-    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's (`metric` 'euclidean' or 'dtw') — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels); `frozen` cells never change"
+                         window: int = None, batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
+    "CoMTE's idea (Ates et al. 2021): replace whole channels of each series (B, C, L) by its nearest unlike neighbour's (`metric` 'euclidean' or 'dtw'; `rank` k: the (k+1)-th nearest) — the fewest channels that flip the prediction (every channel alone, every pair, then growing sets of the most different channels); `frozen` cells never change"
     t0 = time.perf_counter()
     if check_input(model, x).shape[1] < 2:
         raise ValueError("channel_substitution replaces whole channels; with one channel it would return the neighbour itself, not a "
                          "counterfactual of the series: use method='native_guide' or 'sparse'")
     max_pairs = check_count(max_pairs, 'max_pairs', 0)
-    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen)
+    x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen, rank=rank)
     B, C, L = x.shape
     singles = [[c] for c in range(C)]
     pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
@@ -304,8 +305,8 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
-                          batch_size: int = None, progress=None, frozen=None) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
+                          batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
@@ -314,7 +315,8 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < lo or (nm == 'lr' and v == 0):
             raise ValueError(f"{nm} must be a finite number {'above' if nm == 'lr' else 'of at least'} 0; got {v!r}")
     n_refs = check_count(n_refs, 'n_refs', 1, 100)
-    x, train_x, target, src, _, before, frozen, refs = _setup(model, x, train_x, train_y, target, batch_size, frozen=frozen, n_refs=n_refs)
+    x, train_x, target, src, _, before, frozen, refs = _setup(model, x, train_x, train_y, target, batch_size, frozen=frozen, n_refs=n_refs,
+                                                              rank=rank)
     if smooth is not None: smooth = check_count(smooth, 'smooth', 1, x.shape[-1])
     name = counterfactual_map_method(model, train_x, map_method)
     maps = get_method(name)(model, x, target=target.to(x.device)).detach().float().to(x.device)
@@ -350,7 +352,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     if len(todo) and plausible:        # a blend of neighbours that never flips: Native Guide's stretch of the nearest one instead
         i = todo.to(x.device)
         ng = native_guide(model, x[i], train_x, train_y, target=target[todo], map_method=name, batch_size=batch_size,
-                          frozen=None if frozen is None else frozen[i])
+                          frozen=None if frozen is None else frozen[i], rank=rank)
         out[i] = torch.where(ng.valid[:, None, None].to(x.device), ng.x.to(x.device), out[i])
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
 
@@ -433,12 +435,15 @@ def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size:
 
 COUNTERFACTUAL_METHODS = {'native_guide': native_guide, 'sparse': sparse_counterfactual, 'channel_substitution': channel_substitution}
 
-def counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, **kwargs) -> Counterfactuals:
-    "Counterfactual series for x (B, C, L): the smallest change found that makes the model predict `target` (default: the most probable other class), by `method` (default: 'native_guide')"
+def counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, n_answers: int = 1, **kwargs) -> Counterfactuals | list:
+    "Counterfactual series for x (B, C, L): the smallest change found that makes the model predict `target` (default: the most probable other class), by `method` (default: 'native_guide'). `n_answers` > 1: a list of that many different answers for every series, the k-th built from the (k+1)-th nearest unlike neighbour (a series with fewer such neighbours gets an answer that is not valid and changes nothing)"
     method = method or 'native_guide'
     if method not in COUNTERFACTUAL_METHODS:
         raise ValueError(f"Unknown counterfactual method {method!r}; choose one of {', '.join(COUNTERFACTUAL_METHODS)}")
-    return COUNTERFACTUAL_METHODS[method](model, x, train_x, train_y, target=target, **kwargs)
+    n = check_count(n_answers, 'n_answers', 1, 50)
+    if 'rank' in kwargs and n > 1: raise ValueError("pass n_answers= (answers from the nearest neighbours on) or rank= (one answer), not both")
+    answers = [COUNTERFACTUAL_METHODS[method](model, x, train_x, train_y, target=target, **{'rank': k, **kwargs}) for k in range(n)]
+    return answers[0] if n == 1 else answers
 
 
 # %% ../nbs/12_counterfactual.ipynb #f9f53f91

@@ -128,16 +128,20 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
         target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
         target = target[0] if len(target) == 1 else target
     train_x, train_y = dl_batch(self.dls.train)
-    cf = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
+    found = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)
     unscale = learner_unscaler(self)
-    if unscale is not None: cf.units, cf._unscale = unscale(cf.x), unscale
-    cf.idxs = idxs                                                                 # figures title the series by their dataset indices
-    if verbose: print(cf.summary())
-    return cf
+    for cf in listify(found):                                                      # one, or `n_answers` of them
+        if unscale is not None: cf.units, cf._unscale = unscale(cf.x), unscale
+        cf.idxs = idxs                                                             # figures title the series by their dataset indices
+        if verbose: print(cf.summary())
+    return found
 
 def _learner_show_counterfactuals(self: Learner, x_or_idxs=None, n: int = 4, target=None, method: str = None, ds_idx: int = 1,
                          savefig=None, show: bool = True, interactive: bool = False, **kwargs) -> Figure:
     "Counterfactuals of `n` items of `dls[ds_idx]` (or `x_or_idxs`), drawn in the user's units with the classes' names; `interactive`: a plotly page"
+    if kwargs.get('n_answers', 1) != 1:
+        raise ValueError("show_counterfactuals draws one answer per series: draw several one by one, "
+                         "for cf in learn.counterfactual(idxs, n_answers=3): show_counterfactuals(cf, vocab=learn.dls.vocab)")
     cf = self.counterfactual(x_or_idxs, target=target, method=method, ds_idx=ds_idx, n=n, **kwargs)
     vocab = getattr(self.dls, 'vocab', None)
     return show_counterfactuals(cf, vocab=list(map(str, vocab)) if vocab is not None else None, max_n=n, savefig=savefig, show=show,
