@@ -174,6 +174,11 @@ def test_tsai_forecaster_steps():
     with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(2, 3e-3)
     with pytest.raises(ValueError, match='4 numbers'): learn.cam([0, 1])
     assert learn.cam([0, 1], target=3, method='input_x_grad').shape == (2, 1, 30)
+    fig = learn.show_cam(n=2, method='saliency', target=3, show=False, check=False)       # a forecaster's output 3 is step 4
+    assert all(a.get_title().startswith('step 4: ŷ = ') for a in fig.axes[:2]), [a.get_title() for a in fig.axes]
+    reg = tsai.TSRegressor(X, y, splits=splits, arch='FCNPlus', seed=0, verbose=False)     # four outputs, not steps: by index
+    fig = reg.show_cam(n=1, method='saliency', target=3, show=False, check=False)
+    assert fig.axes[0].get_title().startswith('output 3: ŷ = ')
 
 
 def test_reloaded_tsai_regressor_with_its_own_loss_is_refused_until_declared(tmp_path):

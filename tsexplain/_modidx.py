@@ -788,6 +788,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'tsexplain.targets._output_targets': ('targets.html#_output_targets', 'tsexplain/targets.py'),
                                    'tsexplain.targets._target_array': ('targets.html#_target_array', 'tsexplain/targets.py'),
                                    'tsexplain.targets._to_logits_hook': ('targets.html#_to_logits_hook', 'tsexplain/targets.py'),
+                                   'tsexplain.targets._tsai_forecast_steps': ('targets.html#_tsai_forecast_steps', 'tsexplain/targets.py'),
                                    'tsexplain.targets.as_logits': ('targets.html#as_logits', 'tsexplain/targets.py'),
                                    'tsexplain.targets.check_logits': ('targets.html#check_logits', 'tsexplain/targets.py'),
                                    'tsexplain.targets.class_probs': ('targets.html#class_probs', 'tsexplain/targets.py'),

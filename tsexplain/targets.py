@@ -164,7 +164,16 @@ def learner_task(learn) -> dict | None:
     task = by_loss or by_data
     if task is None: return None
     output = None if task == 'regression' else 'probs' if names & _PROB_LOSSES else 'logits' if names & _LOGIT_LOSSES else None
-    return dict(task=task, horizon=getattr(dls, 'horizon', None) if task == 'regression' else None, output=output)
+    horizon = (getattr(dls, 'horizon', None) or _tsai_forecast_steps(learn)) if task == 'regression' else None
+    return dict(task=task, horizon=horizon, output=output)
+
+def _tsai_forecast_steps(learn) -> int | None:
+    "A tsai `TSForecaster`'s steps per forecast channel — the last axis of its targets, (H,) or (C, H) per series — so that titles say 'step h' (not 'output h-1'); None for any other learner or when its DataLoaders hold no series"
+    if type(learn).__name__ != 'TSForecaster': return None
+    try: y = learn.dls.train_ds[0][1]
+    except Exception: return None
+    shape = tuple(getattr(y, 'shape', ()))
+    return int(shape[-1]) if len(shape) in (1, 2) and shape[-1] > 1 else None
 
 def declare_learner(learn):
     "Record on `learn.model` what the learner says it predicts (`learner_task`); a model already declared by hand keeps what was said when the learner does not tell"
