@@ -247,3 +247,20 @@ def test_a_regression_page_with_a_true_value_that_is_not_finite_still_draws(tmp_
       return {title: gd.layout.title.text, cells: [...row.children].map(td => td.textContent)}; })()""",
                  settle="!!document.querySelector('.tsx-explore .js-plotly-plot')")
     assert '(true not finite)' in r['title'] and '—' in r['cells'], r
+
+def test_forecast_interactive_in_chromium(tmp_path):
+    "learn.show_forecast(interactive=True): the history in the user's units, the forecast and the truth after it, the step maps below; drawn by Chromium"
+    from browser import render
+    series = (100 + 10 * np.sin(np.arange(300) / 5)).astype(np.float32)
+    dls = TSDataLoaders.from_series(series, lookback=20, horizon=3, bs=16)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    fig = learn.show_forecast([0, 5], method='saliency', interactive=True, savefig=tmp_path/'f.html', show=False, check=False)
+    lines = {t.name: t for t in fig.data if t.type == 'scatter' and t.showlegend is not False}
+    assert set(lines) == {'forecast', 'truth'} and sum(t.type == 'heatmap' for t in fig.data) == 2
+    history = next(t for t in fig.data if t.name == 'history')
+    start = dls.forecast['valid_starts'][0]
+    np.testing.assert_allclose(history.y, series[start:start + 20], atol=1e-3)            # the user's units
+    assert list(history.x) == list(range(-19, 1)) and list(lines['truth'].x) == [0, 1, 2, 3]
+    np.testing.assert_allclose(lines['truth'].y[1:], series[start + 20:start + 23], atol=1e-3)
+    dom = render((tmp_path/'f.html').as_uri(), size=(1000, 900))
+    assert 'main-svg' in dom and 'forecast' in dom

@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from .targets import *
 from .core import learner_unscaler
 from .attribution import explain_input, learner_method
-from .figure_data import as_batch, predicted_values, forecast_horizon, horizon_maps, forecast_block, fmt_value
+from .figure_data import as_batch, predicted_values, forecast_horizon, horizon_maps, forecast_block, fmt_value, present_view
 from .show import new_figure, finish_figure, horizon_caption
 
 # %% auto #0
@@ -22,8 +22,9 @@ __all__ = ['show_forecast']
 
 # %% ../nbs/06d_forecast_show.ipynb #198a4674
 def show_forecast(x, model, y=None, method='grad_cam', channel: int = 0, input_channel: int = None, unscale=None, titles=None,
-                  channel_name=None, cmap='RdBu_r', figsize=None, savefig=None, show: bool = True, check: bool = True, **kwargs) -> Figure:
-    "For each series of `x` (B, C, L): its history (input channel `input_channel`, default `channel`; in the user's units through `unscale`, a function of (B, C, L)), the forecast of block `channel` (H steps) and, given `y` (B, outputs), the true continuation, on one time axis; under it the forecast step × history map of `method` (B, H rows), one colour scale centred at 0"
+                  channel_name=None, cmap='RdBu_r', figsize=None, savefig=None, show: bool = True, check: bool = True,
+                  interactive: bool = False, **kwargs) -> Figure:
+    "For each series of `x` (B, C, L): its history (input channel `input_channel`, default `channel`; in the user's units through `unscale`, a function of (B, C, L)), the forecast of block `channel` (H steps) and, given `y` (B, outputs), the true continuation, on one time axis; under it the forecast step × history map of `method` (B, H rows), one colour scale centred at 0; `interactive`: a plotly page (hover for steps and values)"
     x, _ = as_batch(x)
     if not is_regression(model_task(model)):
         raise ValueError("show_forecast draws a forecaster's forecast; this model is a classifier (declare a regression model with "
@@ -44,6 +45,9 @@ def show_forecast(x, model, y=None, method='grad_cam', channel: int = 0, input_c
     what, flagged = horizon_caption(model, x, maps, method, channel, channel_name, check)
     B, lim = len(x), float(np.abs(heat).max()) or 1.
     if titles is None: titles = [f'series {i}' for i in range(B)]
+    if interactive:
+        return present_view('plotly', 'horizon', history[:, None], heat, titles, what, savefig=savefig, show=show,
+                            forecast=preds[:, sl].numpy(), truth=None if y is None else y[:, sl].numpy())
     past, ahead = np.arange(-L + 1, 1), np.arange(0, H + 1)                # the forecast joined to the last value seen
     fig, axs = new_figure(2, B, figsize=figsize or (4.6 * B, 4.6), sharex='col', height_ratios=[1.4, 1])
     for i in range(B):

@@ -105,8 +105,8 @@ def interactive_maps(x, maps: dict, evidence: dict = None, titles=None, channel_
     return fig
 
 # %% ../nbs/06b_interactive.ipynb #913f8c63
-def horizon_view(x, heat, titles=None, title: str = '', height: int = None):
-    "A forecaster's maps as plotly: for each series (x (B, C, L)) its input, and under it the forecast step × input step heat map `heat` (B, H, L) on one colour scale centred at 0; hover for the steps and the map value"
+def horizon_view(x, heat, titles=None, title: str = '', height: int = None, forecast=None, truth=None):
+    "A forecaster's maps as plotly: for each series (x (B, C, L)) its input, and under it the forecast step × input step heat map `heat` (B, H, L) on one colour scale centred at 0; hover for the steps and the map value. With `forecast` (B, H) (and `truth`): x is the history, drawn at steps -L+1..0, the forecast and the truth at 1..H joined to its last value"
     from plotly.subplots import make_subplots
     import plotly.graph_objects as go
     x, heat = np.asarray(torch.as_tensor(x).float()), np.asarray(heat, dtype=np.float32)
@@ -115,18 +115,27 @@ def horizon_view(x, heat, titles=None, title: str = '', height: int = None):
     fig = make_subplots(rows=2 * B, cols=1, shared_xaxes=True, vertical_spacing=0.03, row_heights=[1, 1.5] * B,
                         subplot_titles=[t for n in names for t in (n, '')])
     lim = float(np.abs(heat).max()) or 1.
-    steps = np.arange(L)
+    steps = np.arange(L) if forecast is None else np.arange(-L + 1, 1)
     for i in range(B):
         for c in range(x.shape[1]):
-            fig.add_trace(go.Scatter(x=steps, y=x[i, c], mode='lines', name=f'ch {c}', showlegend=False, line=dict(width=1.3),
+            fig.add_trace(go.Scatter(x=steps, y=x[i, c], mode='lines', name=f'ch {c}' if forecast is None else 'history', showlegend=False,
+                                     line=dict(width=1.3, color=None if forecast is None else 'black'),
                                      hovertemplate=f'ch {c}<br>step %{{x}}<br>value %{{y:.4g}}<extra></extra>'), row=2 * i + 1, col=1)
+        for name, ahead, style in ((('truth', truth, dict(color='gray', dash='dash')), ('forecast', forecast, dict(color='firebrick')))
+                                   if forecast is not None else ()):
+            if ahead is None: continue
+            fig.add_trace(go.Scatter(x=np.arange(0, H + 1), y=np.r_[x[i, 0, -1], np.asarray(ahead[i], dtype=np.float32)],
+                                     mode='lines+markers', name=name, showlegend=i == 0, line=dict(width=1.6, **style),
+                                     hovertemplate=f'{name}<br>step %{{x}}<br>value %{{y:.4g}}<extra></extra>'), row=2 * i + 1, col=1)
         fig.add_trace(go.Heatmap(z=heat[i], x=steps, y=np.arange(1, H + 1), coloraxis='coloraxis',
                                  hovertemplate='input step %{x}<br>forecast step %{y}<br>map %{z:.3g}<extra></extra>'), row=2 * i + 2, col=1)
         fig.update_yaxes(title_text='forecast step', autorange='reversed', row=2 * i + 2, col=1)
-    fig.update_xaxes(title_text='input time step', row=2 * B, col=1)
+    fig.update_xaxes(title_text='input time step' if forecast is None else 'step (0: the last one seen)', row=2 * B, col=1)
     fig.update_layout(template='plotly_white', height=height or 120 + 330 * B, title=dict(text=plot_text(title), x=0, xanchor='left'),
                       coloraxis=dict(colorscale='RdBu_r', cmin=-lim, cmax=lim, colorbar=dict(title=dict(text='map of ŷ (step)', side='right'))),
                       margin=dict(l=60, r=20, t=80, b=50))
+    if forecast is not None:            # the legend above the plots, clear of the colour bar
+        fig.update_layout(legend=dict(orientation='h', x=0, xanchor='left', y=1.0, yanchor='bottom'))
     return fig
 
 
