@@ -270,3 +270,25 @@ def test_several_answers_come_from_different_neighbours(method):
     few = counterfactual(model, x[:2], train_x[28:], train_y[28:], method=method, map_method='occlusion', n_answers=3)  # 2 of class 1
     assert few[0].valid.all() and few[1].valid.all() and not few[2].valid.any() and not few[2].changed.any()
     with pytest.raises(ValueError, match='n_answers'): counterfactual(model, x, train_x, train_y, n_answers=0)
+
+
+def test_training_predictions_are_computed_once_per_weights():
+    "Each call needs the model's class for every training series: one pass per weights and training set, again after the weights change"
+    train_x, train_y, x = window_data()
+    class Counting(ReadsOneWindow):
+        passes = 0
+        def forward(self, x):
+            if len(x) == len(train_x): Counting.passes += 1
+            return super().forward(x)
+    model = Counting()
+    for i in range(3): counterfactual(model, x[i:i + 1], train_x, train_y, map_method='occlusion')
+    assert Counting.passes == 1
+    model.register_buffer('w', torch.ones(1))                      # new weights: predicted again
+    counterfactual(model, x[:1], train_x, train_y, map_method='occlusion')
+    assert Counting.passes == 2
+    # two models without weights (the same empty fingerprint) never share what was computed for the other
+    from tsexplain.counterfactual import _train_labels
+    class Flipped(ReadsOneWindow):
+        def forward(self, x): return -super().forward(x)
+    plain = _train_labels(ReadsOneWindow(), train_x)
+    assert torch.equal(_train_labels(Flipped(), train_x), 1 - plain)

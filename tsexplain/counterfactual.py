@@ -6,7 +6,7 @@ assumed)."""
 
 # %% ../nbs/12_counterfactual.ipynb #ae16a5f2
 from __future__ import annotations
-import time
+import time, weakref
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -146,9 +146,16 @@ def _segments(changed: Tensor) -> Tensor:
     t = changed.any(1).int()                                                       # (B, L)
     return (t[:, :1] + (t[:, 1:] - t[:, :-1]).clamp_min(0).sum(1, keepdim=True))[:, 0]
 
+_train_predictions = weakref.WeakKeyDictionary()   # model -> {(weights, training series): the class it predicts for each (N,)}
+
 def _train_labels(model, train_x: Tensor, train_y=None) -> Tensor:
-    "The class each training series stands for: the one the model predicts for it — and, given labels `train_y`, only where they agree (-1 elsewhere) — so that a neighbour copied whole always gives the wanted class"
-    pred = _probs_of(model, train_x).argmax(1).cpu()
+    "The class each training series stands for: the one the model predicts for it (computed once per weights and training set) — and, given labels `train_y`, only where they agree (-1 elsewhere) — so that a neighbour copied whole always gives the wanted class"
+    seen = _train_predictions.setdefault(model, {})                          # per model object: two models never share
+    key = (weights_fingerprint(model), hash(train_x.detach().cpu().numpy().tobytes()), tuple(train_x.shape))
+    pred = seen.get(key)
+    if pred is None:
+        if len(seen) >= 4: seen.clear()                                       # a few training sets at a time
+        pred = seen[key] = _probs_of(model, train_x).argmax(1).cpu()
     if train_y is None: return pred
     y = torch.as_tensor(np.asarray(train_y.cpu() if isinstance(train_y, Tensor) else train_y)).long().flatten()
     if len(y) != len(train_x): raise ValueError(f"train_y has {len(y)} labels for {len(train_x)} training series")
@@ -221,18 +228,19 @@ def _per_chunk(model, x: Tensor, n_candidates: int, batch_size: int = None) -> i
     "How many series' candidates go through the model at once, within the memory budget"
     return max(1, auto_batch_size(model, x, batch_size) // max(1, n_candidates))
 
-_map_methods = {}
+_map_methods = weakref.WeakKeyDictionary()          # model -> {(weights, sample of the training series): method name}
 
 def counterfactual_map_method(model, train_x: Tensor, map_method=None) -> str:
     "The map method that chooses where to change: `map_method`, else the most faithful one measured on 16 training series spread over the set (cached by the weights and those series): the same for any batch explained, whatever was explained before"
     if map_method is not None: return map_method if isinstance(map_method, str) else method_name(map_method)
     sample = train_x[torch.linspace(0, len(train_x) - 1, min(16, len(train_x))).round().long().unique().to(train_x.device)]
     key = (weights_fingerprint(model), hash(sample.cpu().numpy().tobytes()), tuple(sample.shape))
-    if key not in _map_methods:
+    chosen = _map_methods.setdefault(model, {})                              # per model object: two models never share
+    if key not in chosen:
         ranking, skipped = rank_methods(model, sample, max_series=16)
         if not ranking: raise ValueError("No map method applies to this model: " + '; '.join(f'{k}: {v}' for k, v in skipped.items()))
-        _map_methods[key] = ranking[0][0].method
-    return _map_methods[key]
+        chosen[key] = ranking[0][0].method
+    return chosen[key]
 
 def _frozen(frozen, x: Tensor):
     "The cells never to change (B, C, L) bool on x's device, or None"
