@@ -333,3 +333,16 @@ def test_best_epoch_is_chosen_on_held_out_training_series_and_restored():
     assert now == pytest.approx(loss, rel=1e-4)
     with pytest.raises(ValueError, match='too few to hold 20% out.*best_epoch=False'):
         hold_out(TSDataLoaders.from_arrays(X[:6], y[:6], Xv, yv, y_block='regression', bs=8))
+
+
+def test_show_forecast_never_guesses_which_input_the_forecast_continues():
+    "No forecast record (from_arrays) and two input channels: which one the forecast continues is asked for, then drawn as told"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2, 20)).astype(np.float32); y = X[:, 1, -3:] * 2
+    dls = TSDataLoaders.from_arrays(X[:48], y[:48], X[48:], y[48:], y_block='regression', bs=8)
+    learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    declare_output(learn.model, 'regression', horizon=3)
+    with pytest.raises(ValueError, match=r"2 channels and nothing says which one forecast block 0 continues: pass input_channel="):
+        learn.show_forecast([0], method='saliency', show=False, check=False)
+    fig = learn.show_forecast([0], method='saliency', input_channel=1, show=False, check=False)
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), X[48, 1], atol=1e-4)      # channel 1, in the user's units

@@ -157,9 +157,14 @@ def _train_labels(model, train_x: Tensor, train_y=None) -> Tensor:
         if len(seen) >= 4: seen.clear()                                       # a few training sets at a time
         pred = seen[key] = _probs_of(model, train_x).argmax(1).cpu()
     if train_y is None: return pred
-    y = torch.as_tensor(np.asarray(train_y.cpu() if isinstance(train_y, Tensor) else train_y)).long().flatten()
-    if len(y) != len(train_x): raise ValueError(f"train_y has {len(y)} labels for {len(train_x)} training series")
+    y = _label_tensor(train_y, len(train_x))
     return torch.where(y == pred, y, torch.full_like(y, -1))
+
+def _label_tensor(train_y, n: int) -> Tensor:
+    "The training labels (N,) int64 on the CPU, refused unless there is one per training series"
+    y = torch.as_tensor(np.asarray(train_y.cpu() if isinstance(train_y, Tensor) else train_y)).long().flatten()
+    if len(y) != n: raise ValueError(f"train_y has {len(y)} labels for {n} training series")
+    return y
 
 def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None, segment_cost: float = 0., frozen: Tensor = None) -> Tensor:
     "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (each contiguous segment costing `segment_cost` cells more; ties: the wanted class most probable), else the one where it is most probable: (b, C, L); `frozen` (b, C, L) cells are never changed (padding, missing values)"
@@ -470,8 +475,7 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
     out['l1_vs_neighbour'] = nan                 # one reference for every method: a method's own (DTW) neighbour made it look closer
     if train_y is not None:
         tx = torch.as_tensor(train_x).float().cpu()
-        ty = torch.as_tensor(np.asarray(train_y.cpu() if isinstance(train_y, Tensor) else train_y)).long().flatten()
-        if len(ty) != len(tx): raise ValueError(f"train_y has {len(ty)} labels for {len(tx)} training series")
+        ty = _label_tensor(train_y, len(tx))
         ref = nearest_unlike(cf.original.float(), tx, ty, cf.target)
         has = (ref >= 0) & v
         if has.any():

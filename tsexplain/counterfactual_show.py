@@ -125,7 +125,7 @@ def _learner_counterfactual(self: Learner, x_or_idxs=None, target=None, method: 
     x, _, idxs = explain_input(self, x_or_idxs, ds_idx, n=n if x_or_idxs is None else None, layout=layout)
     kwargs.setdefault('frozen', _input_missing(self, x_or_idxs, ds_idx, idxs, x, layout))
     if target is not None and any(isinstance(v, str) for v in listify(target)):          # classes by name
-        target = [class_index(v, getattr(self.dls, 'vocab', None)) for v in listify(target)]
+        target = [class_index(v, vocab) for v in listify(target)]
         target = target[0] if len(target) == 1 else target
     train_x, train_y = dl_batch(self.dls.train)
     found = counterfactual(self.model, x, train_x, train_y, target=target, method=method, **kwargs)

@@ -19,11 +19,11 @@ from .core import TensorTS
 
 
 # %% auto #0
-__all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'forecast_channels',
-           'forecast_block', 'value_titles', 'one_axis', 'class_indices', 'as_batch', 'method_name', 'accepts_option',
-           'method_options', 'map_evidence', 'evidence_color', 'compute_maps', 'scale_label', 'scale_maps',
-           'one_series', 'class_index', 'class_name', 'learner_vocab', 'missing_mask', 'forecast_horizon',
-           'horizon_maps', 'register_views', 'renderer_view', 'present_view']
+__all__ = ['DISPLAY_NAMES', 'RENDERERS', 'label_text', 'predicted_probs', 'predicted_values', 'fmt_value', 'fmt_values',
+           'forecast_channels', 'forecast_block', 'value_titles', 'one_axis', 'class_indices', 'as_batch',
+           'method_name', 'accepts_option', 'method_options', 'map_evidence', 'evidence_color', 'compute_maps',
+           'scale_label', 'scale_maps', 'one_series', 'class_index', 'class_name', 'learner_vocab', 'missing_mask',
+           'forecast_horizon', 'horizon_maps', 'register_views', 'renderer_view', 'present_view']
 
 # %% ../nbs/05b_figure_data.ipynb #fd000006
 def label_text(y, i2o, vocab):
@@ -44,17 +44,21 @@ def fmt_value(v: float) -> str:
     "A predicted or true value as titles write it: three significant digits"
     return f'{v:.3g}'
 
+def fmt_values(values, most: int = 3) -> str:
+    "Several values (a forecast's steps) as titles write them: the first `most`, then ' …' when there are more"
+    values = list(values)
+    return ', '.join(fmt_value(float(v)) for v in values[:most]) + (' …' if len(values) > most else '')
+
 def forecast_channels(dls) -> list[int] | None:
     "The input channels a forecaster's output blocks predict, in order (`from_series`' `target_channels`), else None"
     rec = getattr(dls, 'forecast', None)
     return list(rec['target_channels']) if isinstance(rec, dict) and rec.get('target_channels') is not None else None
 
 def forecast_block(dls, channel, n_channels: int) -> tuple[int, object, int]:
-    "For input channel `channel` (None: the first forecast): (its forecast block — its position in the outputs —, what titles call it (None when there is only one), the input channel it continues); without a record of the forecast (`forecast_channels`), `channel` is the block itself"
+    "For input channel `channel` (None: the first forecast): (its forecast block — its position in the outputs —, what titles call it (None when there is only one), the input channel it continues); without a record of the forecast (`forecast_channels`), `channel` is the block itself and the input channel it continues is known only for one input channel (else None)"
     forecast = forecast_channels(dls)
     if forecast is None:                                            # no record of what the blocks predict: by position
-        block = channel or 0
-        return block, None, block if block < n_channels else 0
+        return channel or 0, None, 0 if n_channels == 1 else None
     if channel is None: channel = forecast[0]
     if channel not in forecast:
         raise ValueError(f"channel={channel!r}: the learner forecasts input channel(s) {forecast} (target_channels); pass one of them")

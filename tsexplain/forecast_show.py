@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from .targets import *
 from .core import learner_unscaler
 from .attribution import explain_input, learner_method
-from .figure_data import as_batch, predicted_values, forecast_horizon, horizon_maps, forecast_block, fmt_value, present_view
+from .figure_data import as_batch, predicted_values, forecast_horizon, horizon_maps, forecast_block, fmt_values, present_view
 from .show import new_figure, finish_figure, horizon_caption
 
 # %% auto #0
@@ -24,7 +24,7 @@ __all__ = ['show_forecast']
 def show_forecast(x, model, y=None, method='grad_cam', channel: int = 0, input_channel: int = None, unscale=None, titles=None,
                   channel_name=None, cmap='RdBu_r', figsize=None, savefig=None, show: bool = True, check: bool = True,
                   interactive: bool = False, **kwargs) -> Figure:
-    "For each series of `x` (B, C, L): its history (input channel `input_channel`, default `channel`; in the user's units through `unscale`, a function of (B, C, L)), the forecast of block `channel` (H steps) and, given `y` (B, outputs), the true continuation, on one time axis; under it the forecast step × history map of `method` (B, H rows), one colour scale centred at 0; `interactive`: a plotly page (hover for steps and values)"
+    "For each series of `x` (B, C, L): its history (input channel `input_channel`: required for several input channels; in the user's units through `unscale`, a function of (B, C, L)), the forecast of block `channel` (H steps) and, given `y` (B, outputs), the true continuation, on one time axis; under it the forecast step × history map of `method` (B, H rows), one colour scale centred at 0; `interactive`: a plotly page (hover for steps and values)"
     x, _ = as_batch(x)
     if not is_regression(model_task(model)):
         raise ValueError("show_forecast draws a forecaster's forecast; this model is a classifier (declare a regression model with "
@@ -34,7 +34,11 @@ def show_forecast(x, model, y=None, method='grad_cam', channel: int = 0, input_c
     if (channel + 1) * H > preds.shape[1]:
         raise ValueError(f"channel={channel} is forecast block {channel}, but the model's {preds.shape[1]} outputs hold "
                          f"{preds.shape[1] // H} block(s) of {H} steps")
-    input_channel = channel if input_channel is None else input_channel
+    if input_channel is None:                                  # which input the forecast continues is never guessed
+        if x.shape[1] > 1:
+            raise ValueError(f"The series have {x.shape[1]} channels and nothing says which one forecast block {channel} continues: "
+                             "pass input_channel= (a learner from TSDataLoaders.from_series knows it from target_channels)")
+        input_channel = 0
     if not 0 <= input_channel < x.shape[1]:
         raise ValueError(f"input_channel={input_channel}: the series have {x.shape[1]} channel(s); pass input_channel=")
     if y is not None: y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(x), -1).cpu()
@@ -57,8 +61,7 @@ def show_forecast(x, model, y=None, method='grad_cam', channel: int = 0, input_c
         if y is not None: top.plot(ahead, np.r_[last, y[i, sl].numpy()], color='0.45', lw=1.2, ls='--', marker='o', ms=3, label='truth')
         top.plot(ahead, np.r_[last, preds[i, sl].numpy()], color='tab:red', lw=1.6, marker='o', ms=3, label='forecast')
         top.axvline(0.5, color='0.75', lw=0.8, zorder=0)
-        top.set_title(f"{titles[i]}: ŷ = {', '.join(fmt_value(float(v)) for v in preds[i, sl][:3])}{' …' if H > 3 else ''}"
-                      + (f" (true {', '.join(fmt_value(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" if y is not None else ''),
+        top.set_title(f"{titles[i]}: ŷ = {fmt_values(preds[i, sl])}" + (f" (true {fmt_values(y[i, sl])})" if y is not None else ''),
                       fontsize=9)
         top.tick_params(labelsize=7)
         if i == 0: top.legend(fontsize=7, loc='best')
@@ -78,7 +81,8 @@ def show_forecast(self: Learner, idxs=None, ds_idx: int = 1, method=None, n: int
     x, y, idxs = explain_input(self, idxs, ds_idx, n=n)
     if not is_regression(model_task(self.model)):
         raise ValueError("show_forecast draws a forecaster's forecast; this learner is a classifier: use learn.show_cam")
-    block, name, input_channel = forecast_block(self.dls, channel, x.shape[1])
+    block, name, continues = forecast_block(self.dls, channel, x.shape[1])
+    kwargs.setdefault('input_channel', continues)                  # None without a record and several channels: refused, not guessed
     kwargs.setdefault('titles', [f'#{i}' for i in idxs])
-    return show_forecast(x.cpu(), self.model, y=y, method=learner_method(self, method, x), channel=block, input_channel=input_channel,
+    return show_forecast(x.cpu(), self.model, y=y, method=learner_method(self, method, x), channel=block,
                          unscale=learner_unscaler(self), channel_name=name, **kwargs)

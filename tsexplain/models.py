@@ -264,7 +264,7 @@ def train_ts(dsname: str = 'ECG200', arch='InceptionTime', epochs: int = 50, bs:
     with learn.no_bar(): return learn, float(learn.validate()[1])
 
 def hold_out(dls, pct: float = 0.2, seed: int = 0, **kwargs):
-    "(DataLoaders that train on all but a seeded `pct` of `dls`' training series and validate on the same set as `dls`, a DataLoader of the series held out); `kwargs` go to `TSDataLoaders.from_arrays`"
+    "(DataLoaders that train on all but a seeded `pct` of `dls`' training series and validate on the same set as `dls`, on its device, a DataLoader of the series held out); `kwargs` go to `TSDataLoaders.from_arrays`"
     from .core import SeriesItems
     items = list(dls.train.items)
     n_held = int(round(pct * len(items)))
@@ -276,7 +276,7 @@ def hold_out(dls, pct: float = 0.2, seed: int = 0, **kwargs):
     Xv, yv = np.stack([a for a, _ in dls.valid.items]), np.asarray([b for _, b in dls.valid.items])
     keep, held = order[n_held:], order[:n_held]
     task = dict(y_block='regression') if dls.task == 'regression' else dict(vocab=dls.vocab)
-    new = TSDataLoaders.from_arrays(X[keep], y[keep], Xv, yv, **task, **kwargs)
+    new = TSDataLoaders.from_arrays(X[keep], y[keep], Xv, yv, **task, **{'device': dls.device, **kwargs})   # `--cpu` stays on the CPU
     return new, new.test_dl(SeriesItems(zip(X[held], y[held])), with_labels=True)
 
 class KeepBestEpoch(Callback):

@@ -429,8 +429,7 @@ def show_horizon_maps(x, model, method='grad_cam', y=None, channel: int = 0, cma
     preds = predicted_values(model, x)
     B, H, L = heat.shape
     lim = float(np.abs(heat).max()) or 1.
-    if titles is None: titles = [f'series {i}: ŷ = ' + ', '.join(fmt_value(float(v)) for v in preds[i, channel * H:(channel + 1) * H][:4])
-                                 + (' …' if H > 4 else '') for i in range(B)]
+    if titles is None: titles = [f'series {i}: ŷ = {fmt_values(preds[i, channel * H:(channel + 1) * H], 4)}' for i in range(B)]
     what, flagged = horizon_caption(model, x, maps, method, channel, channel_name, check)
     if interactive:                              # the same maps and evidence, as a plotly page (hover: steps and map value)
         return present_view('plotly', 'horizon', x, heat, titles, what, savefig=savefig, show=show)
@@ -462,7 +461,6 @@ def show_horizon_maps(self: Learner, idxs=None, ds_idx: int = 1, method=None, n:
         y = torch.as_tensor(y).as_subclass(Tensor).float().reshape(len(y), -1).cpu()
         p = predicted_values(self.model, x)
         sl = slice(channel * H, (channel + 1) * H)
-        kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {', '.join(fmt_value(float(v)) for v in p[i, sl][:3])}{' …' if H > 3 else ''} "
-                                     f"(true {', '.join(fmt_value(float(v)) for v in y[i, sl][:3])}{' …' if H > 3 else ''})" for i in range(len(x))])
+        kwargs.setdefault('titles', [f"#{idxs[i]}: ŷ = {fmt_values(p[i, sl])} (true {fmt_values(y[i, sl])})" for i in range(len(x))])
     return show_horizon_maps(x.cpu(), self.model, method=f, channel=channel, channel_name=name, **kwargs)
 
