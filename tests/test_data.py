@@ -212,6 +212,8 @@ def test_tsf_series_by_name_as_channels_with_stamps(tmp_path):
     (TSF.replace('1,2,3,4,5,6', '1,2,x,4'), 'A', r"line 10: expected a number or a missing value"),
     (TSF.replace('@data\n', ''), 'A', r"line 9: expected a header line"),
     (TSF.split('@data')[0], 'A', r'no @data line'),
+    (TSF.replace('A:2020-01-01 00-00-00', 'A:yesterday'), 'A', r"line 10: start_timestamp 'yesterday' is not a date"),
+    (TSF.replace('@frequency monthly', '@frequency fortnightly'), 'A', r"@frequency 'fortnightly' is not one of the Monash archive's"),
 ])
 def test_tsf_bad_input_names_the_file_and_line(tmp_path, text, columns, msg):
     p = tmp_path/'demo.tsf'; p.write_text(text)

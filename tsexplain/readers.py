@@ -402,14 +402,19 @@ def read_tsf(path) -> tuple[list, list, dict]:
         header['horizon'] = int(header['horizon'])
     return series, info, header
 
-def _tsf_stamps(rec: dict, header: dict, T: int) -> np.ndarray:
-    "The time stamps (T,) of a .tsf series: from its start_timestamp at the file's frequency, else the steps 0..T-1"
-    freq, start = TSF_FREQUENCIES.get(header.get('frequency', '')), rec.get('start_timestamp')
-    if freq is None or not start: return np.arange(T).astype(str)
+def _tsf_stamps(p: Path, rec: dict, header: dict, T: int) -> np.ndarray:
+    "The time stamps (T,) of a .tsf series: from its start_timestamp at the file's frequency, else (no start or no @frequency) the steps 0..T-1; an unknown frequency or a start that is not a date refused"
+    freq, start = header.get('frequency'), rec.get('start_timestamp')
+    if not freq or not start: return np.arange(T).astype(str)
+    if freq not in TSF_FREQUENCIES:
+        raise ValueError(f"{p}: @frequency {freq!r} is not one of the Monash archive's ({', '.join(TSF_FREQUENCIES)}): "
+                         "the series' dates cannot be counted from their start; fix the header")
     import pandas as pd
     day, _, clock = start.partition(' ')                         # Monash writes 1972-01-01 00-00-00: dashes in the clock too
-    t0 = pd.Timestamp(f"{day} {clock.replace('-', ':')}".strip())
-    return np.array(pd.date_range(t0, periods=T, freq=freq[0]).strftime(freq[1]), dtype=str)
+    try: t0 = pd.Timestamp(f"{day} {clock.replace('-', ':')}".strip())
+    except (ValueError, TypeError):
+        raise ValueError(f"{p}, line {rec['@line']}: start_timestamp {start!r} is not a date (Monash writes 1972-01-01 00-00-00)") from None
+    return np.array(pd.date_range(t0, periods=T, freq=TSF_FREQUENCIES[freq][0]).strftime(TSF_FREQUENCIES[freq][1]), dtype=str)
 
 def _tsf_forecast_series(p: Path, columns=None) -> tuple[np.ndarray, np.ndarray]:
     "`read_forecast_series` of a .tsf file: the series named or placed in `columns` (several: of one length and start, as channels)"
@@ -434,5 +439,5 @@ def _tsf_forecast_series(p: Path, columns=None) -> tuple[np.ndarray, np.ndarray]
         raise ValueError(f"{p}: series {', '.join(names[k] for k in picked)} differ in length or start ({each}): "
                          "channels must share one time axis; pick them one at a time")
     v = np.stack([series[k] for k in picked])
-    return (v[0] if len(picked) == 1 else v), _tsf_stamps(info[picked[0]], header, v.shape[1])
+    return (v[0] if len(picked) == 1 else v), _tsf_stamps(p, info[picked[0]], header, v.shape[1])
 
