@@ -102,8 +102,8 @@ def test_learner_counterfactuals_in_user_units_and_figure(tmp_path, capsys):
     assert all('→' in t or 'no valid counterfactual' in t for t in titles)
 
 
-def test_regression_models_are_refused():
-    with pytest.raises(ValueError, match='regression'):
+def test_regression_models_without_a_value_are_refused():
+    with pytest.raises(ValueError, match='needs the value wanted, target_value='):
         counterfactual(declare_output(FCN(1, 1), 'regression'), torch.randn(2, 1, 30), torch.randn(10, 1, 30))
 
 
@@ -292,3 +292,30 @@ def test_training_predictions_are_computed_once_per_weights():
         def forward(self, x): return -super().forward(x)
     plain = _train_labels(ReadsOneWindow(), train_x)
     assert torch.equal(_train_labels(Flipped(), train_x), 1 - plain)
+
+def test_a_regressor_is_moved_to_the_value_asked_for():
+    "counterfactual(target_value=) and learn.counterfactual(target_value=): within the tolerance, checked on the model again; several answers from different neighbours; classes-only arguments refused"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(160, 1, 30)).astype(np.float32); y = 3 * X[:, 0, 5:15].mean(1)
+    learn = ts_learner(TSDataLoaders.from_arrays(X, y, bs=32, valid_pct=0.25, seed=0), FCN, seed=0, lags=False)
+    with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(6, 3e-3)
+    train_x, _ = dl_batch(learn.dls.train)
+    with torch.no_grad(): tp = learn.model.eval()(train_x)[:, 0]
+    x, _ = dl_batch(learn.dls.valid)
+    x = x[:6]
+    with torch.no_grad(): now = learn.model(x)[:, 0]
+    wanted = torch.where(now < tp.median(), tp.quantile(0.8), tp.quantile(0.2))
+    cf = counterfactual(learn.model, x, train_x, target_value=wanted)
+    assert isinstance(cf, ValueCounterfactuals) and cf.valid.all() and cf.tolerance == pytest.approx(0.1 * float(tp.std()), rel=1e-4)
+    with torch.no_grad(): again = learn.model(cf.x)[:, 0]
+    assert torch.allclose(again, cf.pred, atol=1e-5) and ((again - wanted).abs() <= cf.tolerance).all()
+    assert ((cf.x != cf.original) == cf.changed).all() and cf.changed.float().mean() < 0.9
+    first, second = learn.counterfactual([0, 1, 2], target_value=float(tp.quantile(0.9)), n_answers=2, verbose=False)
+    assert (first.source != second.source).all() and first.idxs == [0, 1, 2] and first.units is not None
+    assert 'ŷ' in show_counterfactuals(first, show=False).axes[0].get_title()
+    with pytest.raises(ValueError, match='target_value='): learn.counterfactual([0], target=1)
+    with pytest.raises(ValueError, match='target_value='): native_guide(learn.model, x, train_x)
+    with pytest.raises(ValueError, match='names a class'): counterfactual(learn.model, x, train_x, target=1, target_value=1.0)
+    with pytest.raises(ValueError, match="method='sparse'"): counterfactual(learn.model, x, train_x, target_value=1.0, method='sparse')
+    clf = nn.Sequential(nn.Flatten(), nn.Linear(30, 2)).eval()
+    with pytest.raises(ValueError, match='for models that predict numbers'): counterfactual(clf, x, train_x, target_value=1.0)

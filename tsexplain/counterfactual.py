@@ -22,7 +22,7 @@ from fastcore.basics import listify
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
            'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
-           'counterfactual', 'evaluate_counterfactuals']
+           'class_counterfactual', 'evaluate_counterfactuals']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -70,9 +70,8 @@ def _probs_of(model, x: Tensor, batch_size: int = None) -> Tensor:
 
 def _refuse_regression(model):
     if is_regression(model_task(model)):
-        raise ValueError("Counterfactuals are computed for classifiers (the wanted class); this model predicts numbers (regression). "
-                         "A counterfactual toward a target value is not available yet: explain where the model looked with "
-                         "show_cam or show_horizon_maps")
+        raise ValueError("native_guide, sparse and channel_substitution move a classifier to another class; this model predicts "
+                         "numbers (regression): ask for the value wanted, counterfactual(model, x, train_x, target_value=v)")
 
 def wanted_classes(probs: Tensor, target=None) -> Tensor:
     "The class wanted for each series (B,): `target` (an int or one per series), or the most probable class other than the predicted one"
@@ -448,8 +447,8 @@ def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size:
 
 COUNTERFACTUAL_METHODS = {'native_guide': native_guide, 'sparse': sparse_counterfactual, 'channel_substitution': channel_substitution}
 
-def counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, n_answers: int = 1, **kwargs) -> Counterfactuals | list:
-    "Counterfactual series for x (B, C, L): the smallest change found that makes the model predict `target` (default: the most probable other class), by `method` (default: 'native_guide'). `n_answers` > 1: a list of that many different answers for every series, the k-th built from the (k+1)-th nearest unlike neighbour (a series with fewer such neighbours gets an answer that is not valid and changes nothing)"
+def class_counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, n_answers: int = 1, **kwargs) -> Counterfactuals | list:
+    "A classifier's counterfactual series for x (B, C, L) (what `counterfactual` does for classes): the smallest change found that makes the model predict `target` (default: the most probable other class), by `method` (default: 'native_guide'). `n_answers` > 1: a list of that many different answers for every series, the k-th built from the (k+1)-th nearest unlike neighbour (a series with fewer such neighbours gets an answer that is not valid and changes nothing)"
     method = method or 'native_guide'
     if method not in COUNTERFACTUAL_METHODS:
         raise ValueError(f"Unknown counterfactual method {method!r}; choose one of {', '.join(COUNTERFACTUAL_METHODS)}")

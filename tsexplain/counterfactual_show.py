@@ -17,7 +17,8 @@ from .attribution import dl_batch, explain_input
 from .show import new_figure, finish_figure
 from pathlib import Path
 from .figure_data import present_view, class_index, missing_mask
-from .counterfactual import Counterfactuals, counterfactual
+from .counterfactual import Counterfactuals
+from .counterfactual_value import counterfactual
 
 # %% auto #0
 __all__ = ['counterfactual_panels', 'show_counterfactuals']
@@ -50,8 +51,10 @@ def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int
                            drawn=[_grow(ch) for ch in changed], runs=[_runs(ch) for ch in changed],
                            neighbour=gaps(nb[i].numpy(), i) if has_nb else None,
                            neighbour_name=f"neighbour (train #{int(cf.source[i])})" if has_nb else None,
+                           neighbour_legend=getattr(cf, 'neighbour_legend', 'nearest unlike neighbour'),
                            map=None if cf.maps is None else cf.maps[i].numpy(),
-                           title=(f"#{label}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
+                           title=cf.panel_title(i, label) if hasattr(cf, 'panel_title') else      # a value counterfactual says its values
+                                 (f"#{label}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
                                   f"#{label}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
     on = f" on the {cf.map_method.replace('_', ' ')} map" if cf.map_method else ''
     return panels, f"What would change the prediction: {cf.method.replace('_', ' ')}{on} ({cf.n_valid} of {len(cf)} valid)"
@@ -72,7 +75,7 @@ def show_counterfactuals(cf: Counterfactuals, idxs=None, vocab=None, max_n: int 
         for c in range(C):
             ax = axs[c, j]
             if p['neighbour'] is not None:                                        # where native guide copies from
-                ax.plot(t, p['neighbour'][c], color='tab:blue', lw=0.9, ls='--', alpha=0.7, label='nearest unlike neighbour')
+                ax.plot(t, p['neighbour'][c], color='tab:blue', lw=0.9, ls='--', alpha=0.7, label=p['neighbour_legend'])
             ax.plot(t, p['original'][c], color='k', lw=1.3, label='original')
             if p['changed'][c].any():
                 ax.plot(t, np.where(p['drawn'][c], p['counterfactual'][c], np.nan), color='tab:red', lw=1.8, label='counterfactual')

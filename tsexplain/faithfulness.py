@@ -16,10 +16,11 @@ from .targets import *
 from .cam import chunk_ranges
 
 # %% auto #0
-__all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'RANKING_OPTIONS', 'make_baseline',
-           'weights_fingerprint', 'interp_fill', 'removal_baseline', 'removal_curves', 'deletion_auc', 'insertion_auc',
-           'Evidence', 'spread_indices', 'faithfulness', 'applicable', 'rank_methods', 'method_ranking',
-           'choose_method', 'better_method', 'warn_if_unfaithful']
+__all__ = ['BASELINES', 'RemovalScore', 'FLAG_RATIO', 'CHECK_FRACTIONS', 'SHORTLIST', 'RANKING_OPTIONS', 'MAX_RANKED_OUTPUTS',
+           'TIE_TOLERANCE', 'TIE_ORDER', 'make_baseline', 'weights_fingerprint', 'interp_fill', 'removal_baseline',
+           'removal_curves', 'deletion_auc', 'insertion_auc', 'Evidence', 'spread_indices', 'faithfulness',
+           'applicable', 'break_ties', 'ranking_rows', 'rank_methods', 'method_ranking', 'choose_method',
+           'better_method', 'warn_if_unfaithful']
 
 # %% ../nbs/04a_faithfulness.ipynb #017b6956
 def make_baseline(x: Tensor, baseline='zeros', seed: int = 0) -> Tensor:
@@ -131,6 +132,7 @@ class Evidence(NamedTuple):
     ratio: float
     per_series: Tensor                 # (n,) ratio of each series scored
     n_series: int
+    insertion: float = float('nan')    # insertion ratio (lower is better), when measured: see `faithfulness(insertion=True)`
     @property
     def flagged(self) -> bool: return self.ratio > FLAG_RATIO
     @property
@@ -143,8 +145,9 @@ def spread_indices(n: int, k: int) -> Tensor:
     return torch.as_tensor(np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int)))
 
 def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_FRACTIONS, baseline='zero',
-                 max_series: int = 32, seed: int = 0, batch_size: int = None, random_curves: dict = None) -> Evidence:
-    "Deletion AUC of `maps` (B, 1 or C, L) against a random order on (up to `max_series` of) the series `x` (B, C, L): an `Evidence`; for a regression model, how far the predicted value moves from its own value, random order over the map's"
+                 max_series: int = 32, seed: int = 0, batch_size: int = None, random_curves: dict = None,
+                 insertion: bool = False) -> Evidence:
+    "Deletion AUC of `maps` (B, 1 or C, L) against a random order on (up to `max_series` of) the series `x` (B, C, L): an `Evidence`; for a regression model, how far the predicted value moves from its own value, random order over the map's. `insertion`: also the insertion ratio (cells revealed on the baseline, the map's order first: random's area of the target probability over the map's; regression: the map's area of how far ŷ is from its own value over random's)"
     x = check_input(model, x)
     maps = torch.as_tensor(maps).to(x.device)
     if x.ndim != 3: raise ValueError(f"faithfulness scores maps of series (B, C, L); x has shape {tuple(x.shape)}")
@@ -159,22 +162,32 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
     ordered, _ = removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
-    # the random order's curve depends on the series, target and map width only: methods ranked on the same series share it
-    key = (maps.shape[1], tuple(fr), baseline, seed, tuple(t.tolist()))
-    rnd = (random_curves or {}).get(key)
-    if rnd is None: rnd, _ = removal_curves(model, x, maps, t, fr, baseline, False, True, seed, bs, False)
-    if random_curves is not None: random_curves[key] = rnd
-    rnd = torch.cat([ordered[:, :1], rnd, ordered[:, -1:]], 1)               # 0 and 100 % removed: the same for both orders
     grid = torch.tensor([0., *fr, 1.], device=x.device)
-    if regression:                          # how far the predicted value moves away from its own value, in either direction
-        ordered, rnd = (ordered - ordered[:, :1]).abs(), (rnd - ordered[:, :1]).abs()
-    a, r = torch.trapezoid(ordered, grid, dim=1), torch.trapezoid(rnd, grid, dim=1)
+    def areas(inserting: bool):
+        "Areas under the curve with the map's order and a random one (B,) each; regression: of how far ŷ is from its own value"
+        ordered, _ = removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, inserting, False, seed, bs, False)
+        # the random order's curve depends on the series, target and map width only: methods ranked on the same series share it
+        key = (maps.shape[1], tuple(fr), baseline, seed, tuple(t.tolist()), inserting)
+        rnd = (random_curves or {}).get(key)
+        if rnd is None: rnd, _ = removal_curves(model, x, maps, t, fr, baseline, inserting, True, seed, bs, False)
+        if random_curves is not None: random_curves[key] = rnd
+        rnd = torch.cat([ordered[:, :1], rnd, ordered[:, -1:]], 1)           # 0 and 100 %: the same for both orders
+        if regression:                      # how far ŷ is from its own value (all cells present), in either direction
+            own = ordered[:, -1:] if inserting else ordered[:, :1]
+            ordered, rnd = (ordered - own).abs(), (rnd - own).abs()
+        return torch.trapezoid(ordered, grid, dim=1), torch.trapezoid(rnd, grid, dim=1)
+    a, r = areas(False)
     if regression: a, r = r, a              # the ratio random / map: lower is better, as for classes
+    ins = float('nan')
+    if insertion:                           # revealing the map's first cells should bring the target back sooner than random ones
+        ai, ri = areas(True)
+        if not regression: ai, ri = ri, ai  # classes: random's area of the probability over the map's; lower is better
+        ins = (ai.mean() / ri.mean().clamp_min(1e-12)).item()
     return Evidence(method, a.mean().item(), r.mean().item(), (a.mean() / r.mean().clamp_min(1e-12)).item(),
-                    (a / r.clamp_min(1e-12)).cpu(), len(x))
+                    (a / r.clamp_min(1e-12)).cpu(), len(x), ins)
 
 # %% ../nbs/04a_faithfulness.ipynb #ac140a0a
-SHORTLIST = ('grad_cam', 'attention_relevance', 'input_x_grad', 'integrated_gradients', 'occlusion')
+SHORTLIST = ('grad_cam', 'attention_relevance', 'saliency', 'input_x_grad', 'integrated_gradients', 'occlusion')
 _SKIPPED = (ValueError, RuntimeError, TypeError, NotImplementedError, IndexError)
 # ranking needs each method's order of the cells, not its last digit: integrated gradients with 16 Gauss-Legendre nodes
 # (a slow transformer on 251 steps: 69 s of the 92 s ranking took 50 nodes; the map itself is then drawn with 50)
@@ -191,24 +204,46 @@ def applicable(model, methods=SHORTLIST) -> list[str]:
           'attention_rollout': _has_attention(model), 'channel_cam': _has(model, (nn.Conv1d, nn.Conv2d))}
     return [m for m in methods if ok.get(m, True)]
 
-def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed: int = 0, method_kwargs: dict = None):
-    "Each applicable method's `Evidence` on (up to `max_series` of) `x`, most faithful first, and {method: why it was skipped}"
-    x = check_input(model, x)
+MAX_RANKED_OUTPUTS = 4
+# deletion cannot tell apart maps that all remove what the model reads early (their ratios tie within noise, while their
+# localisation of the planted truth differs: bump regression 0.55 for IG and occlusion, PR-AUC 0.74 vs 0.87). Among the
+# methods within TIE_TOLERANCE of the best ratio, the first of TIE_ORDER is chosen: the map that measures removal most
+# directly (occlusion), then the one complete with respect to the removal baseline (IG), then the first-order ones.
+TIE_TOLERANCE = 0.03
+TIE_ORDER = ('occlusion', 'integrated_gradients', 'attention_relevance', 'saliency', 'input_x_grad', 'grad_cam')
+
+def break_ties(scored: list) -> list:
+    "(Evidence, seconds) rows ordered by deletion ratio, with those within `TIE_TOLERANCE` of the best first in `TIE_ORDER`"
+    scored = sorted(scored, key=lambda r: r[0].ratio)
+    if not scored: return scored
+    tied = [r for r in scored if r[0].ratio <= scored[0][0].ratio * (1 + TIE_TOLERANCE)]
+    prior = {m: i for i, m in enumerate(TIE_ORDER)}
+    return sorted(tied, key=lambda r: prior.get(r[0].method, len(prior))) + scored[len(tied):]
+
+def ranking_rows(model, x, target=None, max_series: int = 16) -> tuple[Tensor, object]:
+    "The series (n, C, L) and targets methods are ranked on: (up to `max_series` of) `x`; for a regression model with several outputs (forecast steps) and no target, every series paired with each of up to `MAX_RANKED_OUTPUTS` outputs spread over them, the first and last included, so the choice holds for every step drawn, not the first alone"
     x = x[spread_indices(len(x), max_series).to(x.device)]
-    if target is None and is_regression(model_task(model)):
-        with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
-        if n_out > 1: target = 0              # several outputs (forecast steps): methods are ranked on the first one
+    if target is not None or not is_regression(model_task(model)): return x, target
+    with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
+    if n_out == 1: return x, None
+    outputs = spread_indices(n_out, MAX_RANKED_OUTPUTS).to(x.device)
+    return x.repeat(len(outputs), 1, 1), outputs.repeat_interleave(len(x))
+
+def rank_methods(model, x, methods=None, target=None, max_series: int = 16, seed: int = 0, method_kwargs: dict = None):
+    "Each applicable method's `Evidence` on (up to `max_series` of) `x` (and every output drawn: `ranking_rows`), most faithful first (deletion; near-ties broken by `break_ties`), and {method: why it was skipped}"
+    x = check_input(model, x)
+    x, target = ranking_rows(model, x, target, max_series)
     scored, skipped, random_curves = [], {}, {}
     options = {**RANKING_OPTIONS, **(method_kwargs or {})}
     for name in applicable(model, methods or SHORTLIST):
         t0 = time.perf_counter()
         try:
             maps = get_method(name)(model, x, target=target, **options.get(name, {}))
-            ev = faithfulness(model, x, maps, target=target, method=name, max_series=max_series, seed=seed, random_curves=random_curves)
+            ev = faithfulness(model, x, maps, target=target, method=name, max_series=len(x), seed=seed, random_curves=random_curves)
         except _SKIPPED as e: skipped[name] = f'{type(e).__name__}: {str(e)[:120]}'; continue
         if not np.isfinite(ev.ratio): skipped[name] = 'its maps are not finite'; continue
         scored.append((ev, time.perf_counter() - t0))
-    return sorted(scored, key=lambda r: r[0].ratio), skipped
+    return break_ties(scored), skipped
 
 _chosen = {}                             # (weights fingerprint, series shape, shortlist) -> (ranking, skipped)
 
@@ -224,8 +259,11 @@ def method_ranking(model, x, methods=None, max_series: int = 16, verbose: bool =
         if verbose:
             best = ranking[0][0]
             others = ', '.join(f'{ev.method} {ev.ratio:.2f}' for ev, _ in ranking[1:])
-            print(f"tsexplain: explaining with {best.method} (deletion {best.ratio:.2f} × random on {best.n_series} series, the most "
-                  f"faithful here{'; ' + others if others else ''})")
+            tied = min(ev.ratio for ev, _ in ranking) < best.ratio
+            print(f"tsexplain: explaining with {best.method} (deletion {best.ratio:.2f} × random on {best.n_series} series"
+                  f"{' and outputs' if best.n_series > min(len(x), max_series) else ''}, "
+                  f"{'tied within 3 % with the best and preferred in ties' if tied else 'the most faithful here'}"
+                  f"{'; ' + others if others else ''})")
     return _chosen[key]
 
 def choose_method(model, x, methods=None, max_series: int = 16, verbose: bool = True) -> str:

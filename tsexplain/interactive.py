@@ -221,7 +221,7 @@ def counterfactual_view(panels: list, title: str = '', height: int = None):
         for c in range(C):
             if p.get('neighbour') is not None:                               # where native guide copies from
                 fig.add_trace(go.Scatter(x=t, y=p['neighbour'][c], mode='lines', line=dict(color='#1f77b4', width=1, dash='dash'),
-                                         name='nearest unlike neighbour', legendgroup='nb', showlegend=first_of('neighbour'),
+                                         name=p.get('neighbour_legend', 'nearest unlike neighbour'), legendgroup='nb', showlegend=first_of('neighbour'),
                                          opacity=0.7, hovertemplate=plot_text(p['neighbour_name']) + f' · ch {c} · step %{{x}}<br>%{{y:.4g}}<extra></extra>'),
                               row=c + 1, col=j + 1)
             fig.add_trace(go.Scatter(x=t, y=p['original'][c], mode='lines', line=dict(color='black', width=1.3), name='original',
