@@ -22,7 +22,7 @@ from fastcore.basics import listify
 # %% auto #0
 __all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
            'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
-           'class_counterfactual', 'evaluate_counterfactuals']
+           'class_counterfactual']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -456,41 +456,4 @@ def class_counterfactual(model, x, train_x, train_y=None, target=None, method: s
     if 'rank' in kwargs and n > 1: raise ValueError("pass n_answers= (answers from the nearest neighbours on) or rank= (one answer), not both")
     answers = [COUNTERFACTUAL_METHODS[method](model, x, train_x, train_y, target=target, **{'rank': k, **kwargs}) for k in range(n)]
     return answers[0] if n == 1 else answers
-
-
-# %% ../nbs/12_counterfactual.ipynb #f9f53f91
-def _flat(x) -> np.ndarray: return np.asarray(torch.as_tensor(x).detach().cpu().float().flatten(1))
-
-def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: int = 0, train_y=None) -> dict:
-    "Validity, proximity (L1, L2, L1 relative to the L1 distance to one reference for every method: the Euclidean nearest training series whose true label `train_y` is the wanted class; NaN without `train_y`), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`), seconds per series; change metrics over the valid ones"
-    v = cf.valid
-    d = (cf.x - cf.original).float()
-    nan = float('nan')
-    def mean(t): return float(t[v].float().mean()) if v.any() else nan
-    train = _flat(train_x)
-    out = dict(n=len(cf), validity=float(v.float().mean()), l1=mean(d.abs().sum((1, 2))), l2=mean(d.pow(2).sum((1, 2)).sqrt()),
-               cells_changed=mean(cf.changed.float().mean((1, 2))), steps_changed=mean(cf.changed.any(1).float().mean(1)),
-               segments=mean(_segments(cf.changed)))
-    out['l1_vs_neighbour'] = nan                 # one reference for every method: a method's own (DTW) neighbour made it look closer
-    if train_y is not None:
-        tx = torch.as_tensor(train_x).float().cpu()
-        ty = _label_tensor(train_y, len(tx))
-        ref = nearest_unlike(cf.original.float(), tx, ty, cf.target)
-        has = (ref >= 0) & v
-        if has.any():
-            out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - tx[ref[has]]).abs().sum((1, 2)).clamp_min(1e-12)).mean())
-    try:
-        from sklearn.ensemble import IsolationForest
-        from sklearn.neighbors import LocalOutlierFactor
-    except ImportError:                        # plausibility needs scikit-learn; the rest does not
-        out['seconds'] = cf.seconds
-        return {**out, 'ood_iforest': nan, 'ood_lof': nan, 'seconds': cf.seconds}
-    forest = IsolationForest(random_state=seed).fit(train)
-    lof = LocalOutlierFactor(n_neighbors=min(20, len(train) - 1), novelty=True).fit(train)
-    cfs = _flat(cf.x[v]) if v.any() else None
-    for name, det in (('iforest', forest), ('lof', lof)):
-        out[f'ood_{name}'] = float((det.predict(cfs) == -1).mean()) if cfs is not None else nan
-        if test_x is not None: out[f'test_ood_{name}'] = float((det.predict(_flat(test_x)) == -1).mean())
-    out['seconds'] = cf.seconds
-    return out
 

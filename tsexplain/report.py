@@ -167,7 +167,8 @@ def _explorer(learn, X, maps, probs, targets, vocab, method) -> str:
 
 def _counterfactual_section(learn: Learner, X: np.ndarray, preds: np.ndarray, vocab: list, method, per_class: int = 2) -> str:
     "What would change the prediction: Native Guide's counterfactuals of a few test series per predicted class, drawn, with their evaluation"
-    from tsexplain.counterfactual import native_guide, evaluate_counterfactuals
+    from tsexplain.counterfactual import native_guide
+    from tsexplain.counterfactual_evaluate import evaluate_counterfactuals
     from tsexplain.counterfactual_show import show_counterfactuals
     picks = [int(i) for k in range(len(vocab)) for i in np.flatnonzero(preds == k)[:per_class]]
     if not picks: return ''
