@@ -60,6 +60,13 @@ def model_rmse(dls, arch, lags, epochs, seed):
         preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
     return float(((preds - targs) ** 2).mean().sqrt()), learn
 
+def both_models(dls, epochs, seed):
+    "(name, trained learner, validation R² per step) for the CNN alone and CNNWithLags"
+    for name, lags in (('CNN alone (FCN)', False), ('CNNWithLags (the default)', True)):
+        _, learn = model_rmse(dls, FCN, lags, epochs, seed)
+        with learn.no_bar(): preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
+        yield name, learn, 1 - ((preds - targs) ** 2).mean(0) / targs.var(0)
+
 def planted(seed, epochs, L=36, H=3, T=1500):
     "A seasonal AR series (0.9 × the value 12 steps before, plus noise): step h reads lag 13 − h. R² per step and the lag each step's maps and permutation peak at"
     rng = np.random.default_rng(seed)
@@ -67,10 +74,7 @@ def planted(seed, epochs, L=36, H=3, T=1500):
     for t in range(T): s[t] = (0.9 * s[t - 12] if t >= 12 else 0) + e[t]
     dls = TSDataLoaders.from_series(s, lookback=L, horizon=H, bs=64)
     out = {}
-    for name, lags in (('CNN alone (FCN)', False), ('CNNWithLags (the default)', True)):
-        _, learn = model_rmse(dls, FCN, lags, epochs, seed)
-        with learn.no_bar(): preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
-        r2 = 1 - ((preds - targs) ** 2).mean(0) / targs.var(0)
+    for name, learn, r2 in both_models(dls, epochs, seed):
         x, y = learner_data(learn)
         li = lag_importance(learn.model, x, y, method='saliency', n_repeats=2)
         out[name] = (r2.numpy(), li.peak_lags('maps')[:, 0], li.peak_lags('permutation')[:, 0])
@@ -83,10 +87,7 @@ def planted_copy(seed, epochs, L=36, H=3, T=1500):
     s = np.stack([x0, np.concatenate([np.zeros(12, np.float32), x0[:-12]])])
     dls = TSDataLoaders.from_series(s, lookback=L, horizon=H, target_channels=[1], bs=64)
     out = {}
-    for name, lags in (('CNN alone (FCN)', False), ('CNNWithLags (the default)', True)):
-        _, learn = model_rmse(dls, FCN, lags, epochs, seed)
-        with learn.no_bar(): preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
-        r2 = 1 - ((preds - targs) ** 2).mean(0) / targs.var(0)
+    for name, learn, r2 in both_models(dls, epochs, seed):
         x, _ = learner_data(learn)
         x = x[:200]
         hits = []
