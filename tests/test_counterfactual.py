@@ -319,3 +319,19 @@ def test_a_regressor_is_moved_to_the_value_asked_for():
     with pytest.raises(ValueError, match="method='sparse'"): counterfactual(learn.model, x, train_x, target_value=1.0, method='sparse')
     clf = nn.Sequential(nn.Flatten(), nn.Linear(30, 2)).eval()
     with pytest.raises(ValueError, match='for models that predict numbers'): counterfactual(clf, x, train_x, target_value=1.0)
+
+def test_auto_measures_once_per_model_and_records_why(monkeypatch):
+    "method='auto': native_guide and sparse measured on 8 training series once per model (any batch after gets the same method without measuring), the choice by validity, plausibility against the real series, then cells, written into the result"
+    import tsexplain.counterfactual_value as cv
+    train_x, train_y, x = window_data()
+    model, runs = ReadsOneWindow().eval(), []
+    real = cv.class_counterfactual
+    monkeypatch.setattr(cv, 'class_counterfactual', lambda *a, **k: runs.append(k.get('method', a[5] if len(a) > 5 else None)) or real(*a, **k))
+    cf = counterfactual(model, x, train_x, train_y, method='auto', map_method='occlusion')
+    assert runs[:2] == ['native_guide', 'sparse'] and len(runs) == 3             # two measured on the sample, then the answer
+    best, scores = auto_method(model, train_x, train_y)
+    assert cf.method == best and cf.valid.all() and 'method chosen on 8 training series' in cf.summary()
+    plausible = lambda m: scores[m][1] <= scores['real'] + 1 / 8 + 1e-9              # flagged no more than the real series, one of slack
+    assert best == min(['native_guide', 'sparse'], key=lambda m: (-scores[m][0], not plausible(m), scores[m][2]))
+    again = counterfactual(model, x[:2], train_x, train_y, method='auto', map_method='occlusion')
+    assert len(runs) == 4 and again.method == best                                # cached: no second measurement

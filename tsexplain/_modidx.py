@@ -250,6 +250,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                              'tsexplain/counterfactual_value.py'),
                                                 'tsexplain.counterfactual_value._wanted_values': ( 'counterfactual_value.html#_wanted_values',
                                                                                                    'tsexplain/counterfactual_value.py'),
+                                                'tsexplain.counterfactual_value.auto_method': ( 'counterfactual_value.html#auto_method',
+                                                                                                'tsexplain/counterfactual_value.py'),
                                                 'tsexplain.counterfactual_value.counterfactual': ( 'counterfactual_value.html#counterfactual',
                                                                                                    'tsexplain/counterfactual_value.py'),
                                                 'tsexplain.counterfactual_value.value_answers': ( 'counterfactual_value.html#value_answers',

@@ -46,6 +46,7 @@ class Counterfactuals:
     missing: Tensor = None    # (B, C, L) bool: cells missing in the user's data (padding, gaps): never changed, drawn as gaps
     idxs: list = None         # the dataset indices (or positions) of the series explained, as the figures title them
     neighbour: Tensor = None  # (B, C, L) each series' nearest unlike neighbour (the training series `source`), when a method copies from it
+    chosen: str = None        # how `method` was chosen, when it was not named (method='auto': measured on training series)
 
     def __len__(self): return len(self.x)
     @property
@@ -58,7 +59,7 @@ class Counterfactuals:
                 + (f"; {len(self) - self.n_valid} not valid, kept out of every figure and count of changes" if self.n_valid < len(self) else '')
                 + (f"; valid ones change {frac[v].mean():.1%} of the cells on average" if v.any() else '')
                 + (f"; where to change chosen by {self.map_method}" if self.map_method else '')
-                + f"; {self.seconds:.3f} s per series")
+                + (f"; {self.chosen}" if self.chosen else '') + f"; {self.seconds:.3f} s per series")
     def __repr__(self): return f"Counterfactuals({self.summary()})"
 
 def _probs_of(model, x: Tensor, batch_size: int = None) -> Tensor:

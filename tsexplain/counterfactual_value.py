@@ -13,11 +13,14 @@ from torch import Tensor
 from .hooks import *
 from .targets import *
 from .cam import chunk_ranges
+import weakref
+from fastcore.basics import listify
+from .faithfulness import spread_indices, weights_fingerprint
 from .counterfactual import (Counterfactuals, class_counterfactual, counterfactual_map_method, _frozen, _lengths,
                                       _stretch_candidates, _per_chunk)
 
 # %% auto #0
-__all__ = ['ValueCounterfactuals', 'value_counterfactual', 'value_answers', 'counterfactual']
+__all__ = ['ValueCounterfactuals', 'value_counterfactual', 'value_answers', 'auto_method', 'counterfactual']
 
 # %% ../nbs/12b_counterfactual_value.ipynb #30b8b08e
 @dataclass(repr=False)                   # the one-line summary, as for classes
@@ -128,7 +131,7 @@ def value_counterfactual(model, x, train_x, target_value, output: int = None, to
     if tolerance is None:
         if not spread > 0: raise ValueError("the model predicts the same value for every training series: give tolerance= explicitly")
         tolerance = 0.1 * spread
-    if not (isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and np.isfinite(tolerance) and tolerance > 0):
+    if not (isinstance(tolerance, (int, float, np.integer, np.floating)) and not isinstance(tolerance, bool) and np.isfinite(tolerance) and tolerance > 0):
         raise ValueError(f"tolerance must be a positive number (how far from target_value still counts as reached); got {tolerance!r}")
     there = ((before - wanted).abs() <= tolerance).nonzero()[:, 0].tolist()
     if there: raise ValueError(f"series {there[:10]} already predict within {tolerance:.3g} of the value wanted "
@@ -170,16 +173,45 @@ def value_answers(model, x, train_x, target=None, target_value=None, method: str
     if target is not None: raise ValueError(f"target={target!r} names a class; this model predicts numbers: give the value wanted, target_value=")
     if target_value is None: raise ValueError("this model predicts numbers (regression): a counterfactual needs the value wanted, "
                                               "target_value=v (and output=k for a model with several outputs)")
-    if method not in (None, 'native_guide', 'value_native_guide'):
+    if method not in (None, 'auto', 'native_guide', 'value_native_guide'):
         raise ValueError(f"method={method!r} moves a classifier to another class; a value counterfactual is built the Native Guide way (method=None)")
     n = check_count(n_answers, 'n_answers', 1, 50)
     if 'rank' in kwargs and n > 1: raise ValueError("pass n_answers= (answers from the nearest neighbours on) or rank= (one answer), not both")
     answers = [value_counterfactual(model, x, train_x, target_value, **{'rank': k, **kwargs}) for k in range(n)]
     return answers[0] if n == 1 else answers
 
+_auto_choices = weakref.WeakKeyDictionary()        # model -> {(weights, sample, training set's shape): (method, scores)}
+
+def auto_method(model, train_x, train_y=None, n: int = 8, batch_size: int = None) -> tuple[str, dict]:
+    "The counterfactual method for a classifier and its data set, 'native_guide' or 'sparse', measured once (cached per model object, weights and training series: the same answer whatever is explained) on `n` training series spread over the set, each sent to its most probable other class: the most often valid; then one whose answers an isolation forest fitted on the training series (when scikit-learn is installed) flags no more often than those series themselves, one series of slack; then the fewest cells changed. And what was measured, {method: (validity, flagged share, cells changed)}, with the real series' flagged share as 'real'"
+    train_x = check_input(model, train_x)
+    sample = train_x[spread_indices(len(train_x), check_count(n, 'n', 2, 64)).to(train_x.device)]
+    key = (weights_fingerprint(model), hash(sample.cpu().numpy().tobytes()), tuple(train_x.shape))
+    cache = _auto_choices.setdefault(model, {})
+    if key not in cache:
+        try:
+            from sklearn.ensemble import IsolationForest
+            forest = IsolationForest(random_state=0).fit(train_x.flatten(1).float().cpu().numpy())
+        except ImportError: forest = None
+        flag = lambda s: float((forest.predict(s.flatten(1).float().cpu().numpy()) == -1).mean()) if forest is not None and len(s) else 0.
+        scores, real = {}, flag(sample)
+        for name in ('native_guide', 'sparse'):
+            cf = class_counterfactual(model, sample, train_x, train_y, method=name, batch_size=batch_size)
+            v = cf.valid
+            scores[name] = (float(v.float().mean()), flag(cf.x[v]), float(cf.changed[v].float().mean()) if v.any() else 1.)
+        rank = lambda m: (-scores[m][0], scores[m][1] > real + 1 / len(sample) + 1e-9, scores[m][2])
+        cache[key] = (min(scores, key=rank), {**scores, 'real': real})
+    return cache[key]
+
 def counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, n_answers: int = 1, target_value=None,
                    **kwargs) -> Counterfactuals | list:
-    "Counterfactual series for x (B, C, L), the one entry point: a classifier's prediction moved to `target` (default: the most probable other class) by `method` ('native_guide' by default, 'sparse', 'channel_substitution': `class_counterfactual`); a regressor's or forecaster's value moved to `target_value` (`value_counterfactual`). `n_answers` > 1: a list of that many different answers for every series, the k-th from the (k+1)-th nearest neighbour"
+    "Counterfactual series for x (B, C, L), the one entry point: a classifier's prediction moved to `target` (default: the most probable other class) by `method` ('native_guide' by default, 'sparse', 'channel_substitution': `class_counterfactual`; 'auto': the one `auto_method` measures best on this model's training series, recorded in the result's `chosen`); a regressor's or forecaster's value moved to `target_value` (`value_counterfactual`). `n_answers` > 1: a list of that many different answers for every series, the k-th from the (k+1)-th nearest neighbour"
     if target_value is not None or is_regression(model_task(model)):
         return value_answers(model, x, train_x, target, target_value, method, n_answers, **kwargs)
-    return class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
+    if method != 'auto': return class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
+    method, scores = auto_method(model, train_x, train_y, batch_size=kwargs.get('batch_size'))
+    found = class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
+    said = ', '.join(f"{m} valid {scores[m][0]:.2f}, flagged {scores[m][1]:.2f}, cells {scores[m][2]:.3f}" for m in ('native_guide', 'sparse'))
+    said += f"; real series flagged {scores['real']:.2f}"
+    for cf in listify(found): cf.chosen = f"method chosen on {len(spread_indices(len(train_x), 8))} training series ({said})"
+    return found
