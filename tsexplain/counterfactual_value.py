@@ -182,11 +182,11 @@ def value_answers(model, x, train_x, target=None, target_value=None, method: str
 
 _auto_choices = weakref.WeakKeyDictionary()        # model -> {(weights, sample, training set's shape): (method, scores)}
 
-def auto_method(model, train_x, train_y=None, n: int = 8, batch_size: int = None) -> tuple[str, dict]:
+def auto_method(model, train_x, train_y=None, n: int = 8, batch_size: int = None, map_method=None) -> tuple[str, dict]:
     "The counterfactual method for a classifier and its data set, 'native_guide' or 'sparse', measured once (cached per model object, weights and training series: the same answer whatever is explained) on `n` training series spread over the set, each sent to its most probable other class: the most often valid; then one whose answers an isolation forest fitted on the training series (when scikit-learn is installed) flags no more often than those series themselves, one series of slack; then the fewest cells changed. And what was measured, {method: (validity, flagged share, cells changed)}, with the real series' flagged share as 'real'"
     train_x = check_input(model, train_x)
     sample = train_x[spread_indices(len(train_x), check_count(n, 'n', 2, 64)).to(train_x.device)]
-    key = (weights_fingerprint(model), hash(sample.cpu().numpy().tobytes()), tuple(train_x.shape))
+    key = (weights_fingerprint(model), hash(sample.cpu().numpy().tobytes()), tuple(train_x.shape), str(map_method))
     cache = _auto_choices.setdefault(model, {})
     if key not in cache:
         try:
@@ -196,7 +196,7 @@ def auto_method(model, train_x, train_y=None, n: int = 8, batch_size: int = None
         flag = lambda s: float((forest.predict(s.flatten(1).float().cpu().numpy()) == -1).mean()) if forest is not None and len(s) else 0.
         scores, real = {}, flag(sample)
         for name in ('native_guide', 'sparse'):
-            cf = class_counterfactual(model, sample, train_x, train_y, method=name, batch_size=batch_size)
+            cf = class_counterfactual(model, sample, train_x, train_y, method=name, batch_size=batch_size, map_method=map_method)
             v = cf.valid
             scores[name] = (float(v.float().mean()), flag(cf.x[v]), float(cf.changed[v].float().mean()) if v.any() else 1.)
         rank = lambda m: (-scores[m][0], scores[m][1] > real + 1 / len(sample) + 1e-9, scores[m][2])
@@ -209,7 +209,7 @@ def counterfactual(model, x, train_x, train_y=None, target=None, method: str = N
     if target_value is not None or is_regression(model_task(model)):
         return value_answers(model, x, train_x, target, target_value, method, n_answers, **kwargs)
     if method != 'auto': return class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
-    method, scores = auto_method(model, train_x, train_y, batch_size=kwargs.get('batch_size'))
+    method, scores = auto_method(model, train_x, train_y, batch_size=kwargs.get('batch_size'), map_method=kwargs.get('map_method'))
     found = class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
     said = ', '.join(f"{m} valid {scores[m][0]:.2f}, flagged {scores[m][1]:.2f}, cells {scores[m][2]:.3f}" for m in ('native_guide', 'sparse'))
     said += f"; real series flagged {scores['real']:.2f}"

@@ -262,7 +262,7 @@ def method_ranking(model, x, methods=None, max_series: int = 16, verbose: bool =
             tied = min(ev.ratio for ev, _ in ranking) < best.ratio
             print(f"tsexplain: explaining with {best.method} (deletion {best.ratio:.2f} × random on {best.n_series} series"
                   f"{' and outputs' if best.n_series > min(len(x), max_series) else ''}, "
-                  f"{'tied within 3 % with the best and preferred in ties' if tied else 'the most faithful here'}"
+                  f"{f'tied within {TIE_TOLERANCE:.0%} with the best and preferred in ties' if tied else 'the most faithful here'}"
                   f"{'; ' + others if others else ''})")
     return _chosen[key]
 
