@@ -161,7 +161,6 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     if regression: maps = maps.abs()        # what moves ŷ most, either way: a value below zero is explained by negative cells
     fr = sorted(fractions)
     bs = auto_batch_size(model, x, batch_size)
-    ordered, _ = removal_curves(model, x, maps, t, [0., *fr, 1.], baseline, False, False, seed, bs, False)
     grid = torch.tensor([0., *fr, 1.], device=x.device)
     def areas(inserting: bool):
         "Areas under the curve with the map's order and a random one (B,) each; regression: of how far ŷ is from its own value"
