@@ -128,3 +128,14 @@ def test_a_method_that_does_not_apply_is_skipped_with_its_reason():
     ranking, skipped = rank_methods(m, torch.randn(8, 1, 40))
     assert {'input_x_grad', 'integrated_gradients'} <= set(skipped) and 'grad_cam' not in skipped    # grad_cam: no conv, not tried
     assert [ev.method for ev, _ in ranking] == ['occlusion']
+
+def test_a_target_per_series_is_ranked_on_the_same_series():
+    "More series than the ranking reads, with one target each (as warn_if_unfaithful passes them): each target stays with its series"
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv1d(1, 8, 5, padding=2), nn.ReLU(), nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(8, 2)).eval()
+    x, target = torch.randn(20, 1, 30), torch.arange(20) % 2
+    rows, t = ranking_rows(m, x, target, max_series=16)
+    keep = spread_indices(20, 16)
+    assert (rows == x[keep]).all() and (t == target[keep]).all()
+    ranking, skipped = rank_methods(m, x, ['saliency', 'occlusion'], target=target)
+    assert {ev.method for ev, _ in ranking} == {'saliency', 'occlusion'} and not skipped

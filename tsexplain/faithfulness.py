@@ -220,8 +220,11 @@ def break_ties(scored: list) -> list:
     return sorted(tied, key=lambda r: prior.get(r[0].method, len(prior))) + scored[len(tied):]
 
 def ranking_rows(model, x, target=None, max_series: int = 16) -> tuple[Tensor, object]:
-    "The series (n, C, L) and targets methods are ranked on: (up to `max_series` of) `x`; for a regression model with several outputs (forecast steps) and no target, every series paired with each of up to `MAX_RANKED_OUTPUTS` outputs spread over them, the first and last included, so the choice holds for every step drawn, not the first alone"
-    x = x[spread_indices(len(x), max_series).to(x.device)]
+    "The series (n, C, L) and targets methods are ranked on: (up to `max_series` of) `x`, with their targets when one is given per series; for a regression model with several outputs (forecast steps) and no target, every series paired with each of up to `MAX_RANKED_OUTPUTS` outputs spread over them, the first and last included, so the choice holds for every step drawn, not the first alone"
+    keep = spread_indices(len(x), max_series)
+    x = x[keep.to(x.device)]
+    if target is not None and np.ndim(target) > 0:        # one target per series: the same series as x
+        target = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target))[keep]
     if target is not None or not is_regression(model_task(model)): return x, target
     with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
     if n_out == 1: return x, None
