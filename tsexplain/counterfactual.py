@@ -55,19 +55,30 @@ class Counterfactuals:
         "One line: how many are valid, how much was changed"
         frac = self.changed.float().mean((1, 2))
         v = self.valid
-        return (f"{self.method}: {self.n_valid} of {len(self)} counterfactuals valid (the prediction became the class wanted)"
+        return (f"{self.method}: {self.n_valid} of {len(self)} counterfactuals valid ({self.valid_means()})"
                 + (f"; {len(self) - self.n_valid} not valid, kept out of every figure and count of changes" if self.n_valid < len(self) else '')
                 + (f"; valid ones change {frac[v].mean():.1%} of the cells on average" if v.any() else '')
                 + (f"; where to change chosen by {self.map_method}" if self.map_method else '')
                 + (f"; {self.chosen}" if self.chosen else '') + f"; {self.seconds:.3f} s per series")
     def __repr__(self): return f"Counterfactuals({self.summary()})"
+    def valid_means(self) -> str: return "the prediction became the class wanted"
+    def panel_title(self, i: int, label, name=None) -> str:
+        "What a figure's panel says of series i: the class (named by `name`, default its index) and its probability before → after, or that none was found"
+        name = name or (lambda k: str(int(k)))
+        before = f"{name(self.original_pred[i])} ({self.original_prob[i]:.2f})"
+        if bool(self.valid[i]): return f"#{label}: {before} → {name(self.pred[i])} ({self.prob[i]:.2f})"
+        return f"#{label}: {before}: no valid counterfactual\n(best try: {name(self.target[i])} at {self.prob[i]:.2f})"
 
-def _probs_of(model, x: Tensor, batch_size: int = None) -> Tensor:
-    "Class probabilities (B, K) of series x, in memory-bounded batches"
+def _logits_of(model, x: Tensor, batch_size: int = None) -> Tensor:
+    "The model's outputs (B, K) for series x, in memory-bounded batches, on x's device"
     x = check_input(model, x)
     bs = auto_batch_size(model, x, batch_size)
     with explaining(model), torch.no_grad():
-        return torch.cat([class_probs(check_logits(model(x[s:e]))) for s, e in chunk_ranges(len(x), bs, False)])
+        return torch.cat([check_logits(model(x[s:e])) for s, e in chunk_ranges(len(x), bs, False)])
+
+def _probs_of(model, x: Tensor, batch_size: int = None) -> Tensor:
+    "Class probabilities (B, K) of series x, in memory-bounded batches"
+    return class_probs(_logits_of(model, x, batch_size))
 
 def _refuse_regression(model):
     if is_regression(model_task(model)):

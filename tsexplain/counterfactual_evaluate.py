@@ -27,17 +27,16 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
                cells_changed=mean(cf.changed.float().mean((1, 2))), steps_changed=mean(cf.changed.any(1).float().mean(1)),
                segments=mean(_segments(cf.changed)))
     out['l1_vs_neighbour'] = nan                 # one reference for every method: a method's own (DTW) neighbour made it look closer
+    reference = None                             # (B, C, L), and which series have one
     if isinstance(cf, ValueCounterfactuals):     # values: the nearest training series the model puts beyond the value (one rule)
-        has = (cf.source >= 0) & v
-        if has.any():
-            out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - cf.neighbour[has]).abs().sum((1, 2)).clamp_min(1e-12)).mean())
+        reference, has = cf.neighbour, cf.source >= 0
     elif train_y is not None:
         tx = torch.as_tensor(train_x).float().cpu()
-        ty = _label_tensor(train_y, len(tx))
-        ref = nearest_unlike(cf.original.float(), tx, ty, cf.target)
-        has = (ref >= 0) & v
-        if has.any():
-            out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - tx[ref[has]]).abs().sum((1, 2)).clamp_min(1e-12)).mean())
+        ref = nearest_unlike(cf.original.float(), tx, _label_tensor(train_y, len(tx)), cf.target)
+        reference, has = tx[ref.clamp_min(0)], ref >= 0
+    if reference is not None and (has & v).any():
+        has = has & v
+        out['l1_vs_neighbour'] = float((d[has].abs().sum((1, 2)) / (cf.original[has] - reference[has]).abs().sum((1, 2)).clamp_min(1e-12)).mean())
     try:
         from sklearn.ensemble import IsolationForest
         from sklearn.neighbors import LocalOutlierFactor

@@ -44,7 +44,6 @@ def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int
     for i in idxs:
         ok = bool(cf.valid[i])
         label = cf.idxs[i] if cf.idxs is not None else i                          # the index the user asked for, not the batch position
-        before = f"{name(cf.original_pred[i])} ({cf.original_prob[i]:.2f})"
         changed = cf.changed[i].numpy() & ok                                      # an invalid change is never drawn as one
         has_nb = nb is not None and int(cf.source[i]) >= 0
         panels.append(dict(index=label, valid=ok, original=gaps(xo[i].numpy(), i), counterfactual=gaps(xs[i].numpy(), i), changed=changed,
@@ -53,9 +52,7 @@ def counterfactual_panels(cf: Counterfactuals, idxs=None, vocab=None, max_n: int
                            neighbour_name=f"neighbour (train #{int(cf.source[i])})" if has_nb else None,
                            neighbour_legend=getattr(cf, 'neighbour_legend', 'nearest unlike neighbour'),
                            map=None if cf.maps is None else cf.maps[i].numpy(),
-                           title=cf.panel_title(i, label) if hasattr(cf, 'panel_title') else      # a value counterfactual says its values
-                                 (f"#{label}: {before} → {name(cf.pred[i])} ({cf.prob[i]:.2f})" if ok else
-                                  f"#{label}: {before}: no valid counterfactual\n(best try: {name(cf.target[i])} at {cf.prob[i]:.2f})")))
+                           title=cf.panel_title(i, label, name)))
     on = f" on the {cf.map_method.replace('_', ' ')} map" if cf.map_method else ''
     return panels, f"What would change the prediction: {cf.method.replace('_', ' ')}{on} ({cf.n_valid} of {len(cf)} valid)"
 

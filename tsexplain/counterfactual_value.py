@@ -17,10 +17,10 @@ import weakref
 from fastcore.basics import listify
 from .faithfulness import spread_indices, weights_fingerprint
 from .counterfactual import (Counterfactuals, class_counterfactual, counterfactual_map_method, _frozen, _lengths,
-                                      _stretch_candidates, _per_chunk)
+                                      _stretch_candidates, _per_chunk, _logits_of)
 
 # %% auto #0
-__all__ = ['ValueCounterfactuals', 'value_counterfactual', 'value_answers', 'auto_method', 'counterfactual']
+__all__ = ['AUTO_SERIES', 'ValueCounterfactuals', 'value_counterfactual', 'value_answers', 'auto_method', 'counterfactual']
 
 # %% ../nbs/12b_counterfactual_value.ipynb #30b8b08e
 @dataclass(repr=False)                   # the one-line summary, as for classes
@@ -30,16 +30,7 @@ class ValueCounterfactuals(Counterfactuals):
     output: int = 0
     neighbour_legend = 'nearest series predicted beyond the value'   # what the figures call `neighbour` (not a field)
 
-    def summary(self) -> str:
-        "One line: how many landed within the tolerance, how much was changed"
-        frac = self.changed.float().mean((1, 2))
-        v = self.valid
-        return (f"{self.method}: {self.n_valid} of {len(self)} counterfactuals valid (output {self.output} within "
-                f"{self.tolerance:.3g} of the value wanted)"
-                + (f"; {len(self) - self.n_valid} not valid, kept out of every figure and count of changes" if self.n_valid < len(self) else '')
-                + (f"; valid ones change {frac[v].mean():.1%} of the cells on average" if v.any() else '')
-                + (f"; where to change chosen by {self.map_method}" if self.map_method else '') + f"; {self.seconds:.3f} s per series")
-
+    def valid_means(self) -> str: return f"output {self.output} within {self.tolerance:.3g} of the value wanted"
     def panel_title(self, i: int, label, name=None) -> str:
         "What a figure's panel says: the value before → after, and the value wanted with its tolerance"
         f = lambda v: f"{float(v):.4g}"
@@ -50,9 +41,7 @@ class ValueCounterfactuals(Counterfactuals):
 # %% ../nbs/12b_counterfactual_value.ipynb #2a0d6f1c
 def _outputs(model, x: Tensor, output: int, batch_size: int = None) -> Tensor:
     "The model's value of `output` for each series of x (N, C, L): (N,), in memory-bounded batches"
-    bs = auto_batch_size(model, x, batch_size)
-    with explaining(model), torch.no_grad():
-        return torch.cat([check_logits(model(x[s:e]))[:, output].float() for s, e in chunk_ranges(len(x), bs, False)])
+    return _logits_of(model, x, batch_size)[:, output].float()
 
 def _wanted_values(target_value, B: int, device) -> Tensor:
     "The value wanted for each series (B,) from a number or one per series; refused when not finite numbers"
@@ -86,16 +75,15 @@ def _nearest_beyond(x: Tensor, train_x: Tensor, train_pred: Tensor, wanted: Tens
     dist, idx = d.topk(rank + 1, 1, largest=False)
     return torch.where(torch.isfinite(dist[:, rank]), idx[:, rank], torch.full_like(idx[:, rank], -1))
 
-def _land(model, x: Tensor, cands: Tensor, wanted: Tensor, output: int, tol: float, n_bisect: int, batch_size: int = None) -> tuple[Tensor, Tensor]:
-    "For each series x (b, C, L) and each candidate (b, n, C, L), the blend x + α (candidate − x) whose value of `output` is nearest the value wanted (b,), α found by bisection on [0, 1]: the blends (b, n, C, L) and how far each lands from the value (b, n)"
+def _land(model, x: Tensor, before: Tensor, cands: Tensor, wanted: Tensor, output: int, n_bisect: int, batch_size: int = None) -> tuple[Tensor, Tensor]:
+    "For each series x (b, C, L) (its value of `output`: `before` (b,)) and each candidate (b, n, C, L), the blend x + α (candidate − x) whose value of `output` is nearest the value wanted (b,), α found by bisection on [0, 1]: the blends (b, n, C, L) and how far each lands from the value (b, n)"
     b, n = cands.shape[:2]
     xs, dx = x[:, None].expand_as(cands).flatten(0, 1), (cands - x[:, None]).flatten(0, 1)
     w = wanted.repeat_interleave(n)
     value = lambda a: _outputs(model, xs + a[:, None, None] * dx, output, batch_size)
     lo, hi = torch.zeros(b * n, device=x.device), torch.ones(b * n, device=x.device)
-    v_lo, v_hi = value(lo), value(hi)
+    v_lo, v_hi = before.repeat_interleave(n), value(hi)                      # α = 0 is the series itself
     best_a, best_gap = hi.clone(), (v_hi - w).abs()
-    start_gap = (v_lo - w).abs()
     reached = (v_hi - w) * (v_lo - w) <= 0                  # the value wanted lies between the ends: bisect
     for _ in range(n_bisect):
         mid = (lo + hi) / 2
@@ -106,7 +94,6 @@ def _land(model, x: Tensor, cands: Tensor, wanted: Tensor, output: int, tol: flo
         same_side = (v_mid - w) * (v_lo - w) > 0
         lo, v_lo = torch.where(same_side, mid, lo), torch.where(same_side, v_mid, v_lo)
         hi = torch.where(same_side, hi, mid)
-    best_gap = torch.where(reached | (best_gap <= tol), best_gap, torch.maximum(best_gap, start_gap))
     blends = xs + best_a[:, None, None] * dx
     return blends.view_as(cands), best_gap.view(b, n)
 
@@ -151,7 +138,7 @@ def value_counterfactual(model, x, train_x, target_value, output: int = None, to
     for s, e in chunk_ranges(B, _per_chunk(model, x, n, batch_size), progress, 'counterfactual toward a value'):
         cands = _stretch_candidates(x[s:e], nun[s:e], maps[s:e], ks, positions)
         if frozen is not None: cands = torch.where(frozen[s:e, None], x[s:e, None], cands)
-        blends, gap = _land(model, x[s:e], cands, wanted[s:e], k, tolerance, n_bisect, batch_size)
+        blends, gap = _land(model, x[s:e], before[s:e], cands, wanted[s:e], k, n_bisect, batch_size)
         cells = (blends != x[s:e, None]).flatten(2).sum(2).float()
         cost = torch.where(gap <= tolerance, cells + gap / tolerance * 1e-3, torch.full_like(cells, float('inf')))
         best = cost.argmin(1)
@@ -181,8 +168,9 @@ def value_answers(model, x, train_x, target=None, target_value=None, method: str
     return answers[0] if n == 1 else answers
 
 _auto_choices = weakref.WeakKeyDictionary()        # model -> {(weights, sample, training set's shape): (method, scores)}
+AUTO_SERIES = 8                                    # training series method='auto' measures on
 
-def auto_method(model, train_x, train_y=None, n: int = 8, batch_size: int = None, map_method=None) -> tuple[str, dict]:
+def auto_method(model, train_x, train_y=None, n: int = AUTO_SERIES, batch_size: int = None, map_method=None) -> tuple[str, dict]:
     "The counterfactual method for a classifier and its data set, 'native_guide' or 'sparse', measured once (cached per model object, weights and training series: the same answer whatever is explained) on `n` training series spread over the set, each sent to its most probable other class: the most often valid; then one whose answers an isolation forest fitted on the training series (when scikit-learn is installed) flags no more often than those series themselves, one series of slack; then the fewest cells changed. And what was measured, {method: (validity, flagged share, cells changed)}, with the real series' flagged share as 'real'"
     train_x = check_input(model, train_x)
     sample = train_x[spread_indices(len(train_x), check_count(n, 'n', 2, 64)).to(train_x.device)]
@@ -213,5 +201,5 @@ def counterfactual(model, x, train_x, train_y=None, target=None, method: str = N
     found = class_counterfactual(model, x, train_x, train_y, target, method, n_answers, **kwargs)
     said = ', '.join(f"{m} valid {scores[m][0]:.2f}, flagged {scores[m][1]:.2f}, cells {scores[m][2]:.3f}" for m in ('native_guide', 'sparse'))
     said += f"; real series flagged {scores['real']:.2f}"
-    for cf in listify(found): cf.chosen = f"method chosen on {len(spread_indices(len(train_x), 8))} training series ({said})"
+    for cf in listify(found): cf.chosen = f"method chosen on {len(spread_indices(len(train_x), AUTO_SERIES))} training series ({said})"
     return found
