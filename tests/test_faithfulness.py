@@ -139,3 +139,18 @@ def test_a_target_per_series_is_ranked_on_the_same_series():
     assert (rows == x[keep]).all() and (t == target[keep]).all()
     ranking, skipped = rank_methods(m, x, ['saliency', 'occlusion'], target=target)
     assert {ev.method for ev, _ in ranking} == {'saliency', 'occlusion'} and not skipped
+
+def test_a_step_channel_target_is_one_target_for_every_series():
+    "A forecaster's target=(step, channel) is one output for all series (it was indexed as two per-series targets: IndexError)"
+    s = np.stack([np.sin(np.arange(300) / 5), np.cos(np.arange(300) / 7)]).astype(np.float32)
+    dls = TSDataLoaders.from_series(s, lookback=24, horizon=3, bs=16)
+    learn = ts_learner(dls, FCN, seed=0)
+    x = dl_batch(dls.valid)[0][:20]
+    m, flat = learn.model, 1 * 3 + 2                                          # step 2 of channel 1: output 5
+    maps = saliency(m, x, target=(2, 1))
+    assert torch.equal(maps, saliency(m, x, target=flat))
+    assert faithfulness(m, x, maps, target=(2, 1)).ratio == pytest.approx(faithfulness(m, x, maps, target=flat).ratio)
+    ranked = rank_methods(m, x, ['saliency', 'occlusion'], target=(2, 1))[0]
+    assert [ev.ratio for ev, _ in ranked] == pytest.approx([ev.ratio for ev, _ in rank_methods(m, x, ['saliency', 'occlusion'], target=flat)[0]])
+    assert select_targets((2, 1), [0, 3]) == (2, 1) and select_targets(torch.arange(5), [0, 3]).tolist() == [0, 3]
+    assert select_targets([4, 5, 6], slice(1, 3)).tolist() == [5, 6] and select_targets(None, [0]) is None

@@ -844,5 +844,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'tsexplain.targets.output_kind': ('targets.html#output_kind', 'tsexplain/targets.py'),
                                    'tsexplain.targets.probing': ('targets.html#probing', 'tsexplain/targets.py'),
                                    'tsexplain.targets.resolve_targets': ('targets.html#resolve_targets', 'tsexplain/targets.py'),
+                                   'tsexplain.targets.select_targets': ('targets.html#select_targets', 'tsexplain/targets.py'),
                                    'tsexplain.targets.target_probs': ('targets.html#target_probs', 'tsexplain/targets.py'),
                                    'tsexplain.targets.target_scores': ('targets.html#target_scores', 'tsexplain/targets.py')}}}

@@ -154,8 +154,7 @@ def faithfulness(model, x, maps, target=None, method: str = '', fractions=CHECK_
     keep = spread_indices(len(x), max_series).to(x.device)
     x, maps = x[keep], maps[keep]
     if not all(0 < f < 1 for f in fractions): raise ValueError(f"fractions must be in (0, 1); got {list(fractions)}")
-    if target is not None and np.ndim(target) > 0:
-        target = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target))[keep.cpu()]
+    target = select_targets(target, keep)
     with explaining(model), torch.no_grad(): t = resolve_targets(check_logits(model(x)), target)
     regression = is_regression(model_task(model))
     if regression: maps = maps.abs()        # what moves ŷ most, either way: a value below zero is explained by negative cells
@@ -223,8 +222,7 @@ def ranking_rows(model, x, target=None, max_series: int = 16) -> tuple[Tensor, o
     "The series (n, C, L) and targets methods are ranked on: (up to `max_series` of) `x`, with their targets when one is given per series; for a regression model with several outputs (forecast steps) and no target, every series paired with each of up to `MAX_RANKED_OUTPUTS` outputs spread over them, the first and last included, so the choice holds for every step drawn, not the first alone"
     keep = spread_indices(len(x), max_series)
     x = x[keep.to(x.device)]
-    if target is not None and np.ndim(target) > 0:        # one target per series: the same series as x
-        target = torch.as_tensor(np.asarray(target.cpu() if isinstance(target, Tensor) else target))[keep]
+    target = select_targets(target, keep)                # one per series: those of the series kept
     if target is not None or not is_regression(model_task(model)): return x, target
     with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
     if n_out == 1: return x, None

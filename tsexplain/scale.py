@@ -323,9 +323,7 @@ def _barrier():
 # %% ../nbs/11_scale.ipynb #61667b19
 def target_slice(target, a: int, b: int):
     "The target of series a..b-1: one for all (None, an int, a forecaster's (step, channel) tuple) as it is; one per series sliced"
-    if target is None or np.ndim(target) == 0: return target
-    if is_step_channel(target): return target
-    return np.asarray(target)[a:b]
+    return select_targets(target, slice(a, b))
 
 def explain_to_zarr(learn, data, out, method=None, chunk: int = 1024, bs: int = 256, target=None, layer=None, labels=None,
                     progress: bool = True, autocast=None, **kwargs) -> Path:

@@ -15,9 +15,9 @@ from torch.overrides import TorchFunctionMode
 
 # %% auto #0
 __all__ = ['TASKS', 'OUTPUTS', 'declare_task', 'model_task', 'current_task', 'is_regression', 'n_classes', 'is_step_channel',
-           'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task', 'declare_learner',
-           'model_lock', 'check_logits', 'declare_output', 'output_kind', 'output_decided', 'as_logits', 'probing',
-           'explaining']
+           'select_targets', 'resolve_targets', 'target_scores', 'class_probs', 'target_probs', 'learner_task',
+           'declare_learner', 'model_lock', 'check_logits', 'declare_output', 'output_kind', 'output_decided',
+           'as_logits', 'probing', 'explaining']
 
 # %% ../nbs/02a_targets.ipynb #82c77d71
 TASKS = ('classification', 'regression')
@@ -64,6 +64,12 @@ def _is_int(v) -> bool: return isinstance(v, (int, np.integer)) and not isinstan
 def is_step_channel(target) -> bool:
     "Whether `target` is a forecaster's (step, channel): a tuple of two ints (a list or an array is one target per series)"
     return isinstance(target, tuple) and len(target) == 2 and all(_is_int(v) for v in target)
+
+def select_targets(target, index):
+    "The targets of the series at `index` (indices or a slice): one for all of them (None, an int, a forecaster's (step, channel) tuple) as it is; one per series, those series' (a NumPy array)"
+    if target is None or np.ndim(target) == 0 or is_step_channel(target): return target
+    a = np.asarray(target.cpu() if isinstance(target, Tensor) else target)
+    return a[index if isinstance(index, slice) else np.asarray(torch.as_tensor(index).cpu())]
 
 def _output_targets(logits: Tensor, target, task: dict) -> Tensor:
     "The output to explain for each series of a regression model: (B,) int64"
