@@ -57,8 +57,9 @@ def _wanted_values(target_value, B: int, device) -> Tensor:
 def _output_index(model, x: Tensor, output) -> int:
     "Which output to move: `output`, or the only one; refused for a classifier and when a model with several outputs is not told"
     if not is_regression(model_task(model)):
-        raise ValueError("target_value is for models that predict numbers (regression, forecasting); a classifier's counterfactual "
-                         "takes target= (the class wanted)")
+        raise ValueError("target_value is for models that predict numbers (regression, forecasting), and this one is taken for a "
+                         "classifier: if it predicts numbers, say so with declare_output(model, 'regression') (a fastai Learner with "
+                         "an MSE loss says it by itself); a classifier's counterfactual takes target= (the class wanted)")
     with explaining(model), torch.no_grad(): n_out = check_logits(model(x[:1])).shape[1]
     if output is None:
         if n_out > 1: raise ValueError(f"the model has {n_out} outputs (forecast steps): say which to move with output= (0 to {n_out - 1})")
