@@ -1,14 +1,15 @@
 """Forecasters worth explaining: ts_learner's default for forecasting DataLoaders (`CNNWithLags`: a CNN plus a linear map of
-every input step) against the CNN alone (global pooling: it barely knows which step is the newest), the naive forecast (the
+every input step), trained the library's way (`learn.fit_forecaster`: rolling-origin folds of the training windows
+decide whether training beats its start, the ridge on the lags), against the CNN alone (global pooling: it barely knows which step is the newest), the naive forecast (the
 last value), the seasonal naive forecast (the value one season before) and a ridge regression on the same lags — RMSE on
 the validation windows (the last 20 %, after every training window in time), in the series' own units. A planted set checks
 that the model and its maps find known lags: the series is 0.9 × its value 12 steps before plus noise, so forecast step h
 reads lag 13 − h (lag 1 = the newest input step).
 
 Series: Airline and solar (bundled), Lynx (log counts) and ShampooSales from aeon's wheel when aeon is installed (its data
-folder is found in `AEON_DATA` or in the aeon package).
+folder is found in `AEON_DATA` or in the aeon package), and a made nonlinear AR series where training must win.
 
-    python bench/forecast_benchmark.py --quick     # 1 seed, fewer epochs: a few minutes on 2 cores
+    python bench/forecast_benchmark.py --quick     # 1 seed, fewer epochs: about 15 minutes on 2 cores
     python bench/forecast_benchmark.py             # 3 seeds
     python bench/forecast_benchmark.py --quick --planted-only    # the planted sets alone
 """
@@ -31,11 +32,18 @@ def _aeon_csv(name):
     f = Path(base)/name/f'{name}.csv' if base else None
     return f if f is not None and f.exists() else None
 
+def nonlinear_ar(T=1500, seed=0):
+    "A series the lags alone cannot forecast: x[t] = 0.5 x[t-1] + 1.2 cos(2 x[t-2]) + noise (training should win here)"
+    rng = np.random.default_rng(seed); x = np.zeros(T, np.float32)
+    for t in range(2, T): x[t] = 0.5 * x[t - 1] + 1.2 * np.cos(2 * x[t - 2]) + 0.2 * rng.normal()
+    return x
+
 def series():
     out = {'Airline': (read_forecast_series('Airline')[0], 24, (1, 6), 12), 'solar': (read_forecast_series('solar')[0], 48, (1, 6), 48)}
     lynx, shampoo = _aeon_csv('Lynx'), _aeon_csv('ShampooSales')
     if lynx is not None: out['Lynx (log)'] = (np.log(read_forecast_series(lynx)[0]), 20, (1, 4), 10)
     if shampoo is not None: out['ShampooSales'] = (read_forecast_series(shampoo)[0], 12, (1, 3), 12)
+    out['nonlinear AR (made)'] = (nonlinear_ar(), 24, (1,), 12)
     if lynx is None: print('aeon is not installed (or AEON_DATA unset): Lynx and ShampooSales are skipped')
     return out
 
@@ -53,11 +61,12 @@ def baselines(dls, s, lookback, H, season):
     ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(Xt, Yt).predict(Xv)
     return rmse(naive), rmse(snaive), rmse(ridge)
 
-def model_rmse(dls, arch, lags, epochs, seed):
-    "Validation RMSE of `arch` (in CNNWithLags with `lags`) after `epochs` of fit_one_cycle (0: as ts_learner starts it) and the learner"
+def model_rmse(dls, arch, lags, epochs, seed, recipe='one_cycle'):
+    "Validation RMSE of `arch` (in CNNWithLags with `lags`) and the learner: as ts_learner starts it (`epochs` 0), after `epochs` of fit_one_cycle, or after `learn.fit_forecaster` (`recipe='fit_forecaster'`: trained only where rolling-origin folds of the training windows say training beats the start)"
     learn = ts_learner(dls, arch, seed=seed, lags=lags)
     with learn.no_bar(), learn.no_logging():
-        if epochs: learn.fit_one_cycle(epochs, 3e-3)
+        if epochs and recipe == 'fit_forecaster': learn.fit_forecaster(epochs, 3e-3, seed=seed, progress=False)
+        elif epochs: learn.fit_one_cycle(epochs, 3e-3)
         preds, targs = learn.get_preds(dl=dls.valid.new(shuffle=False, drop_last=False))
     return float(((preds - targs) ** 2).mean().sqrt()), learn
 
@@ -107,17 +116,21 @@ def main():
     seeds = [0] if args.quick else [0, 1, 2]
     epochs = 40 if args.quick else 60
     print(f'## Validation RMSE in the series\' units ({len(seeds)} seed(s), {epochs} epochs of fit_one_cycle, FCN as the CNN)\n')
-    print('| series | horizon | naive | seasonal naive | ridge on the lags | CNN alone (FCN) | CNNWithLags (the default) | its start, untrained | default vs naive | default vs ridge | start vs ridge |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    print('| series | horizon | naive | seasonal naive | ridge on the lags | CNN alone (FCN) | CNNWithLags: its start, untrained | '
+          'trained (fit_one_cycle) | **fit_forecaster** (what it chose) | fit_forecaster vs naive | vs seasonal naive | vs ridge |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
     for name, (s, lookback, horizons, season) in ({} if args.planted_only else series()).items():
         for H in horizons:
             dls = TSDataLoaders.from_series(s, lookback=lookback, horizon=H, bs=16)
             naive, snaive, ridge = baselines(dls, s, lookback, H, season)
             cnn = np.mean([model_rmse(dls, FCN, False, epochs, sd)[0] for sd in seeds])
-            ours = np.mean([model_rmse(dls, FCN, True, epochs, sd)[0] for sd in seeds])
+            trained = np.mean([model_rmse(dls, FCN, True, epochs, sd)[0] for sd in seeds])
             start = model_rmse(dls, FCN, True, 0, 0)[0]              # the lags path at the leave-one-out ridge, the CNN silent
-            print(f'| {name} | {H} | {naive:.4g} | {snaive:.4g} | {ridge:.4g} | {cnn:.4g} | {ours:.4g} | '
-                  f'{start:.4g} | {ours / naive:.2f}× | {ours / ridge:.2f}× | {start / ridge:.2f}× |', flush=True)
+            runs = [model_rmse(dls, FCN, True, epochs, sd, recipe='fit_forecaster') for sd in seeds]
+            ours, chosen = np.mean([r for r, _ in runs]), ', '.join(f"{l.forecast_fit['chosen']}, folds {l.forecast_fit['ratio']:.2f}×"
+                                                                for _, l in runs)
+            print(f'| {name} | {H} | {naive:.4g} | {snaive:.4g} | {ridge:.4g} | {cnn:.4g} | {start:.4g} | {trained:.4g} | '
+                  f'**{ours:.4g}** ({chosen}) | {ours / naive:.2f}× | {ours / snaive:.2f}× | {ours / ridge:.2f}× |', flush=True)
     print('\n## Planted lags (0.9 × the value 12 steps before, plus noise: step h reads lag 13 − h, so 12, 11, 10): R² per step (at most 0.81: the rest is noise) and the peak lag of each step\n')
     print('| seed | model | R² steps 1-3 | peak lag (saliency maps) | peak lag (permutation) |\n|---|---|---|---|---|')
     for sd in seeds:

@@ -346,3 +346,41 @@ def test_show_forecast_never_guesses_which_input_the_forecast_continues():
         learn.show_forecast([0], method='saliency', show=False, check=False)
     fig = learn.show_forecast([0], method='saliency', input_channel=1, show=False, check=False)
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), X[48, 1], atol=1e-4)      # channel 1, in the user's units
+
+
+def test_fit_forecaster_trains_only_where_training_beats_the_start():
+    "Rolling-origin folds never let a training window share a target with the block it forecasts; on a linear AR series (the ridge start is the right model) the start is kept, on a nonlinear one (the lags miss it) the learner is trained and beats its start on the validation windows; refusals with the fix"
+    for n, H in ((20, 3), (57, 1), (101, 6)):
+        starts = np.arange(n) * 2
+        for tr, te in rolling_origin_folds(starts, H, 3):
+            assert len(tr) and len(te) and starts[tr].max() + H <= starts[te].min()
+        tests = np.concatenate([te for _, te in rolling_origin_folds(starts, H, 3)])
+        assert tests.tolist() == list(range(int(round(n / 2)), n))                     # the later half, each window once
+    rng = np.random.default_rng(0)
+    def fitted(s, epochs=15):
+        dls = TSDataLoaders.from_series(s.astype(np.float32), lookback=12, horizon=1, bs=32)
+        learn = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(16, 16, 16)))
+        valid = dls.valid.new(shuffle=False, drop_last=False)
+        def err():
+            with learn.no_bar(): p, t = learn.get_preds(dl=valid)
+            return float(((p - t) ** 2).mean().sqrt())
+        start = err(); rec = learn.fit_forecaster(epochs, 3e-3, progress=False)
+        return learn, rec, start, err()
+    ar = np.zeros(300)
+    for t in range(1, 300): ar[t] = 0.8 * ar[t - 1] + rng.normal()
+    learn, rec, start, after = fitted(ar)
+    assert rec['chosen'] == 'start' and after == start and len(rec['folds']) == 3 and learn.forecast_fit is rec
+    assert [f['train'] for f in rec['folds']] == sorted(f['train'] for f in rec['folds'])
+    nonlin = np.zeros(700)
+    for t in range(2, 700): nonlin[t] = 0.5 * nonlin[t - 1] + 1.2 * np.cos(2 * nonlin[t - 2]) + 0.2 * rng.normal()
+    learn, rec, start, after = fitted(nonlin)
+    assert rec['chosen'] == 'trained' and rec['ratio'] < 0.8 and after < 0.8 * start
+    with pytest.raises(ValueError, match='trained already'): learn.fit_forecaster(2, progress=False)
+    dls = TSDataLoaders.from_series(ar[:20].astype(np.float32), lookback=12, horizon=1, bs=8)
+    with pytest.raises(ValueError, match='too few for 3 rolling-origin folds'): ts_learner(dls, FCN).fit_forecaster(2, progress=False)
+    dls = TSDataLoaders.from_series(ar[:60].astype(np.float32), lookback=12, horizon=1, bs=8)
+    for bad in (dict(folds=-1), dict(epochs=0), dict(margin=1.5)):
+        with pytest.raises(ValueError, match='folds|epochs|margin'): ts_learner(dls, FCN).fit_forecaster(**bad, progress=False)
+    X, y, _ = window_data(n=40)
+    with pytest.raises(ValueError, match='from_series'):
+        ts_learner(TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8), FCN).fit_forecaster(progress=False)

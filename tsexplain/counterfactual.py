@@ -20,9 +20,9 @@ from .figure_data import method_name
 from fastcore.basics import listify
 
 # %% auto #0
-__all__ = ['NEIGHBOUR_METRICS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances', 'nearest_unlike',
-           'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
-           'class_counterfactual']
+__all__ = ['NEIGHBOUR_METRICS', 'SETTLE_STEPS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances',
+           'nearest_unlike', 'counterfactual_map_method', 'native_guide', 'channel_substitution',
+           'sparse_counterfactual', 'class_counterfactual']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -326,7 +326,7 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
     return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen, neighbour=nun)
 
-def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 300,
+def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 150,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
                           batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
@@ -401,27 +401,28 @@ def _blend_change(model, xb, ab, refs, tb, scale, n_steps, lr, l1, tv, margin) -
     return _optimise(model, xb, tb, [share, mix], lambda: torch.where(ab, xb + share.sigmoid() * (towards() - xb), xb),
                      scale, n_steps, lr, l1, tv, margin)
 
+SETTLE_STEPS = 10   # a series whose change has held the wanted class (with the margin) this many steps is settled
+
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has flipped and 25 steps shrink its loss by under 1 %, and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt = torch.optim.Adam(params, lr=lr)
-    weight, last = torch.ones(len(xb), device=xb.device), None
+    weight = torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
+    held = torch.zeros(len(xb), dtype=torch.long, device=xb.device)            # steps in a row with the wanted class
     with explaining(model), torch.enable_grad():
         for step in range(n_steps):
             xc = changed()
             lg = check_logits(model(xc))
             other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
             hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
+            held = torch.where(hinge.detach() == 0, held + 1, 0)
+            now = (held > SETTLE_STEPS) & ~settled
+            kept[now], settled = xc.detach()[now], settled | now
+            if settled.all(): break
             d = (xc - xb) / scale
             per = weight * hinge + l1 * d.abs().mean((1, 2)) + tv * (d[..., 1:] - d[..., :-1]).abs().mean((1, 2))   # (b,)
             opt.zero_grad(); per.sum().backward(); opt.step()
-            if (step + 1) % 25 == 0:
-                per = per.detach()
-                if last is not None:                                         # flipped, and 25 steps gained under 1 %: settled
-                    now = (hinge.detach() == 0) & (last - per < 0.01 * last) & ~settled
-                    kept[now], settled = xc.detach()[now], settled | now
-                    if settled.all(): break
-                weight, last = torch.where(hinge.detach() > 0, weight * 2, weight), per     # not there yet: the class weighs more
+            if (step + 1) % 25 == 0: weight = torch.where(hinge.detach() > 0, weight * 2, weight)   # not there yet: the class weighs more
     with torch.no_grad(): return torch.where(settled[:, None, None], kept, changed()) - xb
 
 def _top_segments(change: Tensor, j: int) -> Tensor:

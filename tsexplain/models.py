@@ -5,7 +5,7 @@ layer (so that class activation maps are exact), and `ts_learner`."""
 
 # %% ../nbs/02_models.ipynb #ce1381db
 from __future__ import annotations
-import hashlib, importlib, json, os, random
+import contextlib, hashlib, importlib, json, os, random, sys
 from pathlib import Path
 import torch
 from torch import nn
@@ -14,11 +14,14 @@ from fastai.basics import *
 from fastai.callback.all import *
 from .data import *
 from .core import *
+from .core import _ScaleTS
+from fastprogress.fastprogress import IN_NOTEBOOK
 
 # %% auto #0
 __all__ = ['ARCHS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN', 'ResBlock', 'ResNet',
            'CNNLSTMAttention', 'binary_accuracy', 'NaNLossGuard', 'start_at_targets', 'ts_learner', 'CNNWithLags',
-           'ridge_loo', 'get_arch', 'train_ts', 'hold_out', 'KeepBestEpoch', 'EpochLines', 'training_history']
+           'ridge_loo', 'get_arch', 'train_ts', 'hold_out', 'KeepBestEpoch', 'EpochLines', 'training_history',
+           'rolling_origin_folds']
 
 # %% ../nbs/02_models.ipynb #9dcaa118
 class GAP1d(nn.Module):
@@ -310,6 +313,77 @@ def training_history(learn: Learner) -> dict:
     names = [n for n in rec.metric_names if n not in ('epoch', 'time')]
     return dict(batch_losses=[float(l) for l in rec.losses],
                 epochs=pd.DataFrame([[float(v) for v in row] for row in rec.values], columns=names[:len(rec.values[0])] if rec.values else names))
+
+# %% ../nbs/02_models.ipynb #911c6af6
+def rolling_origin_folds(starts, horizon: int, folds: int = 3, first: float = 0.5) -> list:
+    "Rolling-origin folds over training windows in time order (their first steps `starts`): the windows after the first `first` of them cut into `folds` consecutive test blocks; each block's training windows are those whose targets end before its first target. [(train indices, test indices)]"
+    starts = np.asarray(starts); n = len(starts)
+    edges = np.linspace(int(round(first * n)), n, folds + 1).round().astype(int)
+    return [(np.flatnonzero(starts + horizon <= starts[a]), np.arange(a, b)) for a, b in zip(edges[:-1], edges[1:])]
+
+def _scaled_rmse(model: nn.Module, dl, spread: Tensor) -> float:
+    "RMSE of `model` on `dl`, each output in units of `spread` (the training targets' sd): outputs of any scale count alike"
+    model.eval(); se, n = 0., 0
+    with torch.no_grad():
+        for xb, yb in dl:
+            se += float((((model(xb) - yb) / spread.to(yb.device)) ** 2).sum()); n += yb.numel()
+    return (se / max(n, 1)) ** 0.5
+
+@patch
+def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int = 3, margin: float = 0.05, seed: int = 0,
+                   progress=True) -> dict:
+    "Train a forecaster only where training beats its start. On `folds` rolling-origin folds of the training windows the start (`CNNWithLags`: the ridge on the lags, fitted on the fold's own windows) and the model trained by `fit_one_cycle(epochs, lr)` forecast the block after; when training lowers the error (each output in units of its spread) by more than `margin` on average, the learner is trained on every training window, else it keeps its start. Returns the record, also in `learn.forecast_fit`: 'chosen' ('trained' or 'start'), 'ratio' (trained / start, mean over folds) and each fold's windows and errors. `folds=0` trains without the check"
+    dls = self.dls
+    if getattr(dls, 'forecast', None) is None:
+        raise ValueError("fit_forecaster compares training with the start on later windows of one series: it needs forecasting "
+                         "DataLoaders (TSDataLoaders.from_series); for other regression data use train_ts(best_epoch=True)")
+    if getattr(self, 'opt', None) is not None or (isinstance(self.model, CNNWithLags) and self.model.cnn[-1].weight.any()):  # fit made its optimiser
+        raise ValueError("This learner has been trained already, so its start is gone: fit_forecaster compares training with the "
+                         "start. Build a fresh learner with ts_learner and call fit_forecaster on it")
+    for nm, v in (('epochs', epochs), ('folds', folds)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if nm == 'folds' else 1):
+            raise ValueError(f"{nm} must be an int ≥ {0 if nm == 'folds' else 1}; got {v!r}")
+    if not 0 <= margin < 1: raise ValueError(f"margin is a share of the start's error, 0 to 1; got {margin!r}")
+    say = (lambda *a: print(*a, flush=True)) if progress else (lambda *a: None)
+    bars = bool(progress) and bool(IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)())
+    def train(learn):
+        set_seed(seed, reproducible=True)
+        with (contextlib.nullcontext() if bars else learn.no_bar()), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+    if folds == 0:
+        train(self); self.forecast_fit = dict(chosen='trained', ratio=None, folds=[], epochs=epochs, lr=lr, margin=margin)
+        return self.forecast_fit
+    items = list(dls.train.items)
+    X, y = np.stack([a for a, _ in items]), np.stack([np.asarray(b, np.float32).reshape(-1) for _, b in items])
+    splits = rolling_origin_folds(dls.forecast['train_starts'], dls.horizon, folds)
+    if any(len(tr) < 4 or not len(te) for tr, te in splits):
+        raise ValueError(f"{len(X)} training windows: too few for {folds} rolling-origin folds (each needs 4 windows to train on "
+                         f"and one to test). Use folds=1 or 2, or keep the start untrained (it is the ridge on the lags)")
+    scales = [t for t in dls.train.after_batch.fs if isinstance(t, _ScaleTS)]   # the model sees fold windows as it sees all
+    spread = torch.as_tensor(y.std(0)).clamp_min(1e-8)
+    record = []
+    for k, (tr, te) in enumerate(splits):
+        fold = TSDataLoaders.from_arrays(X[tr], y[tr], X[te], y[te], y_block='regression', normalize=None,
+                                         bs=min(dls.bs, len(tr)), device=dls.device)
+        for i, dl in enumerate(fold.loaders):
+            dl.rng = random.Random(seed + i)
+            for t in scales: dl.after_batch.add(t)
+        model = deepcopy(self.model)
+        if hasattr(model, 'start_at'): model.start_at(_training_targets(fold), _training_inputs(fold))  # its own windows only
+        learn = Learner(fold, model, loss_func=self.loss_func, cbs=[NaNLossGuard()])
+        test = fold.valid.new(shuffle=False, drop_last=False)
+        start = _scaled_rmse(model, test, spread)
+        train(learn)
+        record.append(dict(train=len(tr), test=len(te), start=start, trained=_scaled_rmse(model, test, spread)))
+        say(f"fold {k + 1}/{folds}: {len(tr)} windows -> the next {len(te)}: start {start:.4g}, trained {record[-1]['trained']:.4g} "
+            "(RMSE in units of the targets' sd)")
+    ratio = float(np.mean([r['trained'] / max(r['start'], 1e-12) for r in record]))
+    chosen = 'trained' if ratio < 1 - margin else 'start'
+    say(f"training {'lowers' if ratio < 1 else 'raises'} the error to {ratio:.2f}× the start's: "
+        + (f"training on all {len(X)} windows" if chosen == 'trained' else f"kept the start (training must gain over {margin:.0%})"))
+    if chosen == 'trained': train(self)
+    self.forecast_fit = dict(chosen=chosen, ratio=ratio, folds=record, epochs=epochs, lr=lr, margin=margin)
+    return self.forecast_fit
+
 
 # %% ../nbs/02_models.ipynb #lazy0002
 def _lazy_learner_method(name: str, module: str):
