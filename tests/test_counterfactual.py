@@ -335,19 +335,3 @@ def test_auto_measures_once_per_model_and_records_why(monkeypatch):
     assert best == min(['native_guide', 'sparse'], key=lambda m: (-scores[m][0], not plausible(m), scores[m][2]))
     again = counterfactual(model, x[:2], train_x, train_y, method='auto', map_method='occlusion')
     assert len(runs) == 4 and again.method == best                                # cached: no second measurement
-
-
-def test_close_gaps_fills_short_gaps_only_between_changed_steps():
-    "Gaps under `gap` steps between changed steps are filled from the change; a long gap stays, and nothing is added before the first or after the last changed step (at the series' borders too)"
-    from tsexplain.counterfactual import _close_gaps
-    change = torch.arange(1., 31.).expand(2, 2, 30).clone()                     # 2 series, 2 channels, 30 steps
-    kept = torch.zeros_like(change)
-    kept[0, :, 1:4] = change[0, :, 1:4]; kept[0, :, 6:9] = change[0, :, 6:9]; kept[0, :, 20:23] = change[0, :, 20:23]   # gaps of 2 and 11
-    kept[1, 0, 25:27] = change[1, 0, 25:27]; kept[1, 0, 28:30] = change[1, 0, 28:30]                                    # a gap of 1 at the end
-    out = _close_gaps(kept, change, 6)
-    on = out.abs().sum(1) > 0
-    assert on[0].nonzero()[:, 0].tolist() == list(range(1, 9)) + [20, 21, 22]
-    assert on[1].nonzero()[:, 0].tolist() == list(range(25, 30))
-    torch.testing.assert_close(out[0, :, 4:6], change[0, :, 4:6])               # filled with the change itself
-    assert (out[1, 0, 27] == change[1, 0, 27]) and (out[1, 1, 27] == change[1, 1, 27])
-    torch.testing.assert_close(_close_gaps(torch.zeros_like(change), change, 6), torch.zeros_like(change))

@@ -443,19 +443,10 @@ def _span(kept: Tensor, change: Tensor) -> Tensor:
     last = torch.where(on, steps, -1).amax(1, keepdim=True)
     return torch.where(((steps >= first) & (steps <= last))[:, None], change, torch.zeros_like(change))
 
-def _close_gaps(kept: Tensor, change: Tensor, gap: float) -> Tensor:
-    "`kept` (b, C, L) with its gaps in time of under `gap` steps between changed steps filled from `change`: one stretch where two were close"
-    on = kept.abs().sum(1) > 0                                                    # (b, L)
-    k = 2 * max(1, int(gap) // 2) + 1
-    grown = F.max_pool1d(on.float()[:, None], k, 1, k // 2)
-    closed = (1 - F.max_pool1d(1 - grown, k, 1, k // 2))[:, 0] > 0.5             # dilation then erosion: morphological closing
-    inside = _span(on[:, None].float(), torch.ones_like(on[:, None], dtype=torch.float))[:, 0] > 0   # never past its first or last step
-    return torch.where((closed & inside & ~on)[:, None], change, kept)
-
 def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size: int = None, keep=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75),
                    segment_cost: float = None) -> Tensor:
-    "The change (b, C, L) with only its largest cells, its largest stretches, the one stretch spanning its largest cells, or those cells with their short gaps filled kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (default: L/8, at least 6; all of the change when none does)"
-    segment_cost = max(6., change.shape[-1] / 8) if segment_cost is None else segment_cost
+    "The change (b, C, L) with only its largest cells, its largest stretches, or the one stretch spanning its largest cells kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (default: L/16, at least 4; all of the change when none does)"
+    segment_cost = max(4., change.shape[-1] / 16) if segment_cost is None else segment_cost
     mag = change.abs().flatten(1)
     nz = (mag > 0).sum(1).clamp_min(1)
     cands = [change] + [_top_segments(change, j) for j in (1, 2, 3)]
@@ -463,7 +454,7 @@ def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size:
     for f in keep:
         kept = (rank < (nz.float() * f).ceil()[:, None]).view_as(change)
         cands.append(torch.where(kept, change, torch.zeros_like(change)))
-        cands += [_top_segments(cands[-1], 1), _span(cands[-1], change), _close_gaps(cands[-1], change, segment_cost)]
+        cands += [_top_segments(cands[-1], 1), _span(cands[-1], change)]
     chosen = _pick(model, x, x[:, None] + torch.stack(cands, 1), target, batch_size, segment_cost)
     return chosen - x
 
