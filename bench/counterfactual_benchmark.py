@@ -67,8 +67,9 @@ def run_peer(f, model, x, target, train_x, train_y, n=None):
 
 KEYS = ('validity', 'cells_changed', 'steps_changed', 'segments', 'l1_vs_neighbour', 'ood_iforest', 'ood_lof', 'seconds')
 
-def main(quick, sets, archs, data, epochs=None):
+def main(quick, sets, archs, data, epochs=None, series=None):
     n, epochs = (12, epochs or 15) if quick else (40, epochs or 30)
+    n = series or n
     for dsname, arch in [(d, a) for d in sets for a in archs]:
         t0 = time.perf_counter()
         learn = train(dsname, epochs, arch, data)
@@ -106,7 +107,8 @@ if __name__ == '__main__':
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--sets', nargs='+', default=['ECG200', 'GunPoint', 'BasicMotions'])
     ap.add_argument('--arch', nargs='+', default=['FCN'], choices=['FCN', 'InceptionTime', 'ResNet'])
+    ap.add_argument('--series', type=int, default=None, help='test series per set (default 40; 12 with --quick)')
     ap.add_argument('--epochs', type=int, default=None, help='training epochs (default 30; 15 with --quick)')
     ap.add_argument('--data', default=None, help='a folder of NAME/NAME_TRAIN.ts and NAME_TEST.ts (else bundled or downloaded)')
     a = ap.parse_args()
-    main(a.quick, a.sets, a.arch, a.data, a.epochs)
+    main(a.quick, a.sets, a.arch, a.data, a.epochs, a.series)

@@ -314,7 +314,7 @@ def training_history(learn: Learner) -> dict:
     return dict(batch_losses=[float(l) for l in rec.losses],
                 epochs=pd.DataFrame([[float(v) for v in row] for row in rec.values], columns=names[:len(rec.values[0])] if rec.values else names))
 
-# %% ../nbs/02_models.ipynb #911c6af6
+# %% ../nbs/02_models.ipynb #e12649b3
 def rolling_origin_folds(starts, horizon: int, folds: int = 3, first: float = 0.5) -> list:
     "Rolling-origin folds over training windows in time order (their first steps `starts`): the windows after the first `first` of them cut into `folds` consecutive test blocks; each block's training windows are those whose targets end before its first target. [(train indices, test indices)]"
     starts = np.asarray(starts); n = len(starts)
