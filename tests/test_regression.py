@@ -141,6 +141,7 @@ def test_figures_say_the_value(regressor):
 
 
 def test_learner_task_disagreement_refused():
+    with pytest.raises(ValueError, match='lags=True'): ts_learner(dls, FCN, lags=False).fit_forecaster(progress=False)
     X, y, _ = window_data(n=40)
     dls = TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8)
     learn = ts_learner(dls, FCN, seed=0, loss_func=CrossEntropyLossFlat())
@@ -381,6 +382,7 @@ def test_fit_forecaster_trains_only_where_training_beats_the_start():
     dls = TSDataLoaders.from_series(ar[:60].astype(np.float32), lookback=12, horizon=1, bs=8)
     for bad in (dict(folds=-1), dict(epochs=0), dict(margin=1.5)):
         with pytest.raises(ValueError, match='folds|epochs|margin'): ts_learner(dls, FCN).fit_forecaster(**bad, progress=False)
+    with pytest.raises(ValueError, match='lags=True'): ts_learner(dls, FCN, lags=False).fit_forecaster(progress=False)
     X, y, _ = window_data(n=40)
     with pytest.raises(ValueError, match='from_series'):
         ts_learner(TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8), FCN).fit_forecaster(progress=False)

@@ -337,6 +337,10 @@ def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int
     if getattr(dls, 'forecast', None) is None:
         raise ValueError("fit_forecaster compares training with the start on later windows of one series: it needs forecasting "
                          "DataLoaders (TSDataLoaders.from_series); for other regression data use train_ts(best_epoch=True)")
+    if not hasattr(self.model, 'start_at'):
+        raise ValueError(f"fit_forecaster keeps a model's start where training does not pay; {type(self.model).__name__} has no start worth "
+                         "keeping (an untrained network). Build the learner with lags=True (CNNWithLags, the default for from_series: "
+                         "it starts at the ridge on the lags), or train this one with fit_one_cycle")
     if getattr(self, 'opt', None) is not None or (isinstance(self.model, CNNWithLags) and self.model.cnn[-1].weight.any()):  # fit made its optimiser
         raise ValueError("This learner has been trained already, so its start is gone: fit_forecaster compares training with the "
                          "start. Build a fresh learner with ts_learner and call fit_forecaster on it")
