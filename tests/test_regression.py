@@ -141,7 +141,6 @@ def test_figures_say_the_value(regressor):
 
 
 def test_learner_task_disagreement_refused():
-    with pytest.raises(ValueError, match='lags=True'): ts_learner(dls, FCN, lags=False).fit_forecaster(progress=False)
     X, y, _ = window_data(n=40)
     dls = TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8)
     learn = ts_learner(dls, FCN, seed=0, loss_func=CrossEntropyLossFlat())
