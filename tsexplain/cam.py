@@ -11,6 +11,7 @@ from torch import nn, Tensor
 import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 from .models import GAP1d
+from .core import _redraws_in_place
 from .hooks import *
 from .targets import *
 
@@ -108,16 +109,10 @@ def eigen_cam(model, x, target=None, layer=None, relu: bool = False) -> Tensor:
     return finish_map((proj * sign).view(len(M), 1, *r.acts.shape[2:]), r, relu)
 
 # %% ../nbs/04_cam.ipynb #428dd831
-def _interactive() -> bool:
-    "A notebook or a terminal: where a progress bar redraws in place (in a log it would leave one \\r frame per step)"
-    import sys
-    from fastprogress.fastprogress import IN_NOTEBOOK
-    return bool(IN_NOTEBOOK or (hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()))
-
 def chunk_ranges(n: int, size: int, progress=None, what: str = ''):
     "Start/end pairs covering range(n) in chunks of `size`; a progress bar when `progress`, or when None and there are 10+"
     starts = range(0, n, max(1, int(size)))
-    show = progress if progress is not None else len(starts) >= 10 and _interactive()
+    show = progress if progress is not None else len(starts) >= 10 and _redraws_in_place()
     if not show:
         for s in starts: yield s, min(s + size, n)
         return

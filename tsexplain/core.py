@@ -17,6 +17,13 @@ __all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize',
            'target_block', 'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results',
            'Items', 'get_batch']
 
+# %% ../nbs/01_core.ipynb #e784329d
+def _redraws_in_place() -> bool:
+    "A notebook or a terminal: where a progress bar redraws in place (in a log it would leave one \\r frame per step)"
+    import sys
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    return bool(IN_NOTEBOOK or (hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()))
+
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
     "A time series (C, L) or a batch of them (B, C, L), that knows how to show itself"

@@ -5,7 +5,7 @@ layer (so that class activation maps are exact), and `ts_learner`."""
 
 # %% ../nbs/02_models.ipynb #ce1381db
 from __future__ import annotations
-import contextlib, hashlib, importlib, json, os, random, sys
+import contextlib, hashlib, importlib, json, os, random
 from pathlib import Path
 import torch
 from torch import nn
@@ -14,8 +14,7 @@ from fastai.basics import *
 from fastai.callback.all import *
 from .data import *
 from .core import *
-from .core import _ScaleTS
-from fastprogress.fastprogress import IN_NOTEBOOK
+from .core import _ScaleTS, _redraws_in_place
 
 # %% auto #0
 __all__ = ['ARCHS', 'GAP1d', 'conv_bn_relu', 'InceptionModule', 'InceptionBlock', 'InceptionTime', 'FCN', 'ResBlock', 'ResNet',
@@ -349,15 +348,14 @@ def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int
             raise ValueError(f"{nm} must be an int ≥ {0 if nm == 'folds' else 1}; got {v!r}")
     if not 0 <= margin < 1: raise ValueError(f"margin is a share of the start's error, 0 to 1; got {margin!r}")
     say = (lambda *a: print(*a, flush=True)) if progress else (lambda *a: None)
-    bars = bool(progress) and bool(IN_NOTEBOOK or getattr(sys.stdout, 'isatty', lambda: False)())
+    bars = bool(progress) and _redraws_in_place()
     def train(learn):
         set_seed(seed, reproducible=True)
         with (contextlib.nullcontext() if bars else learn.no_bar()), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
     if folds == 0:
         train(self); self.forecast_fit = dict(chosen='trained', ratio=None, folds=[], epochs=epochs, lr=lr, margin=margin)
         return self.forecast_fit
-    items = list(dls.train.items)
-    X, y = np.stack([a for a, _ in items]), np.stack([np.asarray(b, np.float32).reshape(-1) for _, b in items])
+    X, y = np.stack([a for a, _ in dls.train.items]), _training_targets(dls).numpy()     # raw windows, (N, n_out) targets
     splits = rolling_origin_folds(dls.forecast['train_starts'], dls.horizon, folds)
     if any(len(tr) < 4 or not len(te) for tr, te in splits):
         raise ValueError(f"{len(X)} training windows: too few for {folds} rolling-origin folds (each needs 4 windows to train on "
@@ -372,7 +370,7 @@ def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int
             dl.rng = random.Random(seed + i)
             for t in scales: dl.after_batch.add(t)
         model = deepcopy(self.model)
-        if hasattr(model, 'start_at'): model.start_at(_training_targets(fold), _training_inputs(fold))  # its own windows only
+        model.start_at(_training_targets(fold), _training_inputs(fold))                 # on the fold's own windows only
         learn = Learner(fold, model, loss_func=self.loss_func, cbs=[NaNLossGuard()])
         test = fold.valid.new(shuffle=False, drop_last=False)
         start = _scaled_rmse(model, test, spread)
