@@ -382,6 +382,9 @@ def test_fit_forecaster_trains_only_where_training_beats_the_start():
     for bad in (dict(folds=-1), dict(epochs=0), dict(margin=1.5)):
         with pytest.raises(ValueError, match='folds|epochs|margin'): ts_learner(dls, FCN).fit_forecaster(**bad, progress=False)
     with pytest.raises(ValueError, match='lags=True'): ts_learner(dls, FCN, lags=False).fit_forecaster(progress=False)
+    found = ts_learner(dls, FCN, seed=0, model_kwargs=dict(layers=(8, 8, 8)))
+    with found.no_bar(), found.no_logging(): found.lr_find(show_plot=False)          # puts the weights back: still the start
+    assert found.fit_forecaster(1, progress=False)['chosen'] in ('start', 'trained')
     X, y, _ = window_data(n=40)
     with pytest.raises(ValueError, match='from_series'):
         ts_learner(TSDataLoaders.from_arrays(X, y, valid_pct=0.25, seed=0, bs=8), FCN).fit_forecaster(progress=False)

@@ -17,7 +17,7 @@ __all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize',
            'target_block', 'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results',
            'Items', 'get_batch']
 
-# %% ../nbs/01_core.ipynb #e784329d
+# %% ../nbs/01_core.ipynb #8c4aa3ee
 def _redraws_in_place() -> bool:
     "A notebook or a terminal: where a progress bar redraws in place (in a log it would leave one \\r frame per step)"
     import sys

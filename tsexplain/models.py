@@ -340,7 +340,9 @@ def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int
         raise ValueError(f"fit_forecaster keeps a model's start where training does not pay; {type(self.model).__name__} has no start worth "
                          "keeping (an untrained network). Build the learner with lags=True (CNNWithLags, the default for from_series: "
                          "it starts at the ridge on the lags), or train this one with fit_one_cycle")
-    if getattr(self, 'opt', None) is not None or (isinstance(self.model, CNNWithLags) and self.model.cnn[-1].weight.any()):  # fit made its optimiser
+    # CNNWithLags starts with its CNN's head at zero and any training step moves it (lr_find puts it back: still the start)
+    trained = bool(self.model.cnn[-1].weight.any()) if isinstance(self.model, CNNWithLags) else getattr(self, 'opt', None) is not None
+    if trained:
         raise ValueError("This learner has been trained already, so its start is gone: fit_forecaster compares training with the "
                          "start. Build a fresh learner with ts_learner and call fit_forecaster on it")
     for nm, v in (('epochs', epochs), ('folds', folds)):
