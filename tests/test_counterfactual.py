@@ -335,3 +335,40 @@ def test_auto_measures_once_per_model_and_records_why(monkeypatch):
     assert best == min(['native_guide', 'sparse'], key=lambda m: (-scores[m][0], not plausible(m), scores[m][2]))
     again = counterfactual(model, x[:2], train_x, train_y, method='auto', map_method='occlusion')
     assert len(runs) == 4 and again.method == best                                # cached: no second measurement
+
+
+class ReadsWideWindow(nn.Module):
+    "Class 1 when the mean of steps 5..44 is above 0; logits scaled by `gain` (small: a lead that can never reach the margin)"
+    def __init__(self, gain=4.): super().__init__(); self.gain = gain
+    def forward(self, x): m = x[:, 0, 5:45].mean(1); return torch.stack([-m, m], 1) * self.gain
+
+
+def test_sparse_skips_hopeless_stretches_and_stops_a_stalled_lead(monkeypatch):
+    "Speed without other answers: a stretch (area 0.2 of a 40-step window) that no neighbour's copy comes near flipping is not optimised for 150 steps; the same answer as trying it. A lead that cannot reach the margin settles once it stalls"
+    import tsexplain.counterfactual as CF
+    g = torch.Generator().manual_seed(0)
+    train_x = torch.randn(40, 1, 50, generator=g); train_x[:20, 0, 5:45] += 2; train_x[20:, 0, 5:45] -= 2
+    train_y = (train_x[:, 0, 5:45].mean(1) > 0).long()
+    x = torch.randn(3, 1, 50, generator=g); x[:, 0, 5:45] -= 2
+    runs, real = [], CF._optimise
+    def counted(model, xb, tb, params, changed, *a):                # the optimisation steps each run takes
+        runs.append(0)
+        def step(): runs[-1] += 1; return changed()
+        return real(model, xb, tb, params, step, *a)
+    model = ReadsWideWindow()
+    refs = CF._setup(model, x, train_x, train_y, None, None, n_refs=5)[-1]
+    first = CF._first_hopeful(model, x, torch.ones(3, 50), refs, torch.ones(3, dtype=torch.long), [0.2, 0.4, 0.8, 1.])
+    assert (first >= 1).all()                                   # 10 of 40 steps copied cannot move the mean past 0
+    monkeypatch.setattr(CF, '_optimise', counted)
+    skipped = sparse_counterfactual(model, x, train_x, train_y, map_method='occlusion')
+    n_skipping = len(runs); runs.clear()
+    monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))
+    tried = sparse_counterfactual(model, x, train_x, train_y, map_method='occlusion')
+    assert skipped.valid.all() and torch.equal(skipped.x, tried.x) and n_skipping < len(runs)
+    weak = ReadsWideWindow(gain=0.1)                            # a lead of at most ~0.4 logits: never the margin of 0.5
+    for stall_gain in (0., CF.STALL_GAIN):
+        runs.clear(); monkeypatch.setattr(CF, 'STALL_GAIN', stall_gain)
+        cf = sparse_counterfactual(weak, x[:1], train_x, train_y, map_method='occlusion', area=1.)
+        assert cf.valid.all() and len(runs) == 1
+        if not stall_gain: assert runs == [151]                 # flipped near step 100, the margin never reached
+    assert runs[0] < 140                                        # its lead stalled: settled

@@ -165,6 +165,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._blend_change': ( 'counterfactual.html#_blend_change',
                                                                                       'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._first_hopeful': ( 'counterfactual.html#_first_hopeful',
+                                                                                       'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._free_change': ( 'counterfactual.html#_free_change',
                                                                                      'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._frozen': ( 'counterfactual.html#_frozen',

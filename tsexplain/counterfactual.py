@@ -20,9 +20,9 @@ from .figure_data import method_name
 from fastcore.basics import listify
 
 # %% auto #0
-__all__ = ['NEIGHBOUR_METRICS', 'SETTLE_STEPS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes', 'dtw_distances',
-           'nearest_unlike', 'counterfactual_map_method', 'native_guide', 'channel_substitution',
-           'sparse_counterfactual', 'class_counterfactual']
+__all__ = ['NEIGHBOUR_METRICS', 'HOPELESS_MARGIN', 'SETTLE_STEPS', 'STALL_GAIN', 'COUNTERFACTUAL_METHODS', 'Counterfactuals',
+           'wanted_classes', 'dtw_distances', 'nearest_unlike', 'counterfactual_map_method', 'native_guide',
+           'channel_substitution', 'sparse_counterfactual', 'class_counterfactual']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -330,7 +330,7 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
                           batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); a series that does not flip tries again on twice the area (a stretch where no neighbour's copy brings the wanted class within `HOPELESS_MARGIN` logits is skipped); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
@@ -357,28 +357,49 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     lo, hi = train_x.amin((0, 2))[None, :, None], train_x.amax((0, 2))[None, :, None]
     scale = train_x.std((0, 2))[None, :, None].clamp_min(1e-6)
     t, out = target.to(x.device), x.clone()
-    todo, a = torch.arange(B), area
-    while len(todo):                            # series that did not flip try again with twice the area, up to every cell
+    levels = [area]                             # series that did not flip try again with twice the area, up to every cell
+    while levels[-1] < 1: levels.append(min(1., levels[-1] * 2))
+    first = (_first_hopeful(model, x, profile, refs, t, levels, frozen, batch_size) if one_stretch and plausible
+             else torch.zeros(B, dtype=torch.long))
+    todo = torch.arange(B)
+    for li, a in enumerate(levels):
+        now = todo[first[todo] <= li]           # a stretch no neighbour's copy comes near flipping is skipped: it would not flip
+        if not len(now): continue
         if one_stretch: allowed = _best_stretch(profile, max(1, int(round(a * L))))[:, None].expand(B, C, L)
         else:
             k = max(1, int(round(a * flat.shape[1])))
             allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
         if frozen is not None: allowed = allowed & ~frozen
-        for s, e in chunk_ranges(len(todo), 256, progress, f'sparse counterfactual (area {a:.0%})'):
-            i = todo[s:e].to(x.device)
+        for s, e in chunk_ranges(len(now), 256, progress, f'sparse counterfactual (area {a:.0%})'):
+            i = now[s:e].to(x.device)
             change = (_blend_change(model, x[i], allowed[i], refs[i], t[i], scale, n_steps, lr, l1, tv, margin) if plausible else
                       _free_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin))
             out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
-        flipped = _probs_of(model, out[todo.to(x.device)], batch_size).argmax(1).cpu() == target[todo]
-        todo = todo[~flipped]
-        if a >= 1: break
-        a = min(1., a * 2)
+        flipped = _probs_of(model, out[now.to(x.device)], batch_size).argmax(1).cpu() == target[now]
+        todo = todo[~torch.isin(todo, now[flipped])]
     if len(todo) and plausible:        # a blend of neighbours that never flips: Native Guide's stretch of the nearest one instead
         i = todo.to(x.device)
         ng = native_guide(model, x[i], train_x, train_y, target=target[todo], map_method=name, batch_size=batch_size,
                           frozen=None if frozen is None else frozen[i], rank=rank)
         out[i] = torch.where(ng.valid[:, None, None].to(x.device), ng.x.to(x.device), out[i])
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
+
+HOPELESS_MARGIN = 1.   # logits: a stretch whose copy from every neighbour leaves the wanted class this far behind is not optimised
+
+def _first_hopeful(model, x: Tensor, profile: Tensor, refs: Tensor, t: Tensor, levels: list, frozen: Tensor = None,
+                   batch_size: int = None) -> Tensor:
+    "For each series x (B, C, L): the index of the first of `levels` (areas) whose stretch, copied whole from one of its neighbours `refs` (B, k, C, L) or from their mean, brings the wanted class `t` within `HOPELESS_MARGIN` logits of the top (the blend the optimisation explores runs between the series and those copies; a stretch this far from flipping at its copies did not flip in any measured case, and 150 optimisation steps on it were the slowest part); the last level where none does. (B,) long, per series: no batch changes it"
+    B, k, C, L = refs.shape
+    ends = torch.cat([refs, refs.mean(1, keepdim=True)], 1)                                   # (B, k+1, C, L)
+    first = torch.full((B,), len(levels) - 1, dtype=torch.long)
+    for li in reversed(range(len(levels) - 1)):
+        cands = torch.where(_best_stretch(profile, max(1, int(round(levels[li] * L))))[:, None, None], ends, x[:, None])
+        if frozen is not None: cands = torch.where(frozen[:, None], x[:, None], cands)
+        lg = _logits_of(model, cands.flatten(0, 1), batch_size).view(B, k + 1, -1)
+        wanted = lg.gather(2, t[:, None, None].expand(B, k + 1, 1))[..., 0]
+        other = lg.masked_fill(F.one_hot(t, lg.shape[-1]).bool()[:, None], -float('inf')).amax(2)
+        first = torch.where(((wanted - other).amax(1) > -HOPELESS_MARGIN).cpu(), li, first)
+    return first
 
 def _best_stretch(profile: Tensor, w: int) -> Tensor:
     "The `w` consecutive steps (B, L) bool of each series' largest sum of `profile` (B, L)"
@@ -402,21 +423,28 @@ def _blend_change(model, xb, ab, refs, tb, scale, n_steps, lr, l1, tv, margin) -
                      scale, n_steps, lr, l1, tv, margin)
 
 SETTLE_STEPS = 10   # a series whose change has held the wanted class (with the margin) this many steps is settled
+STALL_GAIN = 0.1    # ... and one predicted as the wanted class this many steps whose lead grew by less than this share of the margin
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or has been predicted as it that long while its lead grew by less than `STALL_GAIN`·margin (a blend that cannot reach the margin: measured on ArrowHead, it stays flipped ~0.1 logits up for 100 steps more), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt = torch.optim.Adam(params, lr=lr)
     weight = torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
     held = torch.zeros(len(xb), dtype=torch.long, device=xb.device)            # steps in a row with the wanted class
+    flips, past = held.clone(), []                                               # steps in a row predicting it; each step's lead
     with explaining(model), torch.enable_grad():
         for step in range(n_steps):
             xc = changed()
             lg = check_logits(model(xc))
             other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
-            hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
+            gap = lg.gather(1, tb[:, None])[:, 0] - other                            # (b,) the wanted class's lead in logits
+            hinge = (margin - gap).clamp_min(0)
             held = torch.where(hinge.detach() == 0, held + 1, 0)
-            now = (held > SETTLE_STEPS) & ~settled
+            flips = torch.where(gap.detach() > 0, flips + 1, 0)
+            past.append(gap.detach())
+            stalled = ((flips > SETTLE_STEPS) & (gap.detach() - past[-SETTLE_STEPS - 1] < STALL_GAIN * max(margin, 1e-3))
+                       if len(past) > SETTLE_STEPS else torch.zeros_like(settled))
+            now = ((held > SETTLE_STEPS) | stalled) & ~settled
             kept[now], settled = xc.detach()[now], settled | now
             if settled.all(): break
             d = (xc - xb) / scale
