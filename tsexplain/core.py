@@ -13,9 +13,9 @@ from .data import *
 import warnings
 
 # %% auto #0
-__all__ = ['Y_BLOCKS', 'LAYOUTS', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'learner_unscaler', 'TSBlock',
-           'target_block', 'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch', 'show_results',
-           'Items', 'get_batch']
+__all__ = ['Y_BLOCKS', 'LAYOUTS', 'check_count', 'TensorTS', 'channels_to_show', 'Standardize', 'Normalize', 'learner_unscaler',
+           'TSBlock', 'target_block', 'SeriesItems', 'check_valid_pct', 'pad_to', 'TSDataLoaders', 'show_batch',
+           'show_results', 'Items', 'get_batch']
 
 # %% ../nbs/01_core.ipynb #8c4aa3ee
 def _redraws_in_place() -> bool:
@@ -23,6 +23,12 @@ def _redraws_in_place() -> bool:
     import sys
     from fastprogress.fastprogress import IN_NOTEBOOK
     return bool(IN_NOTEBOOK or (hasattr(sys.stdout, 'isatty') and sys.stdout.isatty()))
+
+def check_count(v, what: str, low: int = 1, high: int = None) -> int:
+    "`v` as an int in [low, high], or a clear error naming `what` (a float, bool or string is never read as a count)"
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low or (high is not None and v > high):
+        raise ValueError(f"{what} must be a whole number of at least {low}{f' and at most {high:,}' if high is not None else ''}; got {v!r}")
+    return int(v)
 
 # %% ../nbs/01_core.ipynb #afb9cb30
 class TensorTS(TensorBase):
@@ -276,8 +282,7 @@ def from_series(cls: TSDataLoaders, series, lookback: int, horizon: int = 1, val
                          f"first (a table's columns): pass series.T (for a DataFrame, df.to_numpy().T)")
     if not np.isfinite(s).all(): raise ValueError(f"series holds {int((~np.isfinite(s)).sum())} missing or infinite value(s): fill them first")
     C, T = s.shape
-    for nm, v in (('lookback', lookback), ('horizon', horizon), ('step', step)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{nm} must be a positive int, got {v!r}")
+    lookback, horizon, step = (check_count(v, nm) for nm, v in (('lookback', lookback), ('horizon', horizon), ('step', step)))
     targets = list(range(C)) if target_channels is None else listify(target_channels)
     if (not targets or any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < C for c in targets)
             or len(set(targets)) != len(targets)):

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from .hooks import *
+from .neighbours import *
+from .neighbours import _nearest_unlike_k
 from .targets import *
 from .cam import chunk_ranges
 from .faithfulness import rank_methods, weights_fingerprint
@@ -20,9 +22,9 @@ from .figure_data import method_name
 from fastcore.basics import listify
 
 # %% auto #0
-__all__ = ['NEIGHBOUR_METRICS', 'HOPELESS_MARGIN', 'SETTLE_STEPS', 'STALL_GAIN', 'COUNTERFACTUAL_METHODS', 'Counterfactuals',
-           'wanted_classes', 'dtw_distances', 'nearest_unlike', 'counterfactual_map_method', 'native_guide',
-           'channel_substitution', 'sparse_counterfactual', 'class_counterfactual']
+__all__ = ['HOPELESS_MARGIN', 'SETTLE_STEPS', 'STALL_GAIN', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes',
+           'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
+           'class_counterfactual']
 
 # %% ../nbs/12_counterfactual.ipynb #1252804b
 @dataclass
@@ -104,53 +106,6 @@ def wanted_classes(probs: Tensor, target=None) -> Tensor:
     if same: raise ValueError(f"series {same[:10]} {'is' if len(same) == 1 else 'are'} already predicted as the class wanted "
                               f"({t[same[0]].item()}): a counterfactual changes the prediction to another class (target=None: the most probable other one)")
     return t
-
-def dtw_distances(x: Tensor, y: Tensor, window: int = None, max_cells: int = 2 ** 24) -> Tensor:
-    "Dynamic time warping distances (B, N) between each series of x (B, C, L) and each of y (N, C, M): the cheapest monotone alignment, each aligned pair of steps costing its squared Euclidean distance over channels, square-rooted (tslearn's `dtw`); `window`: a Sakoe-Chiba band of that many steps either side of the diagonal"
-    x, y = x.float(), y.float().to(x.device)
-    (B, C, L), (N, _, M) = x.shape, y.shape
-    out = torch.empty(B, N, device=x.device)
-    band = None
-    if window is not None:
-        if window < abs(L - M): raise ValueError(f"window={window} cannot align series of lengths {L} and {M}: give at least {abs(L - M)}")
-        band = (torch.arange(L, device=x.device)[:, None] - torch.arange(M, device=x.device)[None]).abs() > window
-    per = max(1, max_cells // ((L + 1) * (M + 1) * C))                             # pairs per pass, memory bounded
-    qs = min(B, max(1, per // max(N, 1)))                                           # queries per block, then candidates
-    ns = min(N, max(1, per // qs))
-    for a in range(0, B, qs):
-        for b in range(0, N, ns):
-            xq, yc = x[a:a + qs], y[b:b + ns]
-            cost = (xq[:, None, :, :, None] - yc[None, :, :, None, :]).pow(2).sum(2).flatten(0, 1)   # (pairs, L, M), exact
-            if band is not None: cost = cost.masked_fill(band, float('inf'))
-            D = torch.full((len(cost), L + 1, M + 1), float('inf'), device=x.device)
-            D[:, 0, 0] = 0
-            for k in range(2, L + M + 1):                                            # one anti-diagonal at a time, every pair at once
-                i = torch.arange(max(1, k - M), min(L, k - 1) + 1, device=x.device)
-                j = k - i
-                D[:, i, j] = cost[:, i - 1, j - 1] + torch.minimum(torch.minimum(D[:, i - 1, j], D[:, i, j - 1]), D[:, i - 1, j - 1])
-            out[a:a + qs, b:b + ns] = D[:, L, M].sqrt().view(len(xq), len(yc))
-    return out
-
-NEIGHBOUR_METRICS = ('euclidean', 'dtw')
-
-def nearest_unlike(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, chunk: int = 256, metric: str = 'euclidean',
-                   window: int = None) -> Tensor:
-    "Index into `train_x` of the nearest training series (`metric`: 'euclidean' over all cells, or 'dtw' with an optional Sakoe-Chiba `window`) whose class is each series' `target`; -1 where none is (B,)"
-    return _nearest_unlike_k(x, train_x, train_y, target, 1, chunk, metric, window)[:, 0]
-
-def _nearest_unlike_k(x: Tensor, train_x: Tensor, train_y: Tensor, target: Tensor, k: int, chunk: int = 256,
-                      metric: str = 'euclidean', window: int = None) -> Tensor:
-    "Indices (B, k) into `train_x` of each series' `k` nearest training series of its `target` class, nearest first; -1 past the last one there is"
-    if metric not in NEIGHBOUR_METRICS: raise ValueError(f"metric must be one of {NEIGHBOUR_METRICS}; got {metric!r}")
-    out = torch.full((len(x), k), -1, dtype=torch.long)
-    tx = train_x.flatten(1).to(x.device).float()
-    for s in range(0, len(x), chunk):
-        d = (torch.cdist(x[s:s + chunk].flatten(1).float(), tx) if metric == 'euclidean' else
-             dtw_distances(x[s:s + chunk], train_x.to(x.device), window))              # (b, N)
-        d = torch.where(train_y.to(x.device)[None] == target[s:s + chunk, None], d, torch.full_like(d, float('inf')))
-        dist, best = d.topk(min(k, d.shape[1]), 1, largest=False)
-        out[s:s + chunk, :best.shape[1]] = torch.where(torch.isfinite(dist), best, torch.full_like(best, -1)).cpu()
-    return out
 
 def _segments(changed: Tensor) -> Tensor:
     "Number of contiguous changed stretches in time (any channel) of each series (B,)"

@@ -7,7 +7,8 @@ for any `Counterfactuals`, toward a class or toward a value, over the valid ones
 from __future__ import annotations
 import numpy as np
 import torch
-from .counterfactual import Counterfactuals, nearest_unlike, _segments, _label_tensor
+from .counterfactual import Counterfactuals, _segments, _label_tensor
+from .neighbours import nearest_unlike
 from .counterfactual_value import ValueCounterfactuals
 
 # %% auto #0

@@ -13,14 +13,16 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .models import GAP1d
+from .core import check_count
+_all_ = ['check_count']   # defined in core (models and core check counts too); still importable from here
 from .targets import *
 
 # %% auto #0
 __all__ = ['INPUT_METHODS', 'PERTURBATION_METHODS', 'MEMORY_BUDGET', 'METHODS', 'model_device', 'first_conv', 'expected_channels',
-           'model_dtype', 'check_count', 'check_input', 'forward_works', 'is_global_pool', 'candidate_layers',
-           'time_axis_problems', 'find_layer', 'LayerCapture', 'rnn_grads_allowed', 'LayerResult', 'keeping_logits',
-           'layer_pass', 'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps',
-           'register_method', 'get_method']
+           'model_dtype', 'check_input', 'forward_works', 'is_global_pool', 'candidate_layers', 'time_axis_problems',
+           'find_layer', 'LayerCapture', 'rnn_grads_allowed', 'LayerResult', 'keeping_logits', 'layer_pass',
+           'input_grads', 'series_cost', 'auto_batch_size', 'resize_to', 'normalize_maps', 'register_method',
+           'get_method', 'check_count']
 
 # %% ../nbs/03_hooks.ipynb #97f1937d
 def model_device(model: nn.Module) -> torch.device:
@@ -42,12 +44,6 @@ def expected_channels(model: nn.Module, x: Tensor = None):
 def model_dtype(model: nn.Module) -> torch.dtype:
     "The floating dtype of the model's first floating parameter (float32 for a model without any)"
     return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
-
-def check_count(v, what: str, low: int = 1, high: int = None) -> int:
-    "`v` as an int in [low, high], or a clear error naming `what` (a float, bool or string is never read as a count)"
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < low or (high is not None and v > high):
-        raise ValueError(f"{what} must be a whole number of at least {low}{f' and at most {high:,}' if high is not None else ''}; got {v!r}")
-    return int(v)
 
 def check_input(model: nn.Module, x) -> Tensor:
     "`x` as a plain float tensor (B, C, L) or (B, C, H, W), or a clear error"

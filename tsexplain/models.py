@@ -345,9 +345,7 @@ def fit_forecaster(self: Learner, epochs: int = 40, lr: float = 3e-3, folds: int
     if trained:
         raise ValueError("This learner has been trained already, so its start is gone: fit_forecaster compares training with the "
                          "start. Build a fresh learner with ts_learner and call fit_forecaster on it")
-    for nm, v in (('epochs', epochs), ('folds', folds)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if nm == 'folds' else 1):
-            raise ValueError(f"{nm} must be an int ≥ {0 if nm == 'folds' else 1}; got {v!r}")
+    epochs, folds = check_count(epochs, 'epochs'), check_count(folds, 'folds', 0)
     if not 0 <= margin < 1: raise ValueError(f"margin is a share of the start's error, 0 to 1; got {margin!r}")
     say = (lambda *a: print(*a, flush=True)) if progress else (lambda *a: None)
     bars = bool(progress) and _redraws_in_place()

@@ -132,7 +132,7 @@ def _aligned_distances(W: Tensor, valid: Tensor, metric: str = 'euclidean') -> T
     P, S, m = W.shape
     core = W[:, S // 2]
     if metric == 'dtw':
-        from tsexplain.counterfactual import dtw_distances
+        from tsexplain.neighbours import dtw_distances
         return dtw_distances(core[:, None], core[:, None])
     d = torch.cdist(core[None].double(), W.reshape(1, P * S, m).double())[0].view(P, P, S)
     d = d.masked_fill(~valid[None], float('inf')).min(2).values.float()
