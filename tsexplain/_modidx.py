@@ -203,6 +203,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._undo_smallest': ( 'counterfactual.html#_undo_smallest',
                                                                                        'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._widths': ( 'counterfactual.html#_widths',
+                                                                                'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual.channel_substitution': ( 'counterfactual.html#channel_substitution',
                                                                                              'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual.class_counterfactual': ( 'counterfactual.html#class_counterfactual',
