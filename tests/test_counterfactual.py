@@ -338,13 +338,12 @@ def test_auto_measures_once_per_model_and_records_why(monkeypatch):
 
 
 class ReadsWideWindow(nn.Module):
-    "Class 1 when the mean of steps 5..44 is above 0; logits scaled by `gain` (small: a lead that can never reach the margin)"
-    def __init__(self, gain=4.): super().__init__(); self.gain = gain
-    def forward(self, x): m = x[:, 0, 5:45].mean(1); return torch.stack([-m, m], 1) * self.gain
+    "Class 1 when the mean of steps 5..44 is above 0"
+    def forward(self, x): m = x[:, 0, 5:45].mean(1); return torch.stack([-m, m], 1) * 4
 
 
-def test_sparse_skips_hopeless_stretches_and_stops_a_stalled_lead(monkeypatch):
-    "Speed without other answers: a stretch (area 0.2 of a 40-step window) that no neighbour's copy comes near flipping is not optimised for 150 steps; the same answer as trying it. A lead that cannot reach the margin settles once it stalls"
+def test_sparse_skips_hopeless_stretches(monkeypatch):
+    "Speed without other answers: a stretch (area 0.2 of a 40-step window) that no neighbour's copy comes near flipping is not optimised for 150 steps; the same answer as trying it"
     import tsexplain.counterfactual as CF
     g = torch.Generator().manual_seed(0)
     train_x = torch.randn(40, 1, 50, generator=g); train_x[:20, 0, 5:45] += 2; train_x[20:, 0, 5:45] -= 2
@@ -365,10 +364,3 @@ def test_sparse_skips_hopeless_stretches_and_stops_a_stalled_lead(monkeypatch):
     monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))
     tried = sparse_counterfactual(model, x, train_x, train_y, map_method='occlusion')
     assert skipped.valid.all() and torch.equal(skipped.x, tried.x) and n_skipping < len(runs)
-    weak = ReadsWideWindow(gain=0.1)                            # a lead of at most ~0.4 logits: never the margin of 0.5
-    for stall_gain in (0., CF.STALL_GAIN):
-        runs.clear(); monkeypatch.setattr(CF, 'STALL_GAIN', stall_gain)
-        cf = sparse_counterfactual(weak, x[:1], train_x, train_y, map_method='occlusion', area=1.)
-        assert cf.valid.all() and len(runs) == 1
-        if not stall_gain: assert runs == [151]                 # flipped near step 100, the margin never reached
-    assert runs[0] < 140                                        # its lead stalled: settled

@@ -22,7 +22,7 @@ from .figure_data import method_name
 from fastcore.basics import listify
 
 # %% auto #0
-__all__ = ['HOPELESS_MARGIN', 'SETTLE_STEPS', 'STALL_GAIN', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes',
+__all__ = ['HOPELESS_MARGIN', 'SETTLE_STEPS', 'COUNTERFACTUAL_METHODS', 'Counterfactuals', 'wanted_classes',
            'counterfactual_map_method', 'native_guide', 'channel_substitution', 'sparse_counterfactual',
            'class_counterfactual']
 
@@ -378,28 +378,21 @@ def _blend_change(model, xb, ab, refs, tb, scale, n_steps, lr, l1, tv, margin) -
                      scale, n_steps, lr, l1, tv, margin)
 
 SETTLE_STEPS = 10   # a series whose change has held the wanted class (with the margin) this many steps is settled
-STALL_GAIN = 0.1    # ... and one predicted as the wanted class this many steps whose lead grew by less than this share of the margin
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or has been predicted as it that long while its lead grew by less than `STALL_GAIN`·margin (a blend that cannot reach the margin: measured on ArrowHead, it stays flipped ~0.1 logits up for 100 steps more), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt = torch.optim.Adam(params, lr=lr)
     weight = torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
     held = torch.zeros(len(xb), dtype=torch.long, device=xb.device)            # steps in a row with the wanted class
-    flips, past = held.clone(), []                                               # steps in a row predicting it; each step's lead
     with explaining(model), torch.enable_grad():
         for step in range(n_steps):
             xc = changed()
             lg = check_logits(model(xc))
             other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
-            gap = lg.gather(1, tb[:, None])[:, 0] - other                            # (b,) the wanted class's lead in logits
-            hinge = (margin - gap).clamp_min(0)
+            hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
             held = torch.where(hinge.detach() == 0, held + 1, 0)
-            flips = torch.where(gap.detach() > 0, flips + 1, 0)
-            past.append(gap.detach())
-            stalled = ((flips > SETTLE_STEPS) & (gap.detach() - past[-SETTLE_STEPS - 1] < STALL_GAIN * max(margin, 1e-3))
-                       if len(past) > SETTLE_STEPS else torch.zeros_like(settled))
-            now = ((held > SETTLE_STEPS) | stalled) & ~settled
+            now = (held > SETTLE_STEPS) & ~settled
             kept[now], settled = xc.detach()[now], settled | now
             if settled.all(): break
             d = (xc - xb) / scale
