@@ -20,13 +20,6 @@ METHODS = ['grad_cam', 'saliency', 'input_x_grad', 'integrated_gradients', 'occl
 SHORT = {'integrated_gradients': 'IG', 'occlusion': 'occlusion', 'input_x_grad': 'input×grad', 'saliency': 'saliency', 'grad_cam': 'Grad-CAM'}
 CRITERIA = [(b, ins) for b in ('zero', 'interp', 'mean', 'noise') for ins in (False, True)]
 
-def sets(n: int = 240):
-    out = [(k, 'CNN', *make_box_dataset(k, n)) for k in ['Middle', 'RareTime', 'RareFeatures']]
-    out += [(k, 'LSTM', *make_box_dataset(k, n)) for k in ['Middle', 'RareTime']]
-    out.append(('planted type 1', 'CNN', *make_planted_dataset(n, channels=5, length=100, window=20, amplitude=3.0, seed=0)))
-    out.append(('planted type 2', 'InceptionTime', *make_planted_dataset(1000, channels=5, length=100, window=20, amplitude=3.0, joint=True, seed=0)))
-    return out
-
 def pick(ratios: dict) -> str:
     "The method a criterion chooses: the lowest ratio, near-ties (3 %) to the first of TIE_ORDER"
     best = min(ratios.values())
@@ -40,9 +33,9 @@ def main():
     torch.set_num_threads(2)
     head = ' | '.join(f"{b} {'insertion' if ins else 'deletion'}" for b, ins in CRITERIA)
     rows = [f'| set · model | best by the truth (AUPRC) | {head} |', '|---|---|' + '---|' * len(CRITERIA)]
-    for name, arch, X, y, mask in sets():
+    for name, arch, X, y, mask in XB.make_sets(quick=True):
         if a.only and not any(o.lower() in f'{name} {arch}'.lower() for o in a.only): continue
-        learn = XB.train(X, y, arch, epochs=30 if arch == 'LSTM' else 20 if arch == 'InceptionTime' else 8, seed=0)
+        learn = XB.train(X, y, arch, epochs=XB.epochs_for(arch, quick=True), seed=0)
         k = 48
         xb, mk = learner_inputs(learn, X[-k:]), mask[-k:]
         default = learner_method(learn)

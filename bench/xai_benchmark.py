@@ -108,8 +108,8 @@ def tint_method(which: str, epochs: int = 300):
 
 OURS = ('grad_cam', 'channel_cam', 'occlusion', 'hierarchical_occlusion', 'saliency', 'input_x_grad', 'integrated_gradients', 'extremal_mask', 'dyna_mask')
 
-def run(quick: bool, only: str = None, seed: int = 0, methods_only: str = None):
-    "Rows of scores (one per set and method) and recall-at-area rows, with every model trained from `seed`"
+def make_sets(quick: bool) -> list:
+    "(name, model, X, y, truth mask) of every set: 240 series each with `quick`, else 1000 and all five box kinds"
     n = 240 if quick else 1000
     sets = [(k, 'CNN', *make_box_dataset(k, n)) for k in (['Middle', 'RareTime', 'RareFeatures'] if quick else
                                                ['Middle', 'SmallMiddle', 'MovingMiddle', 'RareFeatures', 'RareTime'])]
@@ -119,16 +119,23 @@ def run(quick: bool, only: str = None, seed: int = 0, methods_only: str = None):
     # type 2 needs a model that learns it (InceptionTime: accuracy 1.00 on 750 series; an FCN stays near 0.67)
     X2, y2, m2 = make_planted_dataset(1000, channels=5, length=100, window=20, amplitude=3.0, joint=True, seed=0)
     sets.append(('planted type 2', 'InceptionTime', X2, y2, m2))
+    return sets
+
+def epochs_for(arch: str, quick: bool) -> int:
+    "Training epochs: the LSTM learns slowly (Ismail et al. train theirs long too), InceptionTime needs 20 for type 2"
+    return 30 if arch == 'LSTM' else 20 if arch == 'InceptionTime' or not quick else 8
+
+def run(quick: bool, only: str = None, seed: int = 0, methods_only: str = None):
+    "Rows of scores (one per set and method) and recall-at-area rows, with every model trained from `seed`"
     rows, areas = [], []
-    for name, arch, X, y, mask in sets:
+    for name, arch, X, y, mask in make_sets(quick):
         if only and only.lower() not in f'{name} {arch}'.lower(): continue
-        # the LSTM learns slowly (Ismail et al. train theirs long too): 30 epochs; a model that guesses gets no scores
-        learn = train(X, y, arch, epochs=30 if arch == 'LSTM' else 20 if arch == 'InceptionTime' or not quick else 8, seed=seed)
+        learn = train(X, y, arch, epochs=epochs_for(arch, quick), seed=seed)   # a model that guesses gets no scores
         with learn.no_bar(): acc = float(learn.validate()[1])
         if acc < 0.7:
             rows.append(dict(set=name, model=arch, acc=acc, method='(the model guesses: its maps are not scored)', AUPRC=np.nan, AUP=np.nan,
                              AUR=np.nan, deletion=np.nan, s_per_series=np.nan)); continue
-        k = min(48, n // 4)
+        k = min(48, len(X) // 4)
         xb = learner_inputs(learn, X[-k:]); mk = mask[-k:]
         methods = {m: m for m in OURS}
         methods['TSR(IG)'] = lambda model, x, target=None, layer=None: tsr(model, x, method='integrated_gradients', n_steps=16)

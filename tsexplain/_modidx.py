@@ -174,6 +174,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._label_tensor': ( 'counterfactual.html#_label_tensor',
                                                                                       'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._lead': ('counterfactual.html#_lead', 'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._lengths': ( 'counterfactual.html#_lengths',
                                                                                  'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._logits_of': ( 'counterfactual.html#_logits_of',

@@ -350,11 +350,14 @@ def _first_hopeful(model, x: Tensor, profile: Tensor, refs: Tensor, t: Tensor, l
     for li in reversed(range(len(levels) - 1)):
         cands = torch.where(_best_stretch(profile, max(1, int(round(levels[li] * L))))[:, None, None], ends, x[:, None])
         if frozen is not None: cands = torch.where(frozen[:, None], x[:, None], cands)
-        lg = _logits_of(model, cands.flatten(0, 1), batch_size).view(B, k + 1, -1)
-        wanted = lg.gather(2, t[:, None, None].expand(B, k + 1, 1))[..., 0]
-        other = lg.masked_fill(F.one_hot(t, lg.shape[-1]).bool()[:, None], -float('inf')).amax(2)
-        first = torch.where(((wanted - other).amax(1) > -HOPELESS_MARGIN).cpu(), li, first)
+        lead = _lead(_logits_of(model, cands.flatten(0, 1), batch_size).view(B, k + 1, -1), t[:, None].expand(B, k + 1))
+        first = torch.where((lead.amax(1) > -HOPELESS_MARGIN).cpu(), li, first)
     return first
+
+def _lead(logits: Tensor, t: Tensor) -> Tensor:
+    "How far the wanted class `t` (logits' shape but the last) leads the largest other logit of `logits` (..., K); negative: behind"
+    hot = F.one_hot(t, logits.shape[-1]).bool()
+    return logits.masked_fill(~hot, -float('inf')).amax(-1) - logits.masked_fill(hot, -float('inf')).amax(-1)
 
 def _best_stretch(profile: Tensor, w: int) -> Tensor:
     "The `w` consecutive steps (B, L) bool of each series' largest sum of `profile` (B, L)"
@@ -389,8 +392,7 @@ def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, 
         for step in range(n_steps):
             xc = changed()
             lg = check_logits(model(xc))
-            other = lg.masked_fill(F.one_hot(tb, lg.shape[1]).bool(), -float('inf')).amax(1)
-            hinge = (other - lg.gather(1, tb[:, None])[:, 0] + margin).clamp_min(0)
+            hinge = (margin - _lead(lg, tb)).clamp_min(0)
             held = torch.where(hinge.detach() == 0, held + 1, 0)
             now = (held > SETTLE_STEPS) & ~settled
             kept[now], settled = xc.detach()[now], settled | now
