@@ -364,3 +364,38 @@ def test_sparse_skips_hopeless_stretches(monkeypatch):
     monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))
     tried = sparse_counterfactual(model, x, train_x, train_y, map_method='occlusion')
     assert skipped.valid.all() and torch.equal(skipped.x, tried.x) and n_skipping < len(runs)
+
+
+def test_sparse_gives_up_a_stretch_that_will_not_flip(monkeypatch):
+    "Speed without other answers: the optimisation on a stretch whose lead, at its pace, would still be far behind at the last step is given up before the 150 steps; the same answer as running them all"
+    import tsexplain.counterfactual as CF
+    g = torch.Generator().manual_seed(0)
+    train_x = torch.randn(40, 1, 50, generator=g); train_x[:20, 0, 5:45] += 2; train_x[20:, 0, 5:45] -= 2
+    train_y = (train_x[:, 0, 5:45].mean(1) > 0).long()
+    x = torch.randn(3, 1, 50, generator=g); x[:, 0, 5:45] -= 2
+    runs, real = [], CF._optimise
+    def counted(model, xb, tb, params, changed, *a):                # the optimisation steps each run takes
+        runs.append(0)
+        def step(): runs[-1] += 1; return changed()
+        return real(model, xb, tb, params, step, *a)
+    monkeypatch.setattr(CF, '_optimise', counted)
+    monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))       # every area is optimised: the 10-step stretch cannot flip
+    given_up = sparse_counterfactual(ReadsWideWindow(), x, train_x, train_y, map_method='occlusion')
+    steps_given_up = runs[0]; runs.clear()
+    monkeypatch.setattr(CF, 'SHORT_AT_END', float('inf'))
+    kept_on = sparse_counterfactual(ReadsWideWindow(), x, train_x, train_y, map_method='occlusion')
+    assert runs[0] == 151 and steps_given_up < 100                  # 150 steps (+ the final change) against far fewer
+    assert given_up.valid.all() and torch.equal(given_up.x, kept_on.x)
+
+
+def test_plausibility_is_also_measured_on_the_series_explained():
+    "A few series chosen from a test set can be outliers before any change: evaluate_counterfactuals says how many (`original_ood_*`), by the same detectors, beside the share of their counterfactuals"
+    from sklearn.ensemble import IsolationForest
+    train_x, train_y, x = window_data()
+    x[:2] = x[:2] * 6                                            # two series far outside the training series
+    cf = counterfactual(ReadsOneWindow(), x, train_x, train_y, map_method='occlusion')
+    ev = evaluate_counterfactuals(cf, train_x, test_x=train_x[:10])
+    forest = IsolationForest(random_state=0).fit(train_x.flatten(1).numpy())
+    by_hand = (forest.predict(cf.original[cf.valid].flatten(1).numpy()) == -1).mean()
+    assert cf.valid.all() and ev['original_ood_iforest'] == pytest.approx(by_hand) and ev['original_ood_iforest'] >= 2 / 6
+    assert 0 <= ev['original_ood_lof'] <= 1

@@ -18,7 +18,7 @@ __all__ = ['evaluate_counterfactuals']
 def _flat(x) -> np.ndarray: return np.asarray(torch.as_tensor(x).detach().cpu().float().flatten(1))
 
 def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: int = 0, train_y=None) -> dict:
-    "Validity, proximity (L1, L2, L1 relative to the L1 distance to one reference for every method: the Euclidean nearest training series whose true label `train_y` is the wanted class, NaN without `train_y`; for counterfactuals toward a value, the nearest training series the model predicts beyond it), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`), seconds per series; change metrics over the valid ones"
+    "Validity, proximity (L1, L2, L1 relative to the L1 distance to one reference for every method: the Euclidean nearest training series whose true label `train_y` is the wanted class, NaN without `train_y`; for counterfactuals toward a value, the nearest training series the model predicts beyond it), sparsity (share of cells and of time steps changed), contiguous changed segments, plausibility (share flagged out of distribution by an isolation forest and by LOF fitted on the training series; beside it the same share for real `test_x`, and `original_ood_*` for the series explained, before their change — a few series chosen from a test set can be outliers already), seconds per series; change metrics over the valid ones"
     v = cf.valid
     d = (cf.x - cf.original).float()
     nan = float('nan')
@@ -43,12 +43,13 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
         from sklearn.neighbors import LocalOutlierFactor
     except ImportError:                        # plausibility needs scikit-learn; the rest does not
         out['seconds'] = cf.seconds
-        return {**out, 'ood_iforest': nan, 'ood_lof': nan, 'seconds': cf.seconds}
+        return {**out, 'ood_iforest': nan, 'ood_lof': nan, 'original_ood_iforest': nan, 'original_ood_lof': nan, 'seconds': cf.seconds}
     forest = IsolationForest(random_state=seed).fit(train)
     lof = LocalOutlierFactor(n_neighbors=min(20, len(train) - 1), novelty=True).fit(train)
     cfs = _flat(cf.x[v]) if v.any() else None
     for name, det in (('iforest', forest), ('lof', lof)):
         out[f'ood_{name}'] = float((det.predict(cfs) == -1).mean()) if cfs is not None else nan
         if test_x is not None: out[f'test_ood_{name}'] = float((det.predict(_flat(test_x)) == -1).mean())
+        out[f'original_ood_{name}'] = float((det.predict(_flat(cf.original[v])) == -1).mean()) if cfs is not None else nan
     out['seconds'] = cf.seconds
     return out
