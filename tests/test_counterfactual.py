@@ -399,3 +399,19 @@ def test_plausibility_is_also_measured_on_the_series_explained():
     by_hand = (forest.predict(cf.original[cf.valid].flatten(1).numpy()) == -1).mean()
     assert cf.valid.all() and ev['original_ood_iforest'] == pytest.approx(by_hand) and ev['original_ood_iforest'] >= 2 / 6
     assert 0 <= ev['original_ood_lof'] <= 1
+
+
+
+def test_whole_channel_swaps_compete_with_the_answer_found():
+    "sparse on several channels: whole channels of the nearest unlike neighbour compete with the optimised answer (`_channel_swaps` with an incumbent): the valid one with the fewest cells (+ the segments' cost) wins"
+    import tsexplain.counterfactual as CF
+    model = ReadsOneWindow(ch=1)                                     # reads steps 20..29 of channel 1
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 50, generator=g); x[:, 1, 20:30] -= 2
+    nun = x.clone(); nun[:, 1] = torch.randn(2, 50, generator=g) + 2     # differs from x on channel 1 only: 50 cells
+    wasteful = x.clone(); wasteful[:, :2] = nun[:, 1:2] + 1          # valid, but 100 cells on two channels
+    frugal = x.clone(); frugal[:, 1, 20:30] += 5                     # valid, 10 cells
+    t, cost = torch.ones(2, dtype=torch.long), CF._segment_cost(50)
+    swapped = CF._channel_swaps(model, x, nun, t, incumbent=wasteful, segment_cost=cost)
+    assert torch.equal(swapped[:, 1], nun[:, 1]) and torch.equal(swapped[:, [0, 2]], x[:, [0, 2]])
+    assert torch.equal(CF._channel_swaps(model, x, nun, t, incumbent=frugal, segment_cost=cost), frugal)

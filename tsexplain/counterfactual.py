@@ -263,29 +263,41 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
                          "counterfactual of the series: use method='native_guide' or 'sparse'")
     max_pairs = check_count(max_pairs, 'max_pairs', 0)
     x, train_x, target, src, nun, before, frozen, _ = _setup(model, x, train_x, train_y, target, batch_size, metric, window, frozen, rank=rank)
-    B, C, L = x.shape
-    singles = [[c] for c in range(C)]
-    pairs = [[a, b] for a in range(C) for b in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else []
-    order = (x - nun).pow(2).sum(2).argsort(1, descending=True).cpu()             # (B, C) the most different channels first
-    xc = x.clone()
-    for s, e in chunk_ranges(B, _per_chunk(model, x, C + len(pairs) + C, batch_size), progress, 'channel substitution'):
-        cands = []
-        for sets in singles + pairs:
-            keep = torch.zeros(C, dtype=torch.bool, device=x.device); keep[sets] = True
-            cands.append(torch.where(keep[None, :, None], nun[s:e], x[s:e]))
-        for j in range(1, C + 1):                                                  # the j most different channels
-            keep = torch.zeros(e - s, C, dtype=torch.bool, device=x.device)
-            keep.scatter_(1, order[s:e, :j].to(x.device), True)
-            cands.append(torch.where(keep[:, :, None], nun[s:e], x[s:e]))
-        xc[s:e] = _pick(model, x[s:e], torch.stack(cands, 1), target[s:e], batch_size, frozen=None if frozen is None else frozen[s:e])
+    xc = _channel_swaps(model, x, nun, target, max_pairs, batch_size, progress, frozen)
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
     return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen, neighbour=nun)
+
+def _channel_candidates(x: Tensor, nun: Tensor, max_pairs: int = 66) -> Tensor:
+    "Copies of x (b, C, L) with whole channels of `nun` (b, C, L) swapped in: every channel alone, every pair (when there are at most `max_pairs`), and the j most different channels for every j: (b, n, C, L)"
+    b, C, L = x.shape
+    sets = [[c] for c in range(C)] + ([[a, d] for a in range(C) for d in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else [])
+    cands = []
+    for chans in sets:
+        keep = torch.zeros(C, dtype=torch.bool, device=x.device); keep[chans] = True
+        cands.append(torch.where(keep[None, :, None], nun, x))
+    order = (x - nun).pow(2).sum(2).argsort(1, descending=True)                   # (b, C) the most different channels first
+    for j in range(1, C + 1):
+        keep = torch.zeros(b, C, dtype=torch.bool, device=x.device).scatter_(1, order[:, :j], True)
+        cands.append(torch.where(keep[:, :, None], nun, x))
+    return torch.stack(cands, 1)
+
+def _channel_swaps(model, x: Tensor, nun: Tensor, target: Tensor, max_pairs: int = 66, batch_size: int = None, progress=None,
+                   frozen: Tensor = None, incumbent: Tensor = None, segment_cost: float = 0.) -> Tensor:
+    "For each series x (B, C, L): of `_channel_candidates` (and the `incumbent` answer (B, C, L), when given), the valid one that changes the fewest cells (`_pick`), in memory-bounded chunks: (B, C, L)"
+    B, C, L = x.shape
+    n = C + (C * (C - 1) // 2 if C * (C - 1) // 2 <= max_pairs else 0) + C + (incumbent is not None)
+    xc = x.clone()
+    for s, e in chunk_ranges(B, _per_chunk(model, x, n, batch_size), progress, 'channel substitution'):
+        cands = _channel_candidates(x[s:e], nun[s:e], max_pairs)
+        if incumbent is not None: cands = torch.cat([incumbent[s:e, None], cands], 1)
+        xc[s:e] = _pick(model, x[s:e], cands, target[s:e], batch_size, segment_cost, None if frozen is None else frozen[s:e])
+    return xc
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 150,
                           lr: float = 0.1, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
                           batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); a series that does not flip tries again on twice the area (a stretch where no neighbour's copy brings the wanted class within `HOPELESS_MARGIN` logits is skipped); then the smallest changes are undone while the prediction holds. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); a series that does not flip tries again on twice the area (a stretch where no neighbour's copy brings the wanted class within `HOPELESS_MARGIN` logits is skipped); then the smallest changes are undone while the prediction holds; for several channels, whole channels of the nearest unlike neighbour swapped in (`channel_substitution`'s candidates) compete, the fewest cells changed winning. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
@@ -337,6 +349,9 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
         ng = native_guide(model, x[i], train_x, train_y, target=target[todo], map_method=name, batch_size=batch_size,
                           frozen=None if frozen is None else frozen[i], rank=rank)
         out[i] = torch.where(ng.valid[:, None, None].to(x.device), ng.x.to(x.device), out[i])
+    if C > 1:                          # several channels: whole channels of the nearest unlike neighbour compete (CoMTE's answers)
+        out = _channel_swaps(model, x, refs[:, 0], t, batch_size=batch_size, frozen=frozen, incumbent=out,
+                             segment_cost=_segment_cost(L))
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
 
 HOPELESS_MARGIN = 4.   # logits: a stretch whose copy from every neighbour leaves the wanted class this far behind is not optimised
@@ -429,14 +444,24 @@ def _span(kept: Tensor, change: Tensor) -> Tensor:
     last = torch.where(on, steps, -1).amax(1, keepdim=True)
     return torch.where(((steps >= first) & (steps <= last))[:, None], change, torch.zeros_like(change))
 
+def _segment_cost(L: int) -> float:
+    "What one more changed stretch costs, in cells, when the smallest change is picked: L/16, at least 4"
+    return max(4., L / 16)
+
+def _top_channels(change: Tensor, j: int) -> Tensor:
+    "The change (b, C, L) kept only on its `j` channels of the largest |change|"
+    mass = change.abs().sum(2)                                                    # (b, C)
+    keep = torch.zeros_like(mass, dtype=torch.bool).scatter_(1, mass.topk(j, 1).indices, True)
+    return torch.where(keep[:, :, None], change, torch.zeros_like(change))
+
 def _widths(L: int) -> list:
     "Widths of the one-stretch candidates `_undo_smallest` tries: 1 % to 80 % of L (one stretch cut to the window where the change is largest: on 12 InceptionTime series, ArrowHead 0.258 -> 0.229 cells, OSULeaf 0.262 -> 0.240, ECG200 1.92 -> 1.58 segments; no set worse)"
     return sorted({max(1, round(f * L)) for f in (0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.13, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.65, 0.8)})
 
 def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size: int = None, keep=(0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75),
                    segment_cost: float = None) -> Tensor:
-    "The change (b, C, L) with only its largest cells, its largest stretches, the one stretch spanning its largest cells, or the stretch of each of `_widths` where it is largest kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (default: L/16, at least 4; all of the change when none does)"
-    segment_cost = max(4., change.shape[-1] / 16) if segment_cost is None else segment_cost
+    "The change (b, C, L) with only its largest cells, its largest stretches, the one stretch spanning its largest cells, or the stretch of each of `_widths` where it is largest, or (several channels) its channels of the largest change kept: the smallest that still gives the wanted class, each stretch costing `segment_cost` cells (default: L/16, at least 4; all of the change when none does)"
+    segment_cost = _segment_cost(change.shape[-1]) if segment_cost is None else segment_cost
     mag = change.abs().flatten(1)
     nz = (mag > 0).sum(1).clamp_min(1)
     cands = [change] + [_top_segments(change, j) for j in (1, 2, 3)]
@@ -447,6 +472,8 @@ def _undo_smallest(model, x: Tensor, change: Tensor, target: Tensor, batch_size:
         cands += [_top_segments(cands[-1], 1), _span(cands[-1], change)]
     mass = change.abs().sum(1)                                                     # (b, L): one stretch of each width, where the change is largest
     cands += [torch.where(_best_stretch(mass, w)[:, None], change, torch.zeros_like(change)) for w in _widths(change.shape[-1])]
+    C = change.shape[1]
+    cands += [_top_channels(change, j) for j in sorted({1, 2, 3, 4, C // 4, C // 2}) if 1 <= j < C]
     chosen = _pick(model, x, x[:, None] + torch.stack(cands, 1), target, batch_size, segment_cost)
     return chosen - x
 

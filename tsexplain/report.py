@@ -186,7 +186,8 @@ def _counterfactual_section(learn: Learner, X: np.ndarray, preds: np.ndarray, vo
             f"{', '.join(map(str, picks))}.</p>" + fig_to_img(fig, 'counterfactuals') +
             "<table><thead><tr><th>measure (over the valid ones)</th><th>value</th></tr></thead><tbody>" + rows + "</tbody></table>"
             "<p>ood: the share flagged out of distribution by an isolation forest / LOF fitted on the training series; test_ood: the "
-            "same share for the real test series, the bar a counterfactual should meet.</p>")
+            "same share for the real test series, the bar a counterfactual should meet; original_ood: the same share for the series "
+            "explained, before their change.</p>")
 
 def _learned_section(learn: Learner, X: np.ndarray, method, maps: np.ndarray) -> str:
     "What the model learned over the test set: the importance of each channel (or window of steps), each class's motifs with their evidence, and its prototypes and criticisms; `maps` (N, K, L): the report's maps of the test series (their predicted class), not computed again"
