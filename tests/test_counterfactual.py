@@ -342,23 +342,35 @@ class ReadsWideWindow(nn.Module):
     def forward(self, x): m = x[:, 0, 5:45].mean(1); return torch.stack([-m, m], 1) * 4
 
 
-def test_sparse_skips_hopeless_stretches(monkeypatch):
-    "Speed without other answers: a stretch (area 0.2 of a 40-step window) that no neighbour's copy comes near flipping is not optimised for 150 steps; the same answer as trying it"
-    import tsexplain.counterfactual as CF
+def wide_window_data():
+    "40 training series, half with steps 5..44 raised by 2 (class 1), half lowered; 3 series lowered (class 0)"
     g = torch.Generator().manual_seed(0)
     train_x = torch.randn(40, 1, 50, generator=g); train_x[:20, 0, 5:45] += 2; train_x[20:, 0, 5:45] -= 2
-    train_y = (train_x[:, 0, 5:45].mean(1) > 0).long()
     x = torch.randn(3, 1, 50, generator=g); x[:, 0, 5:45] -= 2
+    return train_x, (train_x[:, 0, 5:45].mean(1) > 0).long(), x
+
+
+def count_steps(monkeypatch) -> list:
+    "A list that gets, for each run of sparse's optimisation, the number of steps it took (each step asks for the changed series once, and the end once more)"
+    import tsexplain.counterfactual as CF
     runs, real = [], CF._optimise
-    def counted(model, xb, tb, params, changed, *a):                # the optimisation steps each run takes
+    def counted(model, xb, tb, params, changed, *a):
         runs.append(0)
         def step(): runs[-1] += 1; return changed()
         return real(model, xb, tb, params, step, *a)
+    monkeypatch.setattr(CF, '_optimise', counted)
+    return runs
+
+
+def test_sparse_skips_hopeless_stretches(monkeypatch):
+    "Speed without other answers: a stretch (area 0.2 of a 40-step window) that no neighbour's copy comes near flipping is not optimised for 150 steps; the same answer as trying it"
+    import tsexplain.counterfactual as CF
+    train_x, train_y, x = wide_window_data()
+    runs = count_steps(monkeypatch)
     model = ReadsWideWindow()
     refs = CF._setup(model, x, train_x, train_y, None, None, n_refs=5)[-1]
     first = CF._first_hopeful(model, x, torch.ones(3, 50), refs, torch.ones(3, dtype=torch.long), [0.2, 0.4, 0.8, 1.])
     assert (first >= 1).all()                                   # 10 of 40 steps copied cannot move the mean past 0
-    monkeypatch.setattr(CF, '_optimise', counted)
     skipped = sparse_counterfactual(model, x, train_x, train_y, map_method='occlusion')
     n_skipping = len(runs); runs.clear()
     monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))
@@ -369,16 +381,8 @@ def test_sparse_skips_hopeless_stretches(monkeypatch):
 def test_sparse_gives_up_a_stretch_that_will_not_flip(monkeypatch):
     "Speed without other answers: the optimisation on a stretch whose lead, at its pace, would still be far behind at the last step is given up before the 150 steps; the same answer as running them all"
     import tsexplain.counterfactual as CF
-    g = torch.Generator().manual_seed(0)
-    train_x = torch.randn(40, 1, 50, generator=g); train_x[:20, 0, 5:45] += 2; train_x[20:, 0, 5:45] -= 2
-    train_y = (train_x[:, 0, 5:45].mean(1) > 0).long()
-    x = torch.randn(3, 1, 50, generator=g); x[:, 0, 5:45] -= 2
-    runs, real = [], CF._optimise
-    def counted(model, xb, tb, params, changed, *a):                # the optimisation steps each run takes
-        runs.append(0)
-        def step(): runs[-1] += 1; return changed()
-        return real(model, xb, tb, params, step, *a)
-    monkeypatch.setattr(CF, '_optimise', counted)
+    train_x, train_y, x = wide_window_data()
+    runs = count_steps(monkeypatch)
     monkeypatch.setattr(CF, 'HOPELESS_MARGIN', float('inf'))       # every area is optimised: the 10-step stretch cannot flip
     given_up = sparse_counterfactual(ReadsWideWindow(), x, train_x, train_y, map_method='occlusion')
     steps_given_up = runs[0]; runs.clear()
