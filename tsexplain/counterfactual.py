@@ -347,10 +347,10 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     if len(todo) and plausible:        # a blend of neighbours that never flips: Native Guide's stretch of the nearest one instead
         i = todo.to(x.device)
         ng = native_guide(model, x[i], train_x, train_y, target=target[todo], map_method=name, batch_size=batch_size,
-                          frozen=None if frozen is None else frozen[i], rank=rank)
+                          progress=progress, frozen=None if frozen is None else frozen[i], rank=rank)
         out[i] = torch.where(ng.valid[:, None, None].to(x.device), ng.x.to(x.device), out[i])
     if C > 1:                          # several channels: whole channels of the nearest unlike neighbour compete (CoMTE's answers)
-        out = _channel_swaps(model, x, refs[:, 0], t, batch_size=batch_size, frozen=frozen, incumbent=out,
+        out = _channel_swaps(model, x, refs[:, 0], t, batch_size=batch_size, progress=progress, frozen=frozen, incumbent=out,
                              segment_cost=_segment_cost(L))
     return _result(model, 'sparse', x, out, target, src, t0, maps, batch_size, before, name, frozen)
 
