@@ -415,7 +415,7 @@ def test_whole_channel_swaps_compete_with_the_answer_found():
     nun = x.clone(); nun[:, 1] = torch.randn(2, 50, generator=g) + 2     # differs from x on channel 1 only: 50 cells
     wasteful = x.clone(); wasteful[:, :2] = nun[:, 1:2] + 1          # valid, but 100 cells on two channels
     frugal = x.clone(); frugal[:, 1, 20:30] += 5                     # valid, 10 cells
-    t, cost = torch.ones(2, dtype=torch.long), CF._segment_cost(50)
+    t, cost = torch.ones(2, dtype=torch.long), CF._segment_cost(3, 50)
     swapped = CF._channel_swaps(model, x, nun, t, incumbent=wasteful, segment_cost=cost)
     assert torch.equal(swapped[:, 1], nun[:, 1]) and torch.equal(swapped[:, [0, 2]], x[:, [0, 2]])
     assert torch.equal(CF._channel_swaps(model, x, nun, t, incumbent=frugal, segment_cost=cost), frugal)
