@@ -168,6 +168,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._channel_candidates': ( 'counterfactual.html#_channel_candidates',
                                                                                             'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._channel_sets': ( 'counterfactual.html#_channel_sets',
+                                                                                      'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._channel_swaps': ( 'counterfactual.html#_channel_swaps',
                                                                                        'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._first_hopeful': ( 'counterfactual.html#_first_hopeful',

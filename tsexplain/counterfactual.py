@@ -267,12 +267,15 @@ def channel_substitution(model, x, train_x, train_y=None, target=None, max_pairs
     xc = torch.where((src >= 0)[:, None, None].to(x.device), xc, x)
     return _result(model, 'channel_substitution', x, xc, target, src, t0, None, batch_size, before, frozen=frozen, neighbour=nun)
 
+def _channel_sets(C: int, max_pairs: int = 66) -> list:
+    "The fixed channel sets a swap tries: every channel alone, and every pair when there are at most `max_pairs`"
+    return [[c] for c in range(C)] + ([[a, d] for a in range(C) for d in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else [])
+
 def _channel_candidates(x: Tensor, nun: Tensor, max_pairs: int = 66) -> Tensor:
-    "Copies of x (b, C, L) with whole channels of `nun` (b, C, L) swapped in: every channel alone, every pair (when there are at most `max_pairs`), and the j most different channels for every j: (b, n, C, L)"
+    "Copies of x (b, C, L) with whole channels of `nun` (b, C, L) swapped in: each of `_channel_sets`, and the j most different channels for every j: (b, n, C, L)"
     b, C, L = x.shape
-    sets = [[c] for c in range(C)] + ([[a, d] for a in range(C) for d in range(a + 1, C)] if C * (C - 1) // 2 <= max_pairs else [])
     cands = []
-    for chans in sets:
+    for chans in _channel_sets(C, max_pairs):
         keep = torch.zeros(C, dtype=torch.bool, device=x.device); keep[chans] = True
         cands.append(torch.where(keep[None, :, None], nun, x))
     order = (x - nun).pow(2).sum(2).argsort(1, descending=True)                   # (b, C) the most different channels first
@@ -285,7 +288,7 @@ def _channel_swaps(model, x: Tensor, nun: Tensor, target: Tensor, max_pairs: int
                    frozen: Tensor = None, incumbent: Tensor = None, segment_cost: float = 0.) -> Tensor:
     "For each series x (B, C, L): of `_channel_candidates` (and the `incumbent` answer (B, C, L), when given), the valid one that changes the fewest cells (`_pick`), in memory-bounded chunks: (B, C, L)"
     B, C, L = x.shape
-    n = C + (C * (C - 1) // 2 if C * (C - 1) // 2 <= max_pairs else 0) + C + (incumbent is not None)
+    n = len(_channel_sets(C, max_pairs)) + C + (incumbent is not None)
     xc = x.clone()
     for s, e in chunk_ranges(B, _per_chunk(model, x, n, batch_size), progress, 'channel substitution'):
         cands = _channel_candidates(x[s:e], nun[s:e], max_pairs)
@@ -400,7 +403,7 @@ PACE_STEPS = 25     # a series still behind, whose lead gained at its pace over 
 SHORT_AT_END = 0.5  # more than SHORT_AT_END logits behind at the last step, is given up (the next, larger area tries)
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or given up once its lead, gained at its pace over the last `PACE_STEPS` steps, would still leave it `SHORT_AT_END` logits behind at the last step (the stretch will not flip: on 84 series of ArrowHead, OSULeaf, ECG200, ItalyPowerDemand and JapaneseVowels the same answers in 5–25 % fewer steps; a lead that hovers near 0 can still flip, so a small shortfall is not given up), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or given up once its lead, gained at its pace over the last `PACE_STEPS` steps, would still leave it `SHORT_AT_END` logits behind at the last step (the stretch will not flip: with Adam's step 0.1, on 84 series of ArrowHead, OSULeaf, ECG200, ItalyPowerDemand and JapaneseVowels the same answers in 5–25 % fewer steps; with 0.2, the same answers on 48 of them; a lead that hovers near 0 can still flip, so a small shortfall is not given up), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt = torch.optim.Adam(params, lr=lr)
     weight = torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
@@ -445,7 +448,7 @@ def _span(kept: Tensor, change: Tensor) -> Tensor:
     return torch.where(((steps >= first) & (steps <= last))[:, None], change, torch.zeros_like(change))
 
 def _segment_cost(C: int, L: int) -> float:
-    "What one more changed stretch costs, in cells, when the smallest change is picked: a sixteenth of the series' C·L cells, at least 4 (C·L, not L: on BasicMotions' 6 channels a cost of L/16 let the undo step keep scattered cells, 3.3 segments with FCN and 2.8 with InceptionTime; with C·L/16, 1.4 and 1.1 segments for 0.19 -> 0.25 and 0.17 -> 0.22 of the cells)"
+    "What one more changed stretch costs, in cells, when the smallest change is picked: a sixteenth of the series' C·L cells, at least 4 (C·L, not L: on BasicMotions' 6 channels a cost of L/16 let the undo step keep scattered cells, 3.3 segments with FCN and 2.8 with InceptionTime; with C·L/16, 1.4 and 1.1 segments for 0.19 -> 0.25 and 0.17 -> 0.22 of the cells; measured with Adam's step 0.1)"
     return max(4., C * L / 16)
 
 def _top_channels(change: Tensor, j: int) -> Tensor:

@@ -46,10 +46,10 @@ def evaluate_counterfactuals(cf: Counterfactuals, train_x, test_x=None, seed: in
         return {**out, 'ood_iforest': nan, 'ood_lof': nan, 'original_ood_iforest': nan, 'original_ood_lof': nan, 'seconds': cf.seconds}
     forest = IsolationForest(random_state=seed).fit(train)
     lof = LocalOutlierFactor(n_neighbors=min(20, len(train) - 1), novelty=True).fit(train)
-    cfs = _flat(cf.x[v]) if v.any() else None
+    cfs, originals = (_flat(cf.x[v]), _flat(cf.original[v])) if v.any() else (None, None)
     for name, det in (('iforest', forest), ('lof', lof)):
         out[f'ood_{name}'] = float((det.predict(cfs) == -1).mean()) if cfs is not None else nan
         if test_x is not None: out[f'test_ood_{name}'] = float((det.predict(_flat(test_x)) == -1).mean())
-        out[f'original_ood_{name}'] = float((det.predict(_flat(cf.original[v])) == -1).mean()) if cfs is not None else nan
+        out[f'original_ood_{name}'] = float((det.predict(originals) == -1).mean()) if cfs is not None else nan
     out['seconds'] = cf.seconds
     return out
