@@ -419,3 +419,22 @@ def test_whole_channel_swaps_compete_with_the_answer_found():
     swapped = CF._channel_swaps(model, x, nun, t, incumbent=wasteful, segment_cost=cost)
     assert torch.equal(swapped[:, 1], nun[:, 1]) and torch.equal(swapped[:, [0, 2]], x[:, [0, 2]])
     assert torch.equal(CF._channel_swaps(model, x, nun, t, incumbent=frugal, segment_cost=cost), frugal)
+
+
+class CountsRows(ReadsOneWindow):
+    "ReadsOneWindow that counts the series it is given"
+    seen = 0
+    def forward(self, x): self.seen += len(x); return super().forward(x)
+
+
+def test_repeated_candidates_go_through_the_model_once():
+    "The undo step's candidates repeat (a change on one stretch is also its largest stretch and its span): each distinct series is scored once, with the probabilities scoring every copy gives"
+    from tsexplain.counterfactual import _distinct_probs, _probs_of
+    _, _, x = window_data()
+    cands = x[:, None].repeat(1, 5, 1, 1)
+    cands[:, 1::2, 0, 20:30] += 3                                      # per series: the series 3 times, one change twice
+    every, distinct = CountsRows(), CountsRows()
+    probs = _probs_of(every, cands.flatten(0, 1))
+    extra = every.seen - cands.shape[0] * cands.shape[1]                  # the engine's own probe passes, if any
+    assert torch.equal(_distinct_probs(distinct, cands.flatten(0, 1)), probs)
+    assert distinct.seen == 2 * len(x) + extra

@@ -172,6 +172,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._channel_swaps': ( 'counterfactual.html#_channel_swaps',
                                                                                        'tsexplain/counterfactual.py'),
+                                          'tsexplain.counterfactual._distinct_probs': ( 'counterfactual.html#_distinct_probs',
+                                                                                        'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._first_hopeful': ( 'counterfactual.html#_first_hopeful',
                                                                                        'tsexplain/counterfactual.py'),
                                           'tsexplain.counterfactual._free_change': ( 'counterfactual.html#_free_change',

@@ -132,11 +132,16 @@ def _label_tensor(train_y, n: int) -> Tensor:
     if len(y) != n: raise ValueError(f"train_y has {len(y)} labels for {n} training series")
     return y
 
+def _distinct_probs(model, xs: Tensor, batch_size: int = None) -> Tensor:
+    "Class probabilities (N, K) of the series xs (N, C, L), each distinct series through the model once (the candidates a counterfactual picks from repeat: a change on one stretch is also its largest stretch, its span, ...)"
+    distinct, where = torch.unique(xs.flatten(1), dim=0, return_inverse=True)
+    return _probs_of(model, distinct.view(-1, *xs.shape[1:]), batch_size)[where]
+
 def _pick(model, x: Tensor, cands: Tensor, target: Tensor, batch_size: int = None, segment_cost: float = 0., frozen: Tensor = None) -> Tensor:
     "For each series x (b, C, L), of its candidates (b, n, C, L): the valid one that changes the fewest cells (each contiguous segment costing `segment_cost` cells more; ties: the wanted class most probable), else the one where it is most probable: (b, C, L); `frozen` (b, C, L) cells are never changed (padding, missing values)"
     if frozen is not None: cands = torch.where(frozen[:, None], x[:, None], cands)
     b, n = cands.shape[:2]
-    probs = _probs_of(model, cands.flatten(0, 1), batch_size).view(b, n, -1)
+    probs = _distinct_probs(model, cands.flatten(0, 1), batch_size).view(b, n, -1)
     t = target.to(probs.device)
     p_target = probs.gather(2, t[:, None, None].expand(b, n, 1))[..., 0]
     valid = probs.argmax(2) == t[:, None]
@@ -297,14 +302,14 @@ def _channel_swaps(model, x: Tensor, nun: Tensor, target: Tensor, max_pairs: int
     return xc
 
 def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_method=None, area: float = 0.2, n_steps: int = 150,
-                          lr: float = 0.2, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
+                          lr: float = None, l1: float = 1., tv: float = 1., margin: float = 0.5, smooth: int = None,
                           time_first: bool = None, one_stretch: bool = True, plausible: bool = True, n_refs: int = 5,
                           batch_size: int = None, progress=None, frozen=None, rank: int = 0) -> Counterfactuals:
-    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); a series that does not flip tries again on twice the area (a stretch where no neighbour's copy brings the wanted class within `HOPELESS_MARGIN` logits is skipped); then the smallest changes are undone while the prediction holds; for several channels, whole channels of the nearest unlike neighbour swapped in (`channel_substitution`'s candidates) compete, the fewest cells changed winning. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel"
+    "Wachter et al.'s optimisation made sparse and contiguous for series: a change on one stretch of `area`·L steps where the map for the wanted class is largest (`one_stretch`, the default; else on the `area` of cells the map ranks highest, the map averaged over `smooth` steps, and for several channels over the channels too, `time_first`: default both for multichannel series, neither for one channel), minimising the hinge of the wanted class's logit margin + l1·|change| + tv·(its total variation); a series that does not flip tries again on twice the area (a stretch where no neighbour's copy brings the wanted class within `HOPELESS_MARGIN` logits is skipped); then the smallest changes are undone while the prediction holds; for several channels, whole channels of the nearest unlike neighbour swapped in (`channel_substitution`'s candidates) compete, the fewest cells changed winning. `plausible` (the default) keeps every changed step between the series and a blend of its `n_refs` nearest unlike neighbours (real series of the wanted class; from the (`rank`+1)-th nearest on), so that the change follows shapes real series have instead of an adversarial zig-zag (a series no blend flips gets Native Guide's answer); `plausible=False` lets each step move anywhere within the training series' range per channel. `lr` is Adam's step, by default 0.4 on the blend's logits and 0.2 on the free change (the blend's, measured one series at a time against 0.2: ArrowHead InceptionTime 0.141 → 0.138 cells, ECG200 InceptionTime 0.100 → 0.081, OSULeaf InceptionTime 0.203 → 0.193 in one segment; 0.6 changed fewer cells still but OSULeaf InceptionTime went to 1.75 segments, and 1.0 overshoots: 0.34 cells there; 0.4 on the free change left 2 of 12 ArrowHead FCN series not flipped)"
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
-    n_steps = check_count(n_steps, 'n_steps', 1, 100_000)
+    n_steps, lr = check_count(n_steps, 'n_steps', 1, 100_000), (0.4 if plausible else 0.2) if lr is None else lr
     for nm, v, lo in (('lr', lr, 0.), ('l1', l1, 0.), ('tv', tv, 0.), ('margin', margin, 0.)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < lo or (nm == 'lr' and v == 0):
             raise ValueError(f"{nm} must be a finite number {'above' if nm == 'lr' else 'of at least'} 0; got {v!r}")
@@ -404,8 +409,7 @@ SHORT_AT_END = 0.5  # more than SHORT_AT_END logits behind at the last step, is 
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
     "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or given up once its lead, gained at its pace over the last `PACE_STEPS` steps, would still leave it `SHORT_AT_END` logits behind at the last step (the stretch will not flip: with Adam's step 0.1, on 84 series of ArrowHead, OSULeaf, ECG200, ItalyPowerDemand and JapaneseVowels the same answers in 5–25 % fewer steps; with 0.2, the same answers on 48 of them; a lead that hovers near 0 can still flip, so a small shortfall is not given up), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
-    opt = torch.optim.Adam(params, lr=lr)
-    weight = torch.ones(len(xb), device=xb.device)
+    opt, weight = torch.optim.Adam(params, lr=lr), torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
     held = torch.zeros(len(xb), dtype=torch.long, device=xb.device)            # steps in a row with the wanted class
     leads = []                                                                   # (b,) per step, for the pace
