@@ -309,7 +309,8 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
     t0 = time.perf_counter()
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area <= 1:
         raise ValueError(f"area is the fraction of cells that may change, in (0, 1]; got {area!r}")
-    n_steps, lr = check_count(n_steps, 'n_steps', 1, 100_000), (0.4 if plausible else 0.2) if lr is None else lr
+    n_steps = check_count(n_steps, 'n_steps', 1, 100_000)
+    if lr is None: lr = 0.4 if plausible else 0.2                                # the blend's logits, or the change in the series' units
     for nm, v, lo in (('lr', lr, 0.), ('l1', l1, 0.), ('tv', tv, 0.), ('margin', margin, 0.)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < lo or (nm == 'lr' and v == 0):
             raise ValueError(f"{nm} must be a finite number {'above' if nm == 'lr' else 'of at least'} 0; got {v!r}")
@@ -408,7 +409,7 @@ PACE_STEPS = 25     # a series still behind, whose lead gained at its pace over 
 SHORT_AT_END = 0.5  # more than SHORT_AT_END logits behind at the last step, is given up (the next, larger area tries)
 
 def _optimise(model, xb, tb, params: list, changed, scale, n_steps, lr, l1, tv, margin) -> Tensor:
-    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or given up once its lead, gained at its pace over the last `PACE_STEPS` steps, would still leave it `SHORT_AT_END` logits behind at the last step (the stretch will not flip: with Adam's step 0.1, on 84 series of ArrowHead, OSULeaf, ECG200, ItalyPowerDemand and JapaneseVowels the same answers in 5–25 % fewer steps; with 0.2, the same answers on 48 of them; a lead that hovers near 0 can still flip, so a small shortfall is not given up), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
+    "Adam on `params` so that the series `changed()` (b, C, L) gives class `tb`: the hinge of its logit margin, weighted per series (Wachter's lambda, doubled every 25 steps until it flips) + l1·|change| + tv·(the change's total variation), both in units of `scale`; at most `n_steps`: a series is settled (its change kept as it is) once it has held the wanted class with the margin for `SETTLE_STEPS` steps in a row (what more steps would shrink, `_undo_smallest` trims after), or given up once its lead, gained at its pace over the last `PACE_STEPS` steps, would still leave it `SHORT_AT_END` logits behind at the last step (the stretch will not flip: with Adam's step 0.1, on 84 series of ArrowHead, OSULeaf, ECG200, ItalyPowerDemand and JapaneseVowels the same answers in 5–25 % fewer steps; with 0.2, the same answers on 48 of them; not re-checked with 0.4; a lead that hovers near 0 can still flip, so a small shortfall is not given up), and the loop ends when every one is — per series, so that the answer does not depend on the batch; the change (b, C, L)"
     opt, weight = torch.optim.Adam(params, lr=lr), torch.ones(len(xb), device=xb.device)
     settled, kept = torch.zeros(len(xb), dtype=torch.bool, device=xb.device), xb.clone()
     held = torch.zeros(len(xb), dtype=torch.long, device=xb.device)            # steps in a row with the wanted class
