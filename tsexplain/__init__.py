@@ -31,9 +31,11 @@ from tsexplain import interactive_pages as _interactive_pages
 from tsexplain.interactive_pages import *
 from tsexplain import counterfactual as _counterfactual, counterfactual_show as _counterfactual_show, counterfactual_value as _counterfactual_value
 from tsexplain import counterfactual_evaluate as _counterfactual_evaluate, neighbours as _neighbours
+from tsexplain import counterfactual_sparse as _counterfactual_sparse
 from tsexplain.neighbours import *
 from tsexplain.counterfactual import *
 from tsexplain.counterfactual_show import *
+from tsexplain.counterfactual_sparse import *
 from tsexplain.counterfactual_value import *
 from tsexplain.counterfactual_evaluate import *
 from tsexplain import forecast_show as _forecast_show
@@ -46,7 +48,7 @@ import fastai.basics as _fastai_basics, fastai.callback.all as _fastai_callbacks
 from fastai.basics import *
 from fastai.callback.all import *
 _modules = (_data, _core, _models, _model_files, _targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show,
-            _evaluate, _scale, _interactive, _interactive_pages, _neighbours, _counterfactual, _counterfactual_show, _counterfactual_value, _counterfactual_evaluate, _forecast_show, _importance, _motifs, _prototypes)
+            _evaluate, _scale, _interactive, _interactive_pages, _neighbours, _counterfactual, _counterfactual_show, _counterfactual_value, _counterfactual_sparse, _counterfactual_evaluate, _forecast_show, _importance, _motifs, _prototypes)
 # like fastai's own `all`: every public name of tsexplain, and fastai.basics (np, torch, plt, Learner, test_eq, ...)
 __all__ = ['__version__'] + [n for m in _modules for n in m.__all__] + \
           sorted({n for m in (_fastai_basics, _fastai_callbacks) for n in vars(m) if not n.startswith('_')})

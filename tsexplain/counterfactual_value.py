@@ -16,11 +16,13 @@ from .cam import chunk_ranges
 import weakref
 from fastcore.basics import listify
 from .faithfulness import spread_indices, weights_fingerprint
-from .counterfactual import (Counterfactuals, class_counterfactual, counterfactual_map_method, _frozen, _lengths,
-                                      _stretch_candidates, _per_chunk, _logits_of)
+from .counterfactual import (Counterfactuals, native_guide, channel_substitution, counterfactual_map_method, _frozen,
+                                      _lengths, _stretch_candidates, _per_chunk, _logits_of)
+from .counterfactual_sparse import sparse_counterfactual
 
 # %% auto #0
-__all__ = ['AUTO_SERIES', 'ValueCounterfactuals', 'value_counterfactual', 'value_answers', 'auto_method', 'counterfactual']
+__all__ = ['COUNTERFACTUAL_METHODS', 'AUTO_SERIES', 'ValueCounterfactuals', 'value_counterfactual', 'class_counterfactual',
+           'value_answers', 'auto_method', 'counterfactual']
 
 # %% ../nbs/12b_counterfactual_value.ipynb #30b8b08e
 @dataclass(repr=False)                   # the one-line summary, as for classes
@@ -154,6 +156,19 @@ def value_counterfactual(model, x, train_x, target_value, output: int = None, to
                                 cpu((before - wanted).abs()), cpu(valid), cpu(xc != x), cpu(src), 'value_native_guide', seconds,
                                 maps=cpu(maps), map_method=name, missing=None if frozen is None else cpu(frozen),
                                 neighbour=cpu(nun), tolerance=float(tolerance), output=k)
+
+# %% ../nbs/12b_counterfactual_value.ipynb #de2cf8f0
+COUNTERFACTUAL_METHODS = {'native_guide': native_guide, 'sparse': sparse_counterfactual, 'channel_substitution': channel_substitution}
+
+def class_counterfactual(model, x, train_x, train_y=None, target=None, method: str = None, n_answers: int = 1, **kwargs) -> Counterfactuals | list:
+    "A classifier's counterfactual series for x (B, C, L) (what `counterfactual` does for classes): the smallest change found that makes the model predict `target` (default: the most probable other class), by `method` (default: 'native_guide'). `n_answers` > 1: a list of that many different answers for every series, the k-th built from the (k+1)-th nearest unlike neighbour (a series with fewer such neighbours gets an answer that is not valid and changes nothing)"
+    method = method or 'native_guide'
+    if method not in COUNTERFACTUAL_METHODS:
+        raise ValueError(f"Unknown counterfactual method {method!r}; choose one of {', '.join(COUNTERFACTUAL_METHODS)}")
+    n = check_count(n_answers, 'n_answers', 1, 50)
+    if 'rank' in kwargs and n > 1: raise ValueError("pass n_answers= (answers from the nearest neighbours on) or rank= (one answer), not both")
+    answers = [COUNTERFACTUAL_METHODS[method](model, x, train_x, train_y, target=target, **{'rank': k, **kwargs}) for k in range(n)]
+    return answers[0] if n == 1 else answers
 
 # %% ../nbs/12b_counterfactual_value.ipynb #ece95764
 def value_answers(model, x, train_x, target=None, target_value=None, method: str = None, n_answers: int = 1, **kwargs) -> ValueCounterfactuals | list:

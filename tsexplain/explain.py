@@ -24,9 +24,10 @@ from .show import *
 from .evaluate import *
 from .scale import *
 from . import counterfactual as _counterfactual, counterfactual_show as _counterfactual_show, counterfactual_value as _counterfactual_value
-from . import counterfactual_evaluate as _counterfactual_evaluate
+from . import counterfactual_evaluate as _counterfactual_evaluate, counterfactual_sparse as _counterfactual_sparse
 from .counterfactual import *
 from .counterfactual_show import *
+from .counterfactual_sparse import *
 from .counterfactual_value import *
 from .counterfactual_evaluate import *
 from . import importance as _importance, motifs as _motifs, prototypes as _prototypes
@@ -36,5 +37,5 @@ from .prototypes import *
 from .models import binary_accuracy
 from .model_files import save_ts_model, load_ts_model, ModelFileError
 _modules = (_targets, _hooks, _cam, _faithfulness, _attention, _attribution, _perturbation, _figure_data, _show, _evaluate,
-            _scale, _counterfactual, _counterfactual_show, _counterfactual_value, _counterfactual_evaluate, _importance, _motifs, _prototypes)
+            _scale, _counterfactual, _counterfactual_show, _counterfactual_value, _counterfactual_sparse, _counterfactual_evaluate, _importance, _motifs, _prototypes)
 __all__ = [n for m in _modules for n in m.__all__] + ['save_ts_model', 'load_ts_model', 'binary_accuracy', 'ModelFileError']
