@@ -66,12 +66,13 @@ def sparse_counterfactual(model, x, train_x, train_y=None, target=None, map_meth
             k = max(1, int(round(a * flat.shape[1])))
             allowed = torch.zeros_like(flat, dtype=torch.bool).scatter_(1, flat.topk(k, 1).indices, True).view(B, C, L)
         if frozen is not None: allowed = allowed & ~frozen
+        flipped = torch.zeros(len(now), dtype=torch.bool)
         for s, e in chunk_ranges(len(now), 1, progress, f'sparse counterfactual (area {a:.0%})'):   # one series at a time: the same answer in any batch
             i = now[s:e].to(x.device)
             change = (_blend_change(model, x[i], allowed[i], refs[i], t[i], scale, n_steps, lr, l1, tv, margin) if plausible else
                       _free_change(model, x[i], allowed[i], t[i], lo, hi, scale, n_steps, lr, l1, tv, margin))
             out[i] = x[i] + _undo_smallest(model, x[i], change, t[i], batch_size)
-        flipped = _probs_of(model, out[now.to(x.device)], batch_size).argmax(1).cpu() == target[now]
+            flipped[s:e] = (_probs_of(model, out[i], batch_size).argmax(1) == t[i]).cpu()   # checked alone too: the undo step keeps changes that barely flip
         todo = todo[~torch.isin(todo, now[flipped])]
     if len(todo) and plausible:        # a blend of neighbours that never flips: Native Guide's stretch of the nearest one instead
         i = todo.to(x.device)
